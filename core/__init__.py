@@ -1,0 +1,1 @@
+"""Training Loop Lab: the library behind the dashboard (importable without Streamlit)."""

@@ -1,0 +1,86 @@
+"""Optimizer and LR-schedule registry: thin builders over torch.optim and torch.optim.lr_scheduler."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+from torch.optim import lr_scheduler
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adam", "adamw")
+SCHEDULERS = ("none", "step", "exponential", "cosine", "onecycle", "warmup-cosine", "plateau")
+
+# Schedules that torch documents as stepped after every batch; the rest step once per epoch.
+PER_BATCH_SCHEDULERS = ("onecycle", "warmup-cosine")
+WARMUP_START_FACTOR = 0.01
+
+
+def make_optimizer(
+    name: str,
+    params: Iterable[torch.Tensor],
+    lr: float,
+    momentum: float = 0.9,
+    weight_decay: float | None = None,
+    betas: tuple[float, float] = (0.9, 0.999),
+) -> torch.optim.Optimizer:
+    """Build one of the offered torch.optim optimizers by its short name.
+
+    `weight_decay=None` keeps torch's own default (0, or 0.01 for AdamW).
+    """
+    decay = {} if weight_decay is None else {"weight_decay": weight_decay}
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, **decay)
+    if name == "momentum":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, **decay)
+    if name == "nesterov":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=True, **decay)
+    if name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, **decay)
+    if name == "adagrad":
+        return torch.optim.Adagrad(params, lr=lr, **decay)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=betas, **decay)
+    if name == "adamw":
+        return torch.optim.AdamW(params, lr=lr, betas=betas, **decay)
+    raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+
+
+def make_scheduler(
+    name: str,
+    optimizer: torch.optim.Optimizer,
+    epochs: int,
+    steps_per_epoch: int,
+    step_size: int = 10,
+    gamma: float = 0.5,
+    warmup_epochs: int = 2,
+    patience: int = 3,
+) -> lr_scheduler.LRScheduler | lr_scheduler.ReduceLROnPlateau | None:
+    """Build one of the offered schedules for `optimizer`; None for a constant learning rate."""
+    total_steps = max(1, epochs * steps_per_epoch)
+    if name == "none":
+        return None
+    if name == "step":
+        return lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)
+    if name == "exponential":
+        return lr_scheduler.ExponentialLR(optimizer, gamma=gamma)
+    if name == "cosine":
+        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
+    if name == "onecycle":
+        # Momentum cycling is off so that the schedule changes the learning rate and nothing else.
+        lr = optimizer.param_groups[0]["lr"]
+        return lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=total_steps, cycle_momentum=False)
+    if name == "warmup-cosine":
+        warm = min(max(1, warmup_epochs * steps_per_epoch), total_steps - 1) if total_steps > 1 else 0
+        if warm == 0:
+            return lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
+        return lr_scheduler.SequentialLR(
+            optimizer,
+            [
+                lr_scheduler.LinearLR(optimizer, start_factor=WARMUP_START_FACTOR, total_iters=warm),
+                lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps - warm),
+            ],
+            milestones=[warm],
+        )
+    if name == "plateau":
+        return lr_scheduler.ReduceLROnPlateau(optimizer, factor=gamma, patience=patience)
+    raise ValueError(f"unknown scheduler {name!r}; choose one of {', '.join(SCHEDULERS)}")
