@@ -22,12 +22,16 @@ def make_optimizer(
     momentum: float = 0.9,
     weight_decay: float | None = None,
     betas: tuple[float, float] = (0.9, 0.999),
+    fused: bool = False,
 ) -> torch.optim.Optimizer:
     """Build one of the offered torch.optim optimizers by its short name.
 
-    `weight_decay=None` keeps torch's own default (0, or 0.01 for AdamW).
+    `weight_decay=None` keeps torch's own default (0, or 0.01 for AdamW). `fused=True` asks for torch's
+    single-kernel implementation where one exists (all but RMSprop): same update, fewer operations.
     """
     decay = {} if weight_decay is None else {"weight_decay": weight_decay}
+    if fused and name != "rmsprop":
+        decay["fused"] = True
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, **decay)
     if name == "momentum":

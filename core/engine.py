@@ -1,0 +1,288 @@
+"""The fast engine: runs that differ only in learning rate and seed train together as one vectorised model.
+
+Every parameter gets a leading K axis (one slice per run) and the layers become batched matrix products.
+A real torch.optim optimizer steps all K slices at learning rate 1; each slice's update is then scaled by that
+run's own learning rate. This is exact because for every optimizer offered here the update is linear in the
+learning rate and the optimizer's state (momentum, squared-gradient averages) never depends on it. Schedules come
+from real torch.optim.lr_scheduler objects, one per run, attached to a one-parameter stand-in optimizer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+import torch
+from torch.nn import functional as F
+
+from core.config import ConfigError, RunConfig
+from core.data import Split, load_split
+from core.models import initial_weights, layer_sizes, resolve_loss
+from core.optim import PER_BATCH_SCHEDULERS, make_optimizer, make_scheduler
+from core.reference import RunLog, accuracy, explode_limit, init_seed, order_seed, targets, train_reference
+
+ENGINE_VERSION = "1"  # part of every cache key: bump it when results change
+ENGINES = ("fast", "reference")
+
+# Compute guard: one unit is one example through one parameter; each optimizer step also costs a fixed overhead.
+STEP_OVERHEAD = 20_000
+MAX_WORK = 4e10
+
+EPOCH_COLUMNS = ["run", "lr", "seed", "epoch", "train_loss", "val_loss", "val_accuracy", "diverged"]
+STEP_COLUMNS = ["run", "lr", "seed", "step", "epoch", "loss", "lr_applied", "grad_norm"]
+RUN_COLUMNS = ["run", "lr", "seed", "diverged", "diverged_step", "diverged_epoch", "diverged_loss", "diverged_lr"]
+
+_ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
+
+
+@dataclass(frozen=True)
+class Result:
+    """Training records as long pandas frames (plain data: safe to cache and share between sessions)."""
+
+    epochs: pd.DataFrame
+    steps: pd.DataFrame
+    runs: pd.DataFrame
+
+
+def resolve_device(name: str) -> str:
+    """'auto' means CUDA when available, otherwise the CPU."""
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("cuda")
+    return name
+
+
+def _batch_size(config: RunConfig, n: int) -> int:
+    if config.batch_size == "full":
+        return n
+    if config.batch_size > n:
+        raise ConfigError("batch_too_big", value=config.batch_size, n=n)
+    return config.batch_size
+
+
+def work(configs: Sequence[RunConfig]) -> float:
+    """Units of work a request asks for (examples seen x parameters, plus a fixed cost per optimizer step)."""
+    total = 0.0
+    for config in configs:
+        split = load_split(config.dataset, config.val_fraction, order=config.order)
+        sizes = layer_sizes(config, split, resolve_loss(config, split))
+        n_params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+        n = len(split.x_train)
+        steps = math.ceil(n / _batch_size(config, n))
+        total += config.epochs * (n * n_params + steps * STEP_OVERHEAD)
+    return total
+
+
+def train(
+    configs: Sequence[RunConfig], engine: str = "fast", progress: Callable[[float], None] | None = None
+) -> Result:
+    """Train every config; run i of the result is configs[i]. Raises ConfigError for any bad request."""
+    if engine not in ENGINES:
+        raise ConfigError("choice", name="engine", value=engine, options=", ".join(ENGINES))
+    configs = [c.validated() for c in configs]
+    cost = work(configs)
+    if cost > MAX_WORK:
+        raise ConfigError("too_big", cost=cost, limit=MAX_WORK)
+    devices = [resolve_device(c.device) for c in configs]
+    groups: dict[tuple, list[int]] = {}
+    for i, config in enumerate(configs):
+        key = (config.group_key(), devices[i]) if engine == "fast" else (i,)
+        groups.setdefault(key, []).append(i)
+    logs: list[RunLog | None] = [None] * len(configs)
+    done = 0.0
+    for members in groups.values():
+        share = len(members) / len(configs)
+
+        def report(fraction: float, start: float = done, share: float = share) -> None:
+            if progress is not None:
+                progress(min(1.0, start + share * fraction))
+
+        if engine == "fast":
+            group_logs = train_together([configs[i] for i in members], devices[members[0]], report)
+        else:
+            group_logs = [train_reference(configs[members[0]], devices[members[0]], report)]
+        for i, log in zip(members, group_logs, strict=True):
+            logs[i] = log
+        done += share
+    return to_frames(configs, logs)
+
+
+def to_frames(configs: Sequence[RunConfig], logs: Sequence[RunLog]) -> Result:
+    """Long frames from the run logs; each epoch row carries its run's divergence verdict."""
+    epoch_rows, step_rows, run_rows = [], [], []
+    for run, (config, log) in enumerate(zip(configs, logs, strict=True)):
+        head = (run, config.lr, config.seed)
+        diverged = log.diverged is not None
+        epoch_rows += [(*head, *row, diverged) for row in log.epochs]
+        step_rows += [(*head, *row) for row in log.steps]
+        run_rows.append((*head, diverged, *(log.diverged or (None, None, None, None))))
+    runs = pd.DataFrame(run_rows, columns=RUN_COLUMNS).astype(
+        {"diverged_step": "Int64", "diverged_epoch": "Int64", "diverged_loss": float, "diverged_lr": float}
+    )
+    return Result(
+        epochs=pd.DataFrame(epoch_rows, columns=EPOCH_COLUMNS),
+        steps=pd.DataFrame(step_rows, columns=STEP_COLUMNS),
+        runs=runs,
+    )
+
+
+def shuffle_orders(n: int, epochs: int, seed: int, shuffle: bool) -> torch.Tensor:
+    """Index order of every epoch [epochs, n], drawing exactly what DataLoader(shuffle, generator) draws."""
+    if not shuffle:
+        return torch.arange(n).expand(epochs, n)
+    generator = torch.Generator().manual_seed(order_seed(seed))
+    orders = []
+    for _ in range(epochs):
+        # Per epoch, DataLoader's iterator draws a base seed, RandomSampler a permutation, and the exhausted
+        # sampler one more (empty-sliced) permutation.
+        torch.empty((), dtype=torch.int64).random_(generator=generator)
+        orders.append(torch.randperm(n, generator=generator))
+        torch.randperm(n, generator=generator)
+    return torch.stack(orders)
+
+
+def batched_loss(loss: str, split: Split, outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean loss of each run [K] from outputs [K, B, C] and labels [K, B]."""
+    if loss == "bce":
+        return F.binary_cross_entropy_with_logits(outputs[..., 0], labels, reduction="none").mean(1)
+    if loss == "ce":
+        k, b, c = outputs.shape
+        return F.cross_entropy(outputs.reshape(k * b, c), labels.reshape(-1), reduction="none").view(k, b).mean(1)
+    if split.task == "regression":
+        return ((outputs[..., 0] - labels) ** 2).mean(1)
+    if split.task == "binary":
+        return ((torch.sigmoid(outputs[..., 0]) - labels) ** 2).mean(1)
+    one_hot = F.one_hot(labels, split.n_classes).to(outputs.dtype)
+    return ((F.softmax(outputs, dim=-1) - one_hot) ** 2).mean((1, 2))
+
+
+def train_together(
+    configs: Sequence[RunConfig], device: str = "cpu", progress: Callable[[float], None] | None = None
+) -> list[RunLog]:
+    """Train K configs that differ only in lr and seed as one vectorised model; one RunLog per config."""
+    base = configs[0]
+    k = len(configs)
+    split = load_split(base.dataset, base.val_fraction, order=base.order)
+    loss_name = resolve_loss(base, split)
+    y_train, y_val = (y.to(device) for y in targets(split, loss_name))
+    x_train, x_val = split.x_train.to(device), split.x_val.to(device)
+    n = len(x_train)
+    batch_size = _batch_size(base, n)
+    steps_per_epoch = math.ceil(n / batch_size)
+    total_steps = steps_per_epoch * base.epochs
+    sizes = layer_sizes(base, split, loss_name)
+    activation = _ACTIVATIONS[base.activation]
+
+    # All parameters of run i live in row i of one flat leaf tensor, so the optimizer, the update scaling and the
+    # gradient norms are a handful of tensor operations whatever the depth of the model.
+    inits = [initial_weights(sizes, init_seed(c.seed)) for c in configs]
+    theta = torch.stack([torch.cat([t.flatten() for w, b in run for t in (w.T, b)]) for run in inits])
+    theta = theta.to(device).requires_grad_()
+    layers, offset = [], 0
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
+        weight = theta[:, offset : offset + fan_in * fan_out].view(k, fan_in, fan_out)
+        offset += fan_in * fan_out
+        layers.append((weight, offset, offset + fan_out))
+        offset += fan_out
+    optimizer = make_optimizer(base.optimizer, [theta], 1.0, base.momentum, base.weight_decay, fused=device == "cpu")
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        for i, (_, start, stop) in enumerate(layers):
+            weight = theta[:, start - sizes[i] * sizes[i + 1] : start].view(k, sizes[i], sizes[i + 1])
+            x = torch.baddbmm(theta[:, None, start:stop], x, weight)
+            if i < len(layers) - 1:
+                x = activation(x)
+        return x
+
+    def evaluate(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if len(x) == 0:
+            return torch.full((k,), math.nan), torch.full((k,), math.nan)
+        with torch.no_grad():
+            outputs = forward(x.expand(k, *x.shape))
+            labels = y.expand(k, *y.shape)
+            return batched_loss(loss_name, split, outputs, labels).cpu(), accuracy(outputs, labels).cpu()
+
+    # Learning rates: real schedulers, one per run, on one-parameter stand-in optimizers. All but plateau depend
+    # on the step count alone, so their whole table is known before training starts.
+    stand_ins = [make_optimizer("sgd", [torch.zeros(1, requires_grad=True)], c.lr) for c in configs]
+    schedulers = [
+        make_scheduler(base.scheduler, s, base.epochs, steps_per_epoch, base.step_size, base.gamma,
+                       base.warmup_epochs, base.patience)
+        for s in stand_ins
+    ]
+    plateau = base.scheduler == "plateau"
+    per_batch = base.scheduler in PER_BATCH_SCHEDULERS
+    lr_table = torch.empty(total_steps, k)
+    if not plateau:
+        for step in range(total_steps):
+            lr_table[step] = torch.tensor([s.param_groups[0]["lr"] for s in stand_ins])
+            last_of_epoch = (step + 1) % steps_per_epoch == 0
+            for stand_in, scheduler in zip(stand_ins, schedulers, strict=True):
+                if scheduler is not None and (per_batch or last_of_epoch):
+                    stand_in.step()  # a no-op (no gradient) that keeps the scheduler's call-order check satisfied
+                    scheduler.step()
+    lr_table = lr_table.to(device)
+    orders = torch.stack([shuffle_orders(n, base.epochs, c.seed, base.shuffle) for c in configs], 1).to(device)
+
+    logs = [RunLog() for _ in configs]
+    train_loss, _ = evaluate(x_train, y_train)
+    val_loss, val_accuracy = evaluate(x_val, y_val)
+    for i, log in enumerate(logs):
+        log.epochs.append((0, train_loss[i].item(), val_loss[i].item(), val_accuracy[i].item()))
+    limits = torch.tensor([explode_limit(v) for v in train_loss.tolist()], device=device)
+    alive = torch.ones(k, dtype=torch.bool, device=device)
+    step_loss = torch.zeros(total_steps, k, device=device)
+    step_grad = torch.zeros(total_steps, k, device=device)
+    step = 0
+    for epoch in range(1, base.epochs + 1):
+        if plateau:
+            lr_table[step : step + steps_per_epoch] = torch.tensor([s.param_groups[0]["lr"] for s in stand_ins])
+        for start in range(0, n, batch_size):
+            index = orders[epoch - 1, :, start : start + batch_size]
+            optimizer.zero_grad()
+            losses = batched_loss(loss_name, split, forward(x_train[index]), y_train[index])
+            losses.sum().backward()  # runs share no parameters, so each row gets its own run's gradient
+            with torch.no_grad():
+                step_loss[step] = losses
+                step_grad[step] = theta.grad.norm(dim=1)
+                alive &= torch.isfinite(losses) & (losses <= limits)
+                before = theta.detach().clone()
+                optimizer.step()
+                # Scale each run's unit-LR update by its own LR; a stopped run is parked at zero (finite, inert).
+                theta.copy_(torch.where(alive[:, None], before.lerp(theta, lr_table[step][:, None]), 0.0))
+            step += 1
+        done = alive.cpu()
+        val_loss, val_accuracy = evaluate(x_val, y_val)
+        train_loss = step_loss[step - steps_per_epoch : step].mean(0).cpu()
+        for i in done.nonzero().flatten().tolist():
+            logs[i].epochs.append((epoch, train_loss[i].item(), val_loss[i].item(), val_accuracy[i].item()))
+            if plateau:
+                metric = val_loss[i].item()
+                schedulers[i].step(metric if math.isfinite(metric) else train_loss[i].item())
+        if progress is not None:
+            progress(epoch / base.epochs)
+        if not done.any():
+            break
+    _fill_steps(logs, step_loss[:step].cpu(), lr_table[:step].cpu(), step_grad[:step].cpu(), limits.cpu(), steps_per_epoch)
+    return logs
+
+
+def _fill_steps(
+    logs: list[RunLog], losses: torch.Tensor, lrs: torch.Tensor, grads: torch.Tensor, limits: torch.Tensor,
+    steps_per_epoch: int,
+) -> None:
+    """Per-step records up to each run's divergence, and the divergence itself, from the [steps, K] tables."""
+    bad = ~(torch.isfinite(losses) & (losses <= limits))
+    for i, log in enumerate(logs):
+        blown = bad[:, i].nonzero().flatten()
+        end = blown[0].item() if len(blown) else len(losses)
+        log.steps = [
+            (s, s // steps_per_epoch + 1, loss, lr, grad)
+            for s, (loss, lr, grad) in enumerate(zip(losses[:end, i].tolist(), lrs[:end, i].tolist(),
+                                                      grads[:end, i].tolist(), strict=True))
+        ]
+        if len(blown):
+            log.diverged = (end, end // steps_per_epoch + 1, losses[end, i].item(), lrs[end, i].item())

@@ -1,0 +1,141 @@
+"""The reference engine: the article's training loop, one config at a time. It is the executable specification."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+from core.config import RunConfig
+from core.data import Split, load_split
+from core.models import build_model, initial_weights, layer_sizes, resolve_loss
+from core.optim import PER_BATCH_SCHEDULERS, make_optimizer, make_scheduler
+
+# A run whose loss grows past this many times its starting value (or past this many loss units, whichever is
+# larger) has blown up: it is stopped and marked, as a non-finite loss is.
+EXPLODE_FACTOR = 1e4
+
+
+def init_seed(seed: int) -> int:
+    """Seed of the generator that draws the initial weights."""
+    return 2 * seed
+
+
+def order_seed(seed: int) -> int:
+    """Seed of the generator that shuffles the training data (the DataLoader's generator)."""
+    return 2 * seed + 1
+
+
+def explode_limit(initial_loss: float) -> float:
+    """The loss above which a run counts as diverged."""
+    return EXPLODE_FACTOR * max(1.0, initial_loss)
+
+
+def targets(split: Split, loss: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Training and validation labels in the dtype the loss expects (class indices for cross-entropy)."""
+    if loss == "ce":
+        return split.y_train.long(), split.y_val.long()
+    return split.y_train, split.y_val
+
+
+def accuracy(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Share of correct answers over the last-but-one axis: logit > 0 with one output, arg-max otherwise."""
+    if outputs.shape[-1] == 1:
+        return ((outputs[..., 0] > 0) == (labels > 0.5)).float().mean(-1)
+    return (outputs.argmax(-1) == labels).float().mean(-1)
+
+
+def criterion_for(loss: str, split: Split) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The scoring rule built from torch.nn losses, as `criterion(outputs, labels)`."""
+    if loss == "bce":
+        bce = nn.BCEWithLogitsLoss()
+        return lambda outputs, labels: bce(outputs[:, 0], labels)
+    if loss == "ce":
+        return nn.CrossEntropyLoss()
+    mse = nn.MSELoss()
+    if split.task == "regression":
+        return lambda outputs, labels: mse(outputs[:, 0], labels)
+    if split.task == "binary":
+        return lambda outputs, labels: mse(torch.sigmoid(outputs[:, 0]), labels)
+    return lambda outputs, labels: mse(F.softmax(outputs, dim=1), F.one_hot(labels.long(), split.n_classes).float())
+
+
+@dataclass
+class RunLog:
+    """What one run recorded: per epoch, per step, and where it diverged (if it did)."""
+
+    epochs: list[tuple[int, float, float, float]] = field(default_factory=list)  # epoch, train, val loss, val acc
+    steps: list[tuple[int, int, float, float, float]] = field(default_factory=list)  # step, epoch, loss, lr, |grad|
+    diverged: tuple[int, int, float, float] | None = None  # step, epoch, loss, lr
+
+
+def evaluate(model: nn.Module, criterion: Callable, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """Loss and accuracy on a whole split, without touching gradients."""
+    if len(x) == 0:
+        return math.nan, math.nan
+    with torch.no_grad():
+        outputs = model(x)
+        return criterion(outputs, y).item(), accuracy(outputs, y).item()
+
+
+def train_reference(config: RunConfig, device: str = "cpu", progress: Callable[[float], None] | None = None) -> RunLog:
+    """Train one config with the plain loop: zero_grad -> forward -> loss -> backward -> step."""
+    split = load_split(config.dataset, config.val_fraction, order=config.order)
+    loss_name = resolve_loss(config, split)
+    y_train, y_val = (y.to(device) for y in targets(split, loss_name))
+    x_train, x_val = split.x_train.to(device), split.x_val.to(device)
+    sizes = layer_sizes(config, split, loss_name)
+    model = build_model(sizes, config.activation, initial_weights(sizes, init_seed(config.seed))).to(device)
+    criterion = criterion_for(loss_name, split)
+    batch_size = len(x_train) if config.batch_size == "full" else config.batch_size
+    loader = DataLoader(
+        TensorDataset(x_train, y_train),
+        batch_size=batch_size,
+        shuffle=config.shuffle,
+        generator=torch.Generator().manual_seed(order_seed(config.seed)),
+    )
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum, config.weight_decay)
+    scheduler = make_scheduler(
+        config.scheduler, optimizer, config.epochs, len(loader), config.step_size, config.gamma,
+        config.warmup_epochs, config.patience,
+    )
+    per_batch = config.scheduler in PER_BATCH_SCHEDULERS
+
+    log = RunLog()
+    train_loss, _ = evaluate(model, criterion, x_train, y_train)
+    log.epochs.append((0, train_loss, *evaluate(model, criterion, x_val, y_val)))
+    limit = explode_limit(train_loss)
+    step = 0
+    for epoch in range(1, config.epochs + 1):
+        running_loss = 0.0
+        for inputs, labels in loader:
+            optimizer.zero_grad()
+            outputs = model(inputs)
+            loss = criterion(outputs, labels)
+            loss.backward()
+            value, lr = loss.item(), optimizer.param_groups[0]["lr"]
+            if not math.isfinite(value) or value > limit:
+                log.diverged = (step, epoch, value, lr)
+                return log
+            grad_norm = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in model.parameters()])).item()
+            log.steps.append((step, epoch, value, lr, grad_norm))
+            optimizer.step()
+            if scheduler is not None and per_batch:
+                scheduler.step()
+            running_loss += value
+            step += 1
+        val_loss, val_accuracy = evaluate(model, criterion, x_val, y_val)
+        train_loss = running_loss / len(loader)
+        log.epochs.append((epoch, train_loss, val_loss, val_accuracy))
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            scheduler.step(val_loss if math.isfinite(val_loss) else train_loss)
+        elif scheduler is not None and not per_batch:
+            scheduler.step()
+        if progress is not None:
+            progress(epoch / config.epochs)
+    return log
