@@ -84,7 +84,8 @@ class RunConfig:
         if not 1 <= epochs <= MAX_EPOCHS:
             raise ConfigError("epochs", value=self.epochs, max=MAX_EPOCHS)
         hidden = tuple(_integer("hidden", h) for h in self.hidden)
-        if self.model == "mlp" and (not hidden or len(hidden) > MAX_LAYERS or not all(1 <= h <= MAX_HIDDEN for h in hidden)):
+        sizes_ok = 0 < len(hidden) <= MAX_LAYERS and all(1 <= h <= MAX_HIDDEN for h in hidden)
+        if self.model == "mlp" and not sizes_ok:
             raise ConfigError("hidden", value=",".join(map(str, self.hidden)), max=MAX_HIDDEN, layers=MAX_LAYERS)
         momentum = _number("momentum", self.momentum)
         if not 0 <= momentum < 1:

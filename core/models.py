@@ -19,7 +19,8 @@ def resolve_loss(config: RunConfig, split: Split) -> str:
     if config.loss == "auto":
         return allowed[0]
     if config.loss not in allowed:
-        raise ConfigError("loss_task", loss=config.loss, task=split.task, dataset=split.name, allowed=", ".join(allowed))
+        options = ", ".join(allowed)
+        raise ConfigError("loss_task", loss=config.loss, task=split.task, dataset=split.name, allowed=options)
     return config.loss
 
 

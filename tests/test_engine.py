@@ -1,0 +1,133 @@
+"""The fast engine against the reference loop, determinism, divergence marking, the compute guard."""
+
+import math
+
+import pandas as pd
+import pytest
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from core.config import ConfigError, RunConfig
+from core.engine import MAX_WORK, shuffle_orders, train, work
+
+TOLERANCE = 1e-4
+
+
+def assert_same_runs(fast, reference) -> None:
+    """Same rows, same verdicts, losses equal to TOLERANCE relative."""
+    assert fast.epochs[["run", "epoch"]].equals(reference.epochs[["run", "epoch"]])
+    for column in ("train_loss", "val_loss", "val_accuracy"):
+        pd.testing.assert_series_equal(fast.epochs[column], reference.epochs[column], rtol=TOLERANCE, atol=1e-6)
+    assert fast.steps[["run", "step", "epoch"]].equals(reference.steps[["run", "step", "epoch"]])
+    for column in ("loss", "lr_applied", "grad_norm"):
+        pd.testing.assert_series_equal(fast.steps[column], reference.steps[column], rtol=TOLERANCE, atol=1e-6)
+    assert fast.runs["diverged"].tolist() == reference.runs["diverged"].tolist()
+    assert fast.runs["diverged_step"].tolist() == reference.runs["diverged_step"].tolist()
+
+
+def sweep(**settings) -> list[RunConfig]:
+    """Three runs of one setting: two learning rates and two seeds."""
+    lr = settings.pop("lr", 1e-3)
+    return [RunConfig(**settings, lr=lr * m, seed=s) for m, s in ((1, 0), (3, 1), (10, 2))]
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adam", "adamw"])
+def test_fast_equals_reference_for_every_optimizer(optimizer):
+    lr = 0.01 if optimizer in ("sgd", "momentum", "nesterov", "adagrad") else 1e-3
+    configs = sweep(optimizer=optimizer, lr=lr, epochs=3, weight_decay=0.01 if optimizer == "adamw" else None)
+    assert_same_runs(train(configs, "fast"), train(configs, "reference"))
+
+
+@pytest.mark.parametrize("scheduler", ["step", "exponential", "cosine", "onecycle", "warmup-cosine", "plateau"])
+def test_fast_equals_reference_for_every_schedule(scheduler):
+    configs = sweep(optimizer="momentum", lr=0.01, scheduler=scheduler, epochs=6, step_size=2, gamma=0.7, patience=0)
+    fast, reference = train(configs, "fast"), train(configs, "reference")
+    assert_same_runs(fast, reference)
+    assert fast.steps["lr_applied"].nunique() > 3  # the schedule really moved the learning rate
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"batch_size": 1, "epochs": 1, "dataset": "blood_pressure", "model": "linear", "optimizer": "sgd"},
+        {"batch_size": "full", "epochs": 20, "dataset": "digits", "hidden": (16, 8), "activation": "tanh"},
+        {"batch_size": 64, "epochs": 3, "dataset": "diabetes", "activation": "sigmoid", "order": "sorted"},
+        {"batch_size": 32, "epochs": 3, "shuffle": False, "order": "sorted", "loss": "mse"},
+        {"batch_size": 16, "epochs": 3, "loss": "ce"},
+        {"batch_size": 50, "epochs": 3, "dataset": "digits", "loss": "mse", "val_fraction": 0.0},
+    ],
+)
+def test_fast_equals_reference_for_batches_data_and_losses(settings):
+    configs = sweep(**settings)
+    assert_same_runs(train(configs, "fast"), train(configs, "reference"))
+
+
+def test_shuffle_order_is_what_the_dataloader_draws():
+    loader = DataLoader(TensorDataset(torch.arange(23)), batch_size=5, shuffle=True,
+                        generator=torch.Generator().manual_seed(2 * 7 + 1))
+    drawn = torch.stack([torch.cat([batch[0] for batch in loader]) for _ in range(4)])
+    assert torch.equal(drawn, shuffle_orders(23, 4, seed=7, shuffle=True))
+
+
+def test_same_seed_same_curves_and_other_seed_other_curves():
+    first = train([RunConfig(epochs=3, seed=5)])
+    again = train([RunConfig(epochs=3, seed=5)])
+    other = train([RunConfig(epochs=3, seed=6)])
+    pd.testing.assert_frame_equal(first.epochs, again.epochs)
+    pd.testing.assert_frame_equal(first.steps, again.steps)
+    assert not first.epochs["train_loss"].equals(other.epochs["train_loss"])
+
+
+def test_a_run_in_a_sweep_equals_the_same_run_alone():
+    together = train([RunConfig(epochs=3, lr=lr) for lr in (1e-3, 1e-2, 1e-1)])
+    alone = train([RunConfig(epochs=3, lr=1e-2)])
+    middle = together.epochs[together.epochs["run"] == 1].reset_index(drop=True)
+    pd.testing.assert_series_equal(middle["train_loss"], alone.epochs["train_loss"], rtol=1e-6)
+
+
+def test_divergence_is_marked_and_stops_only_that_run():
+    configs = [RunConfig(dataset="diabetes", model="linear", optimizer="sgd", batch_size="full", lr=lr, epochs=200)
+               for lr in (0.1, 5.0)]
+    for engine in ("fast", "reference"):
+        result = train(configs, engine)
+        runs = result.runs.set_index("run")
+        assert not runs.loc[0, "diverged"] and runs.loc[1, "diverged"]
+        assert runs.loc[1, "diverged_lr"] == 5.0
+        assert runs.loc[1, "diverged_step"] < 200
+        assert not math.isfinite(runs.loc[1, "diverged_loss"]) or runs.loc[1, "diverged_loss"] > 1e4
+        blown = result.epochs[result.epochs["run"] == 1]
+        assert blown["diverged"].all() and blown["epoch"].max() < runs.loc[1, "diverged_epoch"]
+        healthy = result.epochs[result.epochs["run"] == 0]
+        assert len(healthy) == 201 and not healthy["diverged"].any()
+        # Nothing non-finite reaches the records.
+        assert all(map(math.isfinite, result.epochs["train_loss"]))
+        assert all(map(math.isfinite, result.steps["loss"]))
+        assert result.steps[result.steps["run"] == 1]["step"].max() == runs.loc[1, "diverged_step"] - 1
+
+
+def test_epoch_zero_is_before_any_update_and_steps_count_batches():
+    config = RunConfig(epochs=2, batch_size=100)
+    result = train([config])
+    first = result.epochs[result.epochs["epoch"] == 0].iloc[0]
+    # At initialisation a BCE classifier with small logits scores about log 2.
+    assert abs(first["train_loss"] - math.log(2)) < 0.2
+    assert len(result.steps) == 2 * math.ceil(455 / 100)
+
+
+def test_compute_guard_refuses_oversize_requests():
+    huge = [RunConfig(dataset="digits", hidden=(512, 512, 512), batch_size=1, epochs=1000, lr=lr)
+            for lr in (0.1, 0.01)]
+    assert work(huge) > MAX_WORK
+    with pytest.raises(ConfigError) as info:
+        train(huge)
+    assert info.value.key == "too_big"
+    assert work([RunConfig()]) < MAX_WORK / 100  # the default run is far inside the guard
+
+
+def test_bad_requests_raise_readable_errors():
+    with pytest.raises(ConfigError, match="does not fit"):
+        train([RunConfig(dataset="diabetes", loss="ce")])
+    with pytest.raises(ConfigError, match="larger than the 455"):
+        train([RunConfig(batch_size=1000)])
+    with pytest.raises(ConfigError, match="engine"):
+        train([RunConfig()], engine="turbo")
