@@ -36,6 +36,8 @@ class Split:
     y_train: torch.Tensor
     x_val: torch.Tensor
     y_val: torch.Tensor
+    feature_mean: tuple[float, ...] = ()
+    feature_std: tuple[float, ...] = ()
     target_mean: float = 0.0
     target_std: float = 1.0
 
@@ -90,14 +92,14 @@ def load_split(name: str, val_fraction: float = 0.2, seed: int = SPLIT_SEED, ord
     std[std == 0] = 1.0  # constant pixels in digits
     x_train = torch.tensor((x[train] - mean) / std, dtype=torch.float32)
     x_val = torch.tensor((x[val] - mean) / std, dtype=torch.float32)
+    scaling = {"feature_mean": tuple(mean.tolist()), "feature_std": tuple(std.tolist())}
     if task == "regression":
         y_mean, y_std = float(y[train].mean()), float(y[train].std())
         y_train = torch.tensor((y[train] - y_mean) / y_std, dtype=torch.float32)
         y_val = torch.tensor((y[val] - y_mean) / y_std, dtype=torch.float32)
-        return Split(name, task, 1, features, x_train, y_train, x_val, y_val, y_mean, y_std)
+        return Split(name, task, 1, features, x_train, y_train, x_val, y_val, **scaling,
+                     target_mean=y_mean, target_std=y_std)
     dtype = torch.float32 if task == "binary" else torch.long
     n_classes = int(y.max()) + 1
-    return Split(
-        name, task, n_classes, features, x_train, torch.tensor(y[train], dtype=dtype), x_val,
-        torch.tensor(y[val], dtype=dtype),
-    )
+    y_train, y_val = torch.tensor(y[train], dtype=dtype), torch.tensor(y[val], dtype=dtype)
+    return Split(name, task, n_classes, features, x_train, y_train, x_val, y_val, **scaling)

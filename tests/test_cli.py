@@ -16,8 +16,25 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 
 def test_sweep_writes_one_row_per_run_per_epoch(tmp_path):
     path = tmp_path / "sweep.csv"
-    done = run_cli("train", "--lr", "0.001", "0.01", "5", "--dataset", "diabetes", "--model", "linear",
-                   "--optimizer", "sgd", "--batch-size", "full", "--epochs", "40", "--csv", str(path))
+    done = run_cli(
+        "train",
+        "--lr",
+        "0.001",
+        "0.01",
+        "5",
+        "--dataset",
+        "diabetes",
+        "--model",
+        "linear",
+        "--optimizer",
+        "sgd",
+        "--batch-size",
+        "full",
+        "--epochs",
+        "40",
+        "--csv",
+        str(path),
+    )
     assert done.returncode == 0, done.stderr
     table = pd.read_csv(path)
     assert {"run", "lr", "epoch", "train_loss", "val_loss", "val_accuracy", "diverged"} <= set(table.columns)

@@ -9,8 +9,12 @@ from core.data import TASKS, blood_pressure, load_split, raw
 
 @pytest.mark.parametrize(
     ("name", "rows", "features", "task"),
-    [("breast_cancer", 569, 30, "binary"), ("diabetes", 442, 10, "regression"),
-     ("blood_pressure", 500, 3, "regression"), ("digits", 1797, 64, "multiclass")],
+    [
+        ("breast_cancer", 569, 30, "binary"),
+        ("diabetes", 442, 10, "regression"),
+        ("blood_pressure", 500, 3, "regression"),
+        ("digits", 1797, 64, "multiclass"),
+    ],
 )
 def test_shapes_and_tasks(name, rows, features, task):
     split = load_split(name, 0.2)
@@ -36,6 +40,8 @@ def test_regression_target_converts_back_to_its_unit():
     split = load_split("blood_pressure", 0.2)
     mmhg = split.y_train * split.target_std + split.target_mean
     assert 100 < mmhg.mean().item() < 140
+    ages = split.x_train[:, 0] * split.feature_std[0] + split.feature_mean[0]
+    assert 20 <= ages.min().item() and ages.max().item() <= 80  # age ~ U(20, 80) years
 
 
 def test_labels():

@@ -63,8 +63,9 @@ def test_fast_equals_reference_for_batches_data_and_losses(settings):
 
 
 def test_shuffle_order_is_what_the_dataloader_draws():
-    loader = DataLoader(TensorDataset(torch.arange(23)), batch_size=5, shuffle=True,
-                        generator=torch.Generator().manual_seed(2 * 7 + 1))
+    loader = DataLoader(
+        TensorDataset(torch.arange(23)), batch_size=5, shuffle=True, generator=torch.Generator().manual_seed(2 * 7 + 1)
+    )
     drawn = torch.stack([torch.cat([batch[0] for batch in loader]) for _ in range(4)])
     assert torch.equal(drawn, shuffle_orders(23, 4, seed=7, shuffle=True))
 
@@ -86,8 +87,10 @@ def test_a_run_in_a_sweep_equals_the_same_run_alone():
 
 
 def test_divergence_is_marked_and_stops_only_that_run():
-    configs = [RunConfig(dataset="diabetes", model="linear", optimizer="sgd", batch_size="full", lr=lr, epochs=200)
-               for lr in (0.1, 5.0)]
+    configs = [
+        RunConfig(dataset="diabetes", model="linear", optimizer="sgd", batch_size="full", lr=lr, epochs=200)
+        for lr in (0.1, 5.0)
+    ]
     for engine in ("fast", "reference"):
         result = train(configs, engine)
         runs = result.runs.set_index("run")
@@ -115,8 +118,7 @@ def test_epoch_zero_is_before_any_update_and_steps_count_batches():
 
 
 def test_compute_guard_refuses_oversize_requests():
-    huge = [RunConfig(dataset="digits", hidden=(512, 512, 512), batch_size=1, epochs=1000, lr=lr)
-            for lr in (0.1, 0.01)]
+    huge = [RunConfig(dataset="digits", hidden=(512, 512, 512), batch_size=1, epochs=1000, lr=lr) for lr in (0.1, 0.01)]
     assert work(huge) > MAX_WORK
     with pytest.raises(ConfigError) as info:
         train(huge)

@@ -23,8 +23,16 @@ def diabetes():
 
 
 def gd(lr: float, engine: str = "fast"):
-    config = RunConfig(dataset="diabetes", model="linear", loss="mse", optimizer="sgd", batch_size="full",
-                       shuffle=False, epochs=EPOCHS, lr=lr)
+    config = RunConfig(
+        dataset="diabetes",
+        model="linear",
+        loss="mse",
+        optimizer="sgd",
+        batch_size="full",
+        shuffle=False,
+        epochs=EPOCHS,
+        lr=lr,
+    )
     return train([config], engine)
 
 
@@ -50,7 +58,18 @@ def test_bound_is_sharp_in_a_sweep(diabetes):
     """One vectorised sweep across the bound: every LR below converges, every LR above diverges."""
     bound, _ = diabetes
     factors = (0.5, 0.9, 0.98, 1.02, 1.1, 2.0)
-    configs = [RunConfig(dataset="diabetes", model="linear", loss="mse", optimizer="sgd", batch_size="full",
-                         shuffle=False, epochs=EPOCHS, lr=f * bound) for f in factors]
+    configs = [
+        RunConfig(
+            dataset="diabetes",
+            model="linear",
+            loss="mse",
+            optimizer="sgd",
+            batch_size="full",
+            shuffle=False,
+            epochs=EPOCHS,
+            lr=f * bound,
+        )
+        for f in factors
+    ]
     verdicts = train(configs).runs["diverged"].tolist()
     assert verdicts == [f > 1 for f in factors]

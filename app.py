@@ -1,0 +1,38 @@
+"""Home page: the training loop in four steps, and the way into every lesson."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.i18n import t
+from core.ui import existing_pages, setup_page
+from core.ui.walkthrough import render_walkthrough
+
+STEPS = ("predict", "loss", "backward", "step")
+
+lang = setup_page("home")
+st.title(t("home.title", lang))
+st.markdown(f"#### {t('home.subtitle', lang)}")
+st.markdown(t("home.intro", lang))
+
+st.subheader(t("home.steps_title", lang))
+for column, step in zip(st.columns(len(STEPS)), STEPS, strict=True):
+    with column, st.container(border=True, height="stretch"):
+        st.markdown(f"### {t(f'home.steps.{step}.title', lang)}")
+        st.markdown(f"**{t(f'home.steps.{step}.clinic', lang)}**")
+        st.markdown(t(f"home.steps.{step}.body", lang))
+        st.code(t(f"home.steps.{step}.code", lang), language="python")
+st.markdown(t("home.repeat", lang))
+
+# Walkthrough of one mini-batch, step by step.
+render_walkthrough(lang)
+
+st.subheader(t("home.lessons_title", lang))
+st.markdown(t("home.lessons_intro", lang))
+lessons = [page for page in existing_pages() if page[1] != "home"]
+for row_start in range(0, len(lessons), 3):
+    for column, (path, nav_key, icon) in zip(st.columns(3), lessons[row_start : row_start + 3], strict=False):
+        with column, st.container(border=True, height="stretch"):
+            st.markdown(f"### {t(f'nav.{nav_key}', lang)}")
+            st.markdown(t(f"home.lessons.{nav_key}", lang))
+            st.page_link(path, label=t("home.open", lang), icon=icon, query_params={"lang": lang})

@@ -1,0 +1,163 @@
+"""Altair chart builders: a pandas frame in, an alt.Chart out (no Streamlit here).
+
+Topic-specific charts live in `core/charts/<topic>.py`; this module holds the shared pieces and the loss curves.
+"""
+
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from core.i18n import t
+
+# Ordered from cool to hot, so a larger learning rate reads as a "hotter" line; dark enough for a projector.
+ORDERED_COLORS = ("#1f4e9c", "#1b8a8f", "#3d8b37", "#8a8a12", "#d08c00", "#e0591f", "#c0282d", "#7a1533")
+LOG_SPAN = 100.0  # use a log axis when the largest value is this many times the smallest
+FONT_SIZES = {"label": 15, "title": 17}
+
+
+def format_lr(lr: float) -> str:
+    """A learning rate as people write it: 0.001, 0.3, 10."""
+    return f"{lr:g}"
+
+
+def ordered_colors(n: int) -> list[str]:
+    """`n` colors spread evenly over ORDERED_COLORS, from cool (first) to hot (last)."""
+    if n <= 1:
+        return [ORDERED_COLORS[0]] * max(n, 0)
+    picks = np.linspace(0, len(ORDERED_COLORS) - 1, n).round().astype(int)
+    return [ORDERED_COLORS[i] for i in picks]
+
+
+def finite(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Rows whose `column` is a finite number (NaN and ±inf never reach a chart)."""
+    values = pd.to_numeric(frame[column], errors="coerce")
+    return frame[np.isfinite(values.to_numpy(dtype=float))]
+
+
+def needs_log_scale(values: pd.Series) -> bool:
+    """True when the positive values span at least two decades."""
+    positive = values[values > 0]
+    return len(positive) > 1 and positive.max() / positive.min() >= LOG_SPAN
+
+
+def style(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """Large axis and legend text, readable from the back of a lecture hall."""
+    return (
+        chart.configure_axis(labelFontSize=FONT_SIZES["label"], titleFontSize=FONT_SIZES["title"])
+        .configure_legend(labelFontSize=FONT_SIZES["label"], titleFontSize=FONT_SIZES["title"], symbolStrokeWidth=4)
+        .configure_title(fontSize=FONT_SIZES["title"])
+    )
+
+
+def _number_text(value: float) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    if math.isinf(value):
+        return "∞"
+    return f"{value:.3g}"
+
+
+def loss_curves(
+    epochs: pd.DataFrame,
+    lang: str,
+    metric: str = "train_loss",
+    runs: pd.DataFrame | None = None,
+    log_y: bool | None = None,
+    height: int = 420,
+) -> alt.LayerChart:
+    """Loss per epoch, one line per learning rate; diverged runs end in a cross and a dashed rule.
+
+    `epochs` and `runs` are the frames of core.engine.Result; `log_y=None` picks a log axis when values span
+    two decades. Click a learning rate in the legend to highlight its line.
+    """
+    data = finite(epochs[["run", "lr", "epoch", metric]].rename(columns={metric: "loss"}), "loss")
+    log = needs_log_scale(data["loss"]) if log_y is None else log_y
+    if log:
+        data = data[data["loss"] > 0]
+    data = data.assign(lr_label=data["lr"].map(format_lr))
+    rates = sorted(epochs["lr"].unique())
+    domain = [format_lr(lr) for lr in rates]
+
+    lr_title = t("charts.lr", lang)
+    loss_title = t(f"charts.{metric}", lang) if metric in ("train_loss", "val_loss") else t("charts.loss", lang)
+    epoch_title = t("charts.epoch", lang)
+    pick = alt.selection_point(fields=["lr_label"], bind="legend")
+    color = alt.Color(
+        "lr_label:N",
+        title=lr_title,
+        scale=alt.Scale(domain=domain, range=ordered_colors(len(domain))),
+        sort=domain,
+        legend=alt.Legend(symbolType="stroke", symbolSize=400, orient="right"),
+    )
+    y_scale = alt.Scale(type="log") if log else alt.Scale(zero=False)
+    y = alt.Y("loss:Q", title=f"{loss_title} ({t('charts.log_note', lang)})" if log else loss_title, scale=y_scale)
+    x = alt.X("epoch:Q", title=epoch_title, axis=alt.Axis(tickMinStep=1))
+    tooltip = [
+        alt.Tooltip("lr_label:N", title=lr_title),
+        alt.Tooltip("epoch:Q", title=epoch_title),
+        alt.Tooltip("loss:Q", title=loss_title, format=".4g"),
+    ]
+    base = alt.Chart(data).encode(x=x, y=y, color=color, tooltip=tooltip)
+    fade = alt.condition(pick, alt.value(1.0), alt.value(0.12))
+    lines = base.mark_line(strokeWidth=3.5).encode(opacity=fade).add_params(pick)
+    points = base.mark_point(filled=True, size=45).encode(opacity=fade)
+    layers = [lines, points]
+
+    blown = _divergence_marks(epochs, runs, data, lang)
+    if not blown.empty:
+        marks = alt.Chart(blown).encode(
+            x="epoch:Q",
+            color=color,
+            opacity=fade,
+            tooltip=[
+                alt.Tooltip("lr_label:N", title=lr_title),
+                alt.Tooltip("status:N", title=t("charts.status", lang)),
+                alt.Tooltip("loss_text:N", title=t("charts.diverged_loss", lang)),
+            ],
+        )
+        layers.append(marks.mark_rule(strokeWidth=2.5, strokeDash=[6, 4]))
+        layers.append(marks.mark_point(shape="cross", size=500, filled=True, strokeWidth=1).encode(y="top:Q"))
+    return alt.layer(*layers).properties(height=height)
+
+
+def _divergence_marks(epochs: pd.DataFrame, runs: pd.DataFrame | None, shown: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """One row per diverged run: where it blew up (epoch, top of the plotted range) and a readable status."""
+    columns = ["run", "lr_label", "epoch", "top", "status", "loss_text"]
+    if runs is None:
+        verdicts = epochs.groupby("run").agg(lr=("lr", "first"), diverged=("diverged", "any"), last=("epoch", "max"))
+        runs = pd.DataFrame(
+            {
+                "run": verdicts.index,
+                "lr": verdicts["lr"],
+                "diverged": verdicts["diverged"],
+                "diverged_epoch": verdicts["last"] + 1,
+                "diverged_step": pd.NA,
+                "diverged_loss": math.nan,
+            }
+        )
+    blown = runs[runs["diverged"].astype(bool)]
+    if blown.empty or shown.empty:
+        return pd.DataFrame(columns=columns)
+    top = float(shown["loss"].max())
+    rows = []
+    for _, run in blown.iterrows():
+        epoch = int(run["diverged_epoch"]) if pd.notna(run["diverged_epoch"]) else int(epochs["epoch"].max())
+        step = run["diverged_step"]
+        status = (
+            t("charts.diverged_at", lang, step=int(step), epoch=epoch) if pd.notna(step) else t("charts.diverged", lang)
+        )
+        rows.append(
+            {
+                "run": int(run["run"]),
+                "lr_label": format_lr(float(run["lr"])),
+                "epoch": epoch,
+                "top": top,
+                "status": status,
+                "loss_text": _number_text(run["diverged_loss"]),
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)

@@ -1,0 +1,146 @@
+"""Two-parameter loss surfaces and the paths real torch.optim optimizers take across them.
+
+A network has millions of weights; with two we can draw the whole landscape and watch each optimizer walk it.
+Every surface is a torch function of points shaped (..., 2), so one call evaluates a path or a whole grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from core.optim import make_optimizer
+
+SURFACE_OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
+
+# The ravine as a least-squares problem: two "cases" with no bias, so that
+# mean((X·w)²) = ½(x² + 100·y²), whose Hessian 2/N·XᵀX = diag(1, 100).
+RAVINE_CASES = torch.tensor([[1.0, 0.0], [0.0, 10.0]], dtype=torch.float64)
+
+# A path that leaves the view by this many view-widths is called diverged and stopped.
+ESCAPE_FACTOR = 10.0
+
+
+def _ravine(points: torch.Tensor) -> torch.Tensor:
+    return ((points @ RAVINE_CASES.T) ** 2).mean(-1)
+
+
+def _rosenbrock(points: torch.Tensor) -> torch.Tensor:
+    x, y = points[..., 0], points[..., 1]
+    return (1 - x) ** 2 + 100 * (y - x**2) ** 2
+
+
+def _saddle(points: torch.Tensor) -> torch.Tensor:
+    # A saddle at the origin (curvature +2 across, −1 along y) between two valleys at y = ±1: bounded below,
+    # so a path that escapes the saddle has somewhere to arrive.
+    x, y = points[..., 0], points[..., 1]
+    return x**2 + y**4 / 4 - y**2 / 2
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A loss landscape over two parameters, with the window we draw and where paths start."""
+
+    name: str
+    loss: Callable[[torch.Tensor], torch.Tensor]
+    view: tuple[float, float, float, float]  # x_min, x_max, y_min, y_max
+    start: tuple[float, float]
+    minimum: tuple[float, float]
+    min_loss: float
+    lr: float  # a learning rate at which the lesson of this surface shows
+    log_colour: bool = True
+    noise: float = 0.0  # spread of each mini-batch's targets; 0 means the full-batch gradient
+
+    def minibatch_loss(self, point: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """The loss one mini-batch sees: the ravine's cases with freshly drawn noisy targets; else the true loss."""
+        if self.noise == 0:
+            return self.loss(point)
+        targets = torch.randn(len(RAVINE_CASES), generator=generator, dtype=point.dtype) * self.noise
+        return ((point @ RAVINE_CASES.T - targets) ** 2).mean(-1)
+
+
+SURFACES: dict[str, Surface] = {
+    "ravine": Surface("ravine", _ravine, (-2.5, 2.5, -1.0, 1.0), (-2.0, 0.8), (0.0, 0.0), 0.0, lr=0.018),
+    "noisy_ravine": Surface(
+        "noisy_ravine", _ravine, (-2.5, 2.5, -1.0, 1.0), (-2.0, 0.8), (0.0, 0.0), 0.0, lr=0.01, noise=0.5
+    ),
+    "rosenbrock": Surface("rosenbrock", _rosenbrock, (-2.0, 2.0, -1.0, 3.0), (-1.2, 1.0), (1.0, 1.0), 0.0, lr=0.002),
+    "saddle": Surface(
+        "saddle", _saddle, (-2.0, 2.0, -1.5, 1.5), (-1.8, 0.01), (0.0, 1.0), -0.25, lr=0.05, log_colour=False
+    ),
+}
+
+
+def _escaped(surface: Surface, x: float, y: float) -> bool:
+    """Non-finite, or so far outside the view that the path will not come back on its own."""
+    if not (np.isfinite(x) and np.isfinite(y)):
+        return True
+    x_min, x_max, y_min, y_max = surface.view
+    width, height = x_max - x_min, y_max - y_min
+    return not (
+        x_min - ESCAPE_FACTOR * width <= x <= x_max + ESCAPE_FACTOR * width
+        and y_min - ESCAPE_FACTOR * height <= y <= y_max + ESCAPE_FACTOR * height
+    )
+
+
+def trajectory(
+    surface: Surface | str,
+    optimizer: str,
+    lr: float,
+    start: tuple[float, float] | None = None,
+    steps: int = 100,
+    seed: int = 0,
+    loss_scale: float = 1.0,
+    momentum: float = 0.9,
+) -> pd.DataFrame:
+    """The path of a torch.optim optimizer on a surface: one row per step (step 0 is the start).
+
+    Columns: optimizer, step, x, y, loss (the true, unscaled loss at that point), diverged (True on the row
+    where the path left for good; the walk stops there). `loss_scale` multiplies the loss the optimizer sees.
+    """
+    surface = SURFACES[surface] if isinstance(surface, str) else surface
+    point = torch.tensor(start or surface.start, dtype=torch.float64, requires_grad=True)
+    opt = make_optimizer(optimizer, [point], lr=lr, momentum=momentum)
+    generator = torch.Generator().manual_seed(seed)  # the order of the noisy mini-batches
+    with torch.no_grad():
+        rows = [(0, *point.tolist(), float(surface.loss(point)), False)]
+    for step in range(1, steps + 1):
+        opt.zero_grad()
+        (loss_scale * surface.minibatch_loss(point, generator)).backward()
+        opt.step()
+        with torch.no_grad():
+            x, y = point.tolist()
+            loss = float(surface.loss(point))
+        diverged = _escaped(surface, x, y) or not np.isfinite(loss)
+        rows.append((step, x, y, loss, diverged))
+        if diverged:
+            break
+    frame = pd.DataFrame(rows, columns=["step", "x", "y", "loss", "diverged"])
+    frame.insert(0, "optimizer", optimizer)
+    return frame
+
+
+def grid(surface: Surface | str, resolution: int = 80) -> pd.DataFrame:
+    """The loss on a resolution × resolution grid of cells covering the view: x, x2, y, y2 (cell edges), loss."""
+    surface = SURFACES[surface] if isinstance(surface, str) else surface
+    x_min, x_max, y_min, y_max = surface.view
+    x_edges = torch.linspace(x_min, x_max, resolution + 1, dtype=torch.float64)
+    y_edges = torch.linspace(y_min, y_max, resolution + 1, dtype=torch.float64)
+    # Cell centres never sit exactly on a minimum of value 0, so a log colour scale stays finite.
+    xc, yc = (x_edges[:-1] + x_edges[1:]) / 2, (y_edges[:-1] + y_edges[1:]) / 2
+    gx, gy = torch.meshgrid(xc, yc, indexing="ij")
+    loss = surface.loss(torch.stack([gx, gy], dim=-1))
+    i, j = torch.meshgrid(torch.arange(resolution), torch.arange(resolution), indexing="ij")
+    return pd.DataFrame(
+        {
+            "x": x_edges[i.reshape(-1)].numpy(),
+            "x2": x_edges[i.reshape(-1) + 1].numpy(),
+            "y": y_edges[j.reshape(-1)].numpy(),
+            "y2": y_edges[j.reshape(-1) + 1].numpy(),
+            "loss": loss.reshape(-1).numpy(),
+        }
+    )

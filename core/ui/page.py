@@ -1,0 +1,82 @@
+"""Page frame shared by every page: language, page config and the sidebar with translated navigation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# (file relative to app.py, nav key, icon). Pages that do not exist yet are skipped, so this list can run ahead.
+PAGES: tuple[tuple[str, str, str], ...] = (
+    ("app.py", "home", ":material/home:"),
+    ("pages/1_loss_functions.py", "loss_functions", ":material/rule:"),
+    ("pages/2_optimizers.py", "optimizers", ":material/explore:"),
+    ("pages/3_learning_rate.py", "learning_rate", ":material/speed:"),
+    ("pages/4_lr_schedules.py", "lr_schedules", ":material/schedule:"),
+    ("pages/5_batch_and_epochs.py", "batch_and_epochs", ":material/stacks:"),
+    ("pages/6_lab.py", "lab", ":material/science:"),
+)
+
+LANG_PARAM = "lang"
+_LANG_WIDGET = "ui_lang"
+
+
+def existing_pages() -> list[tuple[str, str, str]]:
+    """The entries of PAGES whose file exists."""
+    return [page for page in PAGES if (ROOT / page[0]).is_file()]
+
+
+def browser_language(locale: str | None) -> str:
+    """Japanese for a ja-* browser locale, otherwise the default language."""
+    return "ja" if (locale or "").lower().startswith("ja") else DEFAULT_LANGUAGE
+
+
+def current_language() -> str:
+    """`?lang=` wins; otherwise the browser's locale; otherwise the default."""
+    wanted = st.query_params.get(LANG_PARAM)
+    if wanted in LANGUAGES:
+        return wanted
+    return browser_language(st.context.locale)
+
+
+def _switch_language() -> None:
+    # The URL is the single source of truth for the language, so a shared link shows what the lecturer sees.
+    st.query_params[LANG_PARAM] = st.session_state[_LANG_WIDGET]
+
+
+def setup_page(page_id: str) -> str:
+    """Configure the page, draw the shared sidebar and return the language ("ja" or "en")."""
+    lang = current_language()
+    st.set_page_config(
+        page_title=f"{t('nav.' + page_id, lang)} · {t('common.app_name', lang)}",
+        page_icon=":material/monitor_heart:",
+        layout="wide",
+        initial_sidebar_state="expanded",
+    )
+    if st.query_params.get(LANG_PARAM) != lang:
+        st.query_params[LANG_PARAM] = lang  # write the browser's choice into the URL so the link is explicit
+    render_sidebar(lang)
+    return lang
+
+
+def render_sidebar(lang: str) -> None:
+    """App name, language switch and navigation links (labels in `lang`, language kept in every link)."""
+    with st.sidebar:
+        st.markdown(f"### {t('common.app_name', lang)}")
+        st.session_state[_LANG_WIDGET] = lang
+        st.segmented_control(
+            t("sidebar.language", lang),
+            LANGUAGES,
+            format_func=lambda code: t(f"sidebar.languages.{code}", lang),
+            key=_LANG_WIDGET,
+            required=True,
+            on_change=_switch_language,
+        )
+        st.markdown(f"**{t('sidebar.lessons', lang)}**")
+        for path, nav_key, icon in existing_pages():
+            st.page_link(path, label=t(f"nav.{nav_key}", lang), icon=icon, query_params={LANG_PARAM: lang})
+        st.caption(t("sidebar.footer", lang))

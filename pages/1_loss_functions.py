@@ -1,0 +1,244 @@
+"""Loss functions: the attending's score sheet. MSE on a blood pressure, cross-entropy on a tumour, and the race
+between them on a sigmoid neuron that starts confidently wrong."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import loss_lesson as lesson
+from core.charts.losses import cross_entropy_chart, gradient_chart, penalty_chart, training_curve_chart
+from core.i18n import t
+from core.ui import setup_page, show_chart
+
+PRESSURE_RANGE = 40.0  # mmHg either side of the truth: the article's 20 mmHg miss sits half-way out
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def cached_race(lr: float, w: float, b: float, version: str) -> tuple[dict, pd.DataFrame]:
+    """The MSE-vs-cross-entropy race, trained once per setting for every student in the room."""
+    return lesson.race(lr=lr, w=w, b=b)
+
+
+def names(lang: str, prefix: str, codes: tuple[str, ...]) -> dict[str, str]:
+    """Display names of `codes` from the locale keys `prefix.<code>`."""
+    return {code: t(f"{prefix}.{code}", lang) for code in codes}
+
+
+def marks_with_current(article: pd.DataFrame, current: pd.DataFrame, column: str) -> pd.DataFrame:
+    """The article's examples and the current setting as chart marks; the current one replaces an example it sits on."""
+    sits_on = article[column].round(6).isin(current[column].round(6))
+    return pd.concat([article[~sits_on].assign(now=False), current.assign(now=True)], ignore_index=True)
+
+
+def mse_section(lang: str) -> None:
+    """A blood pressure predicted on a slider, scored by MSE (and MAE for contrast)."""
+    truth = lesson.TRUE_PRESSURE
+    st.header(t("losses.mse.header", lang))
+    # controls and numbers on the left, the curve on the right: both stay on one projector screen
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.markdown(t("losses.mse.body", lang, truth=truth))
+        st.latex(t("losses.mse.formula", lang))
+        prediction = st.slider(
+            t("losses.mse.slider", lang),
+            min_value=int(truth - PRESSURE_RANGE),
+            max_value=int(truth + PRESSURE_RANGE),
+            value=140,
+            help=t("losses.mse.slider_help", lang, truth=truth),
+            key="pressure",
+            bind="query-params",
+        )
+        current = lesson.penalty_table((prediction,))
+        now = current.iloc[0]
+        error, squared, absolute = st.columns(3)
+        error.metric(t("losses.mse.error", lang), t("losses.mse.error_value", lang, value=now["error"]))
+        squared.metric(t("losses.mse.squared", lang), f"{now['squared']:,.0f}")
+        absolute.metric(t("losses.mse.absolute", lang), f"{now['absolute']:,.0f}")
+        pair = lesson.penalty_table(lesson.ARTICLE_PREDICTIONS)
+        near, far = pair.iloc[0], pair.iloc[1]
+        st.markdown(
+            t(
+                "losses.mse.pair",
+                lang,
+                near_pred=near["prediction"],
+                near_err=near["error"],
+                near_pen=near["squared"],
+                far_pred=far["prediction"],
+                far_err=far["error"],
+                far_pen=far["squared"],
+                error_ratio=far["error"] / near["error"],
+                penalty_ratio=far["squared"] / near["squared"],
+            )
+        )
+    marks = marks_with_current(
+        pair.assign(label=[t("losses.mse.mark_label", lang, prediction=p) for p in pair["prediction"]]),
+        current.assign(label=t("losses.mse.mark_now", lang, prediction=prediction)),
+        "prediction",
+    ).rename(columns={"squared": "penalty"})
+    with right:
+        show_chart(
+            penalty_chart(
+                lesson.penalty_curve(truth, truth - PRESSURE_RANGE, truth + PRESSURE_RANGE),
+                marks,
+                names(lang, "losses.mse.names", ("mse", "mae")),
+                error_title=t("losses.mse.chart_error", lang),
+                penalty_title=t("losses.mse.chart_penalty", lang),
+                loss_title=t("losses.mse.chart_loss", lang),
+                mark_title=t("losses.mse.chart_mark", lang),
+            )
+        )
+    st.info(t("losses.mse.analogy", lang))
+
+
+def cross_entropy_section(lang: str) -> None:
+    """The probability of 'malignant' for a malignant case on a slider, scored by -log p."""
+    st.header(t("losses.ce.header", lang))
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.markdown(t("losses.ce.body", lang))
+        st.latex(t("losses.ce.formula", lang))
+        probability = st.slider(
+            t("losses.ce.slider", lang),
+            min_value=0.01,
+            max_value=0.99,
+            value=0.6,
+            step=0.01,
+            help=t("losses.ce.slider_help", lang),
+            key="p_malignant",
+            bind="query-params",
+        )
+        current = lesson.cross_entropy_table((probability,))
+        st.metric(t("losses.ce.penalty", lang), f"{current['penalty'].iloc[0]:.2f}")
+        table = lesson.cross_entropy_table()
+        (p1, l1), (p2, l2), (p3, l3) = table.itertuples(index=False)
+        st.markdown(t("losses.ce.points", lang, p1=p1, l1=l1, p2=p2, l2=l2, p3=p3, l3=l3, p3_percent=f"{p3:.0%}"))
+    marks = marks_with_current(
+        table.assign(label=[f"{p:g}" for p in table["probability"]]),
+        current.assign(label=t("losses.ce.mark_now", lang)),
+        "probability",
+    )
+    with right:
+        show_chart(
+            cross_entropy_chart(
+                lesson.cross_entropy_curve(),
+                marks,
+                probability_title=t("losses.ce.chart_probability", lang),
+                penalty_title=t("losses.ce.chart_penalty", lang),
+                mark_title=t("losses.ce.chart_mark", lang),
+            )
+        )
+    st.info(t("losses.ce.unbounded", lang))
+
+
+def epochs_text(lang: str, epochs: int | None) -> str:
+    """An epoch count, or 'not within MAX_EPOCHS' for a run that never got there."""
+    if epochs is None:
+        return t("losses.race.not_reached", lang, max=lesson.MAX_EPOCHS)
+    return str(epochs)
+
+
+def race_section(lang: str) -> None:
+    """MSE and cross-entropy train the same confidently wrong neuron with real SGD; count the epochs."""
+    st.header(t("losses.race.header", lang))
+    lr_col, w_col, b_col = st.columns(3)
+    lr = lr_col.slider(
+        t("losses.race.lr", lang), 0.01, 2.0, lesson.LEARNING_RATE, step=0.01, key="race_lr", bind="query-params"
+    )
+    w = w_col.slider(t("losses.race.w", lang), -3.0, 6.0, lesson.START_W, step=0.5, key="race_w", bind="query-params")
+    b = b_col.slider(t("losses.race.b", lang), -3.0, 6.0, lesson.START_B, step=0.5, key="race_b", bind="query-params")
+    start = lesson.sigmoid(w * lesson.INPUT_X + b)
+    st.markdown(
+        t(
+            "losses.race.body",
+            lang,
+            x=lesson.INPUT_X,
+            y=lesson.LABEL_Y,
+            w=w,
+            b=b,
+            start=start,
+            threshold=lesson.THRESHOLD,
+        )
+    )
+
+    epochs, paths = cached_race(lr, w, b, lesson.LESSON_VERSION)
+    mse_col, bce_col = st.columns(2)
+    mse_col.metric(t("losses.race.epochs_mse", lang), epochs_text(lang, epochs["mse"]))
+    bce_col.metric(t("losses.race.epochs_bce", lang), epochs_text(lang, epochs["bce"]))
+    if epochs["mse"] is None:
+        st.warning(t("losses.race.stuck", lang, max=lesson.MAX_EPOCHS))
+    elif epochs["bce"] and epochs["mse"] > epochs["bce"]:
+        st.success(t("losses.race.faster", lang, ratio=epochs["mse"] / epochs["bce"]))
+    else:
+        st.info(t("losses.race.not_faster", lang))
+
+    slope = start * (1 - start)
+    pull = lesson.gradient_on_weight("bce", start) / lesson.gradient_on_weight("mse", start)
+    st.markdown(t("losses.race.why", lang, slope=slope, ratio=pull))
+    st.latex(t("losses.race.formula", lang))
+    st.caption(t("losses.race.half_note", lang))
+
+    loss_names = names(lang, "losses.race.names", lesson.COMPARED_LOSSES)
+    st.subheader(t("losses.race.gradient_header", lang))
+    chart = gradient_chart(
+        lesson.gradient_curve(),
+        pd.DataFrame(
+            [
+                {"probability": start, "loss": loss, "gradient": abs(lesson.gradient_on_weight(loss, start))}
+                for loss in lesson.COMPARED_LOSSES
+            ]
+        ),
+        loss_names,
+        probability_title=t("losses.race.chart_probability", lang),
+        gradient_title=t("losses.race.chart_gradient", lang),
+        loss_title=t("losses.race.chart_loss", lang),
+        start_title=t("losses.race.chart_start", lang),
+    )
+    show_chart(chart)
+
+    st.subheader(t("losses.race.curves_header", lang))
+    curve_names = names(lang, "losses.race.names", ("output", "loss_value"))
+    last_epoch = int(paths["epoch"].max())  # one x range for both, so the gap in epochs is seen, not read
+    for column, loss in zip(st.columns(2), lesson.COMPARED_LOSSES, strict=True):
+        count = epochs[loss]
+        label = epochs_text(lang, count) if count is None else t("losses.race.epochs_count", lang, epochs=count)
+        with column:
+            show_chart(
+                training_curve_chart(
+                    paths[paths["loss"] == loss],
+                    curve_names,
+                    lesson.THRESHOLD,
+                    epoch_title=t("losses.race.chart_epoch", lang),
+                    value_title=t("losses.race.chart_value", lang),
+                    series_title=t("losses.race.chart_series", lang),
+                    threshold_title=t("losses.race.chart_threshold", lang),
+                    title=t("losses.race.curve_title", lang, loss=loss_names[loss], epochs=label),
+                    max_epoch=last_epoch,
+                )
+            )
+
+
+def tasks_section(lang: str) -> None:
+    """The app's data sets, each with its task and the loss that fits it."""
+    st.header(t("losses.tasks.header", lang))
+    st.markdown(t("losses.tasks.body", lang))
+    table = lesson.loss_for_datasets()
+    shown = pd.DataFrame(
+        {
+            t("losses.tasks.dataset", lang): [t(f"common.datasets.{name}", lang) for name in table["dataset"]],
+            t("losses.tasks.task", lang): [t(f"losses.tasks.task_names.{task}", lang) for task in table["task"]],
+            t("losses.tasks.loss", lang): [t(f"losses.tasks.loss_names.{loss}", lang) for loss in table["loss"]],
+            t("losses.tasks.torch", lang): table["torch_loss"],
+        }
+    )
+    st.table(shown.set_index(shown.columns[0]))
+    st.markdown(t("losses.tasks.closing", lang))
+
+
+lang = setup_page("loss_functions")
+st.title(t("losses.title", lang))
+st.markdown(t("losses.intro", lang))
+mse_section(lang)
+cross_entropy_section(lang)
+race_section(lang)
+tasks_section(lang)
