@@ -16,12 +16,14 @@ st.markdown(f"#### {t('home.subtitle', lang)}")
 st.markdown(t("home.intro", lang))
 
 st.subheader(t("home.steps_title", lang))
-for column, step in zip(st.columns(len(STEPS)), STEPS, strict=True):
-    with column, st.container(border=True, height="stretch"):
-        st.markdown(f"### {t(f'home.steps.{step}.title', lang)}")
-        st.markdown(f"**{t(f'home.steps.{step}.clinic', lang)}**")
-        st.markdown(t(f"home.steps.{step}.body", lang))
-        st.code(t(f"home.steps.{step}.code", lang), language="python")
+# Two by two: on a projector four columns squeeze the code lines.
+for row in (STEPS[:2], STEPS[2:]):
+    for column, step in zip(st.columns(len(row)), row, strict=True):
+        with column, st.container(border=True, height="stretch"):
+            st.markdown(f"### {t(f'home.steps.{step}.title', lang)}")
+            st.markdown(f"**{t(f'home.steps.{step}.clinic', lang)}**")
+            st.markdown(t(f"home.steps.{step}.body", lang))
+            st.code(t(f"home.steps.{step}.code", lang), language="python", wrap_lines=True)
 st.markdown(t("home.repeat", lang))
 
 # Walkthrough of one mini-batch, step by step.

@@ -31,8 +31,18 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    configs = [RunConfig(dataset="breast_cancer", model="mlp", hidden=(32,), optimizer="adam", batch_size=32,
-                         epochs=args.epochs, lr=lr) for lr in LEARNING_RATES]
+    configs = [
+        RunConfig(
+            dataset="breast_cancer",
+            model="mlp",
+            hidden=(32,),
+            optimizer="adam",
+            batch_size=32,
+            epochs=args.epochs,
+            lr=lr,
+        )
+        for lr in LEARNING_RATES
+    ]
     for engine in ("fast", "reference"):
         train([configs[0].replace(epochs=1)], engine)  # warm-up
     fast = best_time(configs, "fast", args.repeats)

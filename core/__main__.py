@@ -43,10 +43,19 @@ def _parser() -> argparse.ArgumentParser:
 def configs_from_args(args: argparse.Namespace) -> list[RunConfig]:
     """One validated RunConfig per learning rate on the command line."""
     params = {
-        "dataset": args.dataset, "model": args.model, "hidden": args.hidden, "activation": args.activation,
-        "loss": args.loss, "optimizer": args.optimizer, "batch_size": args.batch_size, "epochs": args.epochs,
-        "scheduler": args.scheduler, "seed": args.seed, "shuffle": "0" if args.no_shuffle else "1",
-        "order": args.order, "device": args.device,
+        "dataset": args.dataset,
+        "model": args.model,
+        "hidden": args.hidden,
+        "activation": args.activation,
+        "loss": args.loss,
+        "optimizer": args.optimizer,
+        "batch_size": args.batch_size,
+        "epochs": args.epochs,
+        "scheduler": args.scheduler,
+        "seed": args.seed,
+        "shuffle": "0" if args.no_shuffle else "1",
+        "order": args.order,
+        "device": args.device,
     }
     return [RunConfig.from_params({**params, "lr": lr}) for lr in args.lr]
 

@@ -97,8 +97,9 @@ def load_split(name: str, val_fraction: float = 0.2, seed: int = SPLIT_SEED, ord
         y_mean, y_std = float(y[train].mean()), float(y[train].std())
         y_train = torch.tensor((y[train] - y_mean) / y_std, dtype=torch.float32)
         y_val = torch.tensor((y[val] - y_mean) / y_std, dtype=torch.float32)
-        return Split(name, task, 1, features, x_train, y_train, x_val, y_val, **scaling,
-                     target_mean=y_mean, target_std=y_std)
+        return Split(
+            name, task, 1, features, x_train, y_train, x_val, y_val, **scaling, target_mean=y_mean, target_std=y_std
+        )
     dtype = torch.float32 if task == "binary" else torch.long
     n_classes = int(y.max()) + 1
     y_train, y_val = torch.tensor(y[train], dtype=dtype), torch.tensor(y[val], dtype=dtype)

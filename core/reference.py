@@ -43,8 +43,12 @@ def targets(split: Split, loss: str) -> tuple[torch.Tensor, torch.Tensor]:
     return split.y_train, split.y_val
 
 
-def accuracy(outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Share of correct answers over the last-but-one axis: logit > 0 with one output, arg-max otherwise."""
+def accuracy(outputs: torch.Tensor, labels: torch.Tensor, task: str) -> torch.Tensor:
+    """Share of correct answers over the last-but-one axis: logit > 0 with one output, arg-max otherwise.
+
+    Regression has no right or wrong answer, so its accuracy is NaN."""
+    if task == "regression":
+        return torch.full(outputs.shape[:-2], math.nan)
     if outputs.shape[-1] == 1:
         return ((outputs[..., 0] > 0) == (labels > 0.5)).float().mean(-1)
     return (outputs.argmax(-1) == labels).float().mean(-1)
@@ -74,13 +78,13 @@ class RunLog:
     diverged: tuple[int, int, float, float] | None = None  # step, epoch, loss, lr
 
 
-def evaluate(model: nn.Module, criterion: Callable, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+def evaluate(model: nn.Module, criterion: Callable, x: torch.Tensor, y: torch.Tensor, task: str) -> tuple[float, float]:
     """Loss and accuracy on a whole split, without touching gradients."""
     if len(x) == 0:
         return math.nan, math.nan
     with torch.no_grad():
         outputs = model(x)
-        return criterion(outputs, y).item(), accuracy(outputs, y).item()
+        return criterion(outputs, y).item(), accuracy(outputs, y, task).item()
 
 
 def train_reference(config: RunConfig, device: str = "cpu", progress: Callable[[float], None] | None = None) -> RunLog:
@@ -101,14 +105,20 @@ def train_reference(config: RunConfig, device: str = "cpu", progress: Callable[[
     )
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum, config.weight_decay)
     scheduler = make_scheduler(
-        config.scheduler, optimizer, config.epochs, len(loader), config.step_size, config.gamma,
-        config.warmup_epochs, config.patience,
+        config.scheduler,
+        optimizer,
+        config.epochs,
+        len(loader),
+        config.step_size,
+        config.gamma,
+        config.warmup_epochs,
+        config.patience,
     )
     per_batch = config.scheduler in PER_BATCH_SCHEDULERS
 
     log = RunLog()
-    train_loss, _ = evaluate(model, criterion, x_train, y_train)
-    log.epochs.append((0, train_loss, *evaluate(model, criterion, x_val, y_val)))
+    train_loss, _ = evaluate(model, criterion, x_train, y_train, split.task)
+    log.epochs.append((0, train_loss, *evaluate(model, criterion, x_val, y_val, split.task)))
     limit = explode_limit(train_loss)
     step = 0
     for epoch in range(1, config.epochs + 1):
@@ -129,7 +139,7 @@ def train_reference(config: RunConfig, device: str = "cpu", progress: Callable[[
                 scheduler.step()
             running_loss += value
             step += 1
-        val_loss, val_accuracy = evaluate(model, criterion, x_val, y_val)
+        val_loss, val_accuracy = evaluate(model, criterion, x_val, y_val, split.task)
         train_loss = running_loss / len(loader)
         log.epochs.append((epoch, train_loss, val_loss, val_accuracy))
         if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):

@@ -59,6 +59,7 @@ class Walkthrough:
         self.x = split.x_train[:, columns]
         self.y = split.y_train.unsqueeze(1)  # [patients, 1], the shape of the model's output
         self.target_mean, self.target_std = split.target_mean, split.target_std
+        self.feature_scale = [(split.feature_mean[i], split.feature_std[i]) for i in columns]
         self.reset()
 
     def reset(self) -> dict:
@@ -158,7 +159,13 @@ class Walkthrough:
         """The patients of the current batch with whatever the loop knows about them so far."""
         if self.inputs is None:
             return None
-        table = pd.DataFrame(self.inputs.numpy(), columns=list(FEATURES))
+        table = pd.DataFrame(
+            {
+                f"{name}_measured": self.inputs[:, i].numpy() * std + mean
+                for i, (name, (mean, std)) in enumerate(zip(FEATURES, self.feature_scale, strict=True))
+            }
+        )
+        table[list(FEATURES)] = self.inputs.numpy()
         table["true_mmhg"] = self.to_mmhg(self.labels)
         table["predicted_mmhg"] = self.to_mmhg(self.outputs) if self.outputs is not None else math.nan
         # The loss is the mean of this column: squared misses on the standardised scale.

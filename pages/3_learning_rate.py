@@ -56,7 +56,9 @@ def curves(result: Result, lang: str) -> None:
             key="curve",
         )
     with log_col:
-        log = st.toggle(t("lr.log_axis", lang), value=needs_log_scale(finite(result.epochs, "train_loss")["train_loss"]), key="log")
+        log = st.toggle(
+            t("lr.log_axis", lang), value=needs_log_scale(finite(result.epochs, "train_loss")["train_loss"]), key="log"
+        )
     show_chart(loss_curves(result.epochs, lang, metric=metric or "train_loss", runs=result.runs, log_y=log, height=360))
     st.caption(t("lr.chart_help", lang))
 

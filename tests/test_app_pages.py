@@ -45,7 +45,9 @@ def _strings(message: object) -> Iterator[str]:
     for field, value in message.ListFields():
         if field.name in NOT_TEXT:
             continue
-        repeated = not isinstance(value, (str, bytes)) and not hasattr(value, "ListFields") and hasattr(value, "__iter__")
+        repeated = (
+            not isinstance(value, (str, bytes)) and not hasattr(value, "ListFields") and hasattr(value, "__iter__")
+        )
         values = value if repeated else [value]
         for item in values:
             if isinstance(item, str):
@@ -164,7 +166,7 @@ def test_lr_page_reads_its_state_from_the_url() -> None:
     query = {"lr": ["0.0001", "10", "0.5"], "batch": "N", "epochs": "12", "optimizer": "adam", "data": "diabetes"}
     at = open_app("ja", LR_PAGE, **query)
     assert at.multiselect(key="lr").value == [0.0001, 10.0, "0.5"]
-    assert at.button_group(key="batch").value == "full"
+    assert at.select_slider(key="batch").value == "full"
     assert at.slider(key="epochs").value == 12
     assert at.selectbox(key="optimizer").value == "adam"
     assert at.selectbox(key="data").value == "diabetes"
@@ -195,7 +197,7 @@ def test_lr_page_writes_translated_choices_to_the_url_as_ids() -> None:
 def test_lr_page_extreme_settings_run_cleanly(changes: dict) -> None:
     at = open_app("en", LR_PAGE)
     at.multiselect(key="lr").set_value(changes["lr"])
-    at.button_group(key="batch").set_value(changes["batch"])
+    at.select_slider(key="batch").set_value(changes["batch"])
     if "epochs" in changes:
         at.slider(key="epochs").set_value(changes["epochs"])
     for key in ("data", "optimizer"):
@@ -210,20 +212,20 @@ def test_lr_page_extreme_settings_run_cleanly(changes: dict) -> None:
 
 def test_lr_page_too_large_request_shows_a_translated_error(monkeypatch: pytest.MonkeyPatch) -> None:
     # AppTest runs the page in this process, so a tiny compute budget makes the default request "too large".
-    monkeypatch.setattr("core.engine.MAX_WORK", 1.0)
+    monkeypatch.setattr("core.engine.MAX_SECONDS", 0.01)
     at = open_app("ja", LR_PAGE)
     assert charts(at) == []
-    assert [error.value for error in at.error] == [t("errors.too_big", "ja", cost=at_cost(), limit=1.0)]
+    assert [error.value for error in at.error] == [t("errors.too_big", "ja", seconds=at_cost(), limit=0.01)]
     assert "Traceback" not in " ".join(visible_texts(at))
 
 
 def at_cost() -> float:
-    """The work units of the page's default request (four rates, SGD, blood pressure, batch 32, 30 epochs)."""
+    """The estimated seconds of the page's default request (four rates, SGD, blood pressure, batch 32, 30 epochs)."""
     from core.config import RunConfig
-    from core.engine import work
+    from core.engine import estimated_seconds
 
     base = RunConfig(dataset="blood_pressure", optimizer="sgd", batch_size=32, epochs=30)
-    return work([base.replace(lr=lr) for lr in (0.001, 0.01, 0.1, 1.0)])
+    return estimated_seconds([base.replace(lr=lr) for lr in (0.001, 0.01, 0.1, 1.0)])
 
 
 def test_lr_page_ignores_text_that_is_no_rate_and_survives_an_empty_selection() -> None:

@@ -43,6 +43,12 @@ def query(url: str) -> dict[str, list[str]]:
     return parse_qs(urlparse(url).query)
 
 
+def slider_value(page: object, label: str) -> str:
+    """The value shown on the thumb of the slider labelled `label`."""
+    slider = page.locator("[data-testid='stSlider']").filter(has=page.get_by_text(label, exact=True))
+    return slider.locator("[data-testid='stSliderThumbValue']").inner_text()
+
+
 def no_exception(page: object) -> None:
     assert page.locator("[data-testid='stException']").count() == 0
 
@@ -62,7 +68,7 @@ def test_learning_rate_chart_draws(app_url: str, page: object, lang: str) -> Non
     wait_until_idle(page)
     no_exception(page)
     assert page.locator("h1").first.inner_text() == t("lr.title", lang)
-    assert page.locator(".vega-embed canvas, .vega-embed svg").count() >= 1
+    assert page.locator("[data-testid='stVegaLiteChart'] :is(svg.marks, canvas)").count() >= 1
 
 
 def test_url_state_round_trips(app_url: str, page: object) -> None:
@@ -73,9 +79,8 @@ def test_url_state_round_trips(app_url: str, page: object) -> None:
     assert page.locator("h1").first.inner_text() == t("lr.title", "ja")
     chips = page.locator("[data-testid='stMultiSelectTagsContainer'] [data-tag]").all_inner_texts()
     assert [chip.strip() for chip in chips] == ["0.0001", "3"]
-    assert page.locator("[data-testid='stSliderThumbValue']").inner_text() == "12"
-    batch = page.get_by_role("radiogroup", name=t("common.widgets.batch.label", "ja"))
-    assert batch.locator("[aria-checked='true']").inner_text() == "8"
+    assert slider_value(page, t("common.widgets.epochs.label", "ja")) == "12"
+    assert slider_value(page, t("common.widgets.batch.label", "ja")) == "8"
     assert page.get_by_role("combobox", name=t("common.widgets.optimizer.label", "ja")).input_value() == "Adam"
     data = page.get_by_role("combobox", name=t("common.widgets.dataset.label", "ja")).input_value()
     assert data == t("common.datasets.diabetes", "ja")
@@ -88,7 +93,9 @@ def test_url_state_round_trips(app_url: str, page: object) -> None:
 def test_changes_reach_the_url_and_the_language_switch_keeps_state(app_url: str, page: object) -> None:
     page.goto(f"{app_url}/learning_rate?lang=en")
     wait_until_idle(page)
-    page.get_by_role("radiogroup", name=t("common.widgets.batch.label", "en")).get_by_text("128", exact=True).click()
+    batch = page.get_by_role("slider", name=t("common.widgets.batch.label", "en"))
+    batch.focus()
+    batch.press("ArrowRight")  # 32 -> 128
     page.wait_for_url(re.compile(r"batch=128"))
     wait_until_idle(page)
     page.get_by_role("radiogroup", name=t("sidebar.language", "en")).get_by_text(
@@ -97,8 +104,7 @@ def test_changes_reach_the_url_and_the_language_switch_keeps_state(app_url: str,
     page.wait_for_url(re.compile(r"lang=ja"))
     wait_until_idle(page)
     page.locator("h1").get_by_text(t("lr.title", "ja")).wait_for()
-    batch = page.get_by_role("radiogroup", name=t("common.widgets.batch.label", "ja"))
-    assert batch.locator("[aria-checked='true']").inner_text() == "128"
+    assert slider_value(page, t("common.widgets.batch.label", "ja")) == "128"
     assert query(page.url)["batch"] == ["128"]
     no_exception(page)
 

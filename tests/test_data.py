@@ -41,7 +41,7 @@ def test_regression_target_converts_back_to_its_unit():
     mmhg = split.y_train * split.target_std + split.target_mean
     assert 100 < mmhg.mean().item() < 140
     ages = split.x_train[:, 0] * split.feature_std[0] + split.feature_mean[0]
-    assert 20 <= ages.min().item() and ages.max().item() <= 80  # age ~ U(20, 80) years
+    assert ages.min().item() >= 20 and ages.max().item() <= 80  # age ~ U(20, 80) years
 
 
 def test_labels():

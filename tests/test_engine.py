@@ -8,7 +8,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from core.config import ConfigError, RunConfig
-from core.engine import MAX_WORK, shuffle_orders, train, work
+from core.engine import MAX_SECONDS, estimated_seconds, shuffle_orders, train
 
 TOLERANCE = 1e-4
 
@@ -119,11 +119,20 @@ def test_epoch_zero_is_before_any_update_and_steps_count_batches():
 
 def test_compute_guard_refuses_oversize_requests():
     huge = [RunConfig(dataset="digits", hidden=(512, 512, 512), batch_size=1, epochs=1000, lr=lr) for lr in (0.1, 0.01)]
-    assert work(huge) > MAX_WORK
+    assert estimated_seconds(huge) > MAX_SECONDS
     with pytest.raises(ConfigError) as info:
         train(huge)
-    assert info.value.key == "too_big"
-    assert work([RunConfig()]) < MAX_WORK / 100  # the default run is far inside the guard
+    assert info.value.key == "too_big" and "fewer epochs" in str(info.value)
+    long_online = [RunConfig(dataset="blood_pressure", batch_size=1, epochs=200, lr=lr) for lr in (0.1, 0.01)]
+    assert estimated_seconds(long_online) > MAX_SECONDS  # 80,000 single-example steps
+    assert estimated_seconds([RunConfig()]) < MAX_SECONDS / 10  # the default run is far inside the guard
+
+
+def test_fast_engine_estimate_pays_the_step_cost_once_per_group():
+    sweep_of_eight = [RunConfig(lr=lr) for lr in (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1)]
+    one = estimated_seconds(sweep_of_eight[:1], "fast")
+    assert estimated_seconds(sweep_of_eight, "fast") < 2 * one
+    assert estimated_seconds(sweep_of_eight, "reference") > 7 * one
 
 
 def test_bad_requests_raise_readable_errors():
@@ -133,3 +142,11 @@ def test_bad_requests_raise_readable_errors():
         train([RunConfig(batch_size=1000)])
     with pytest.raises(ConfigError, match="engine"):
         train([RunConfig()], engine="turbo")
+
+
+def test_regression_has_no_accuracy_and_classification_has_one():
+    for engine in ("fast", "reference"):
+        regression = train([RunConfig(dataset="blood_pressure", epochs=1)], engine).epochs
+        assert regression["val_accuracy"].isna().all()
+        digits = train([RunConfig(dataset="digits", epochs=1)], engine).epochs
+        assert digits["val_accuracy"].between(0, 1).all()

@@ -35,7 +35,8 @@ def wait_until_idle(page: Page, timeout_ms: int = 90_000) -> None:
         page.wait_for_function(IDLE, timeout=timeout_ms)
         page.wait_for_timeout(250)
     for chart in page.locator("[data-testid='stVegaLiteChart']").all():
-        chart.locator(".vega-embed canvas, .vega-embed svg").first.wait_for(timeout=timeout_ms)
+        # The chart element is itself the .vega-embed; Vega draws into an svg (or canvas) inside it.
+        chart.locator("svg.marks, canvas").first.wait_for(state="attached", timeout=timeout_ms)
 
 
 def main(out_dir: Path, only: Sequence[str] = ()) -> list[Path]:

@@ -69,7 +69,7 @@ def loss_curves(
     log_y: bool | None = None,
     height: int = 420,
 ) -> alt.LayerChart:
-    """Loss per epoch, one line per learning rate; diverged runs end in a cross and a dashed rule.
+    """Loss per epoch, one line per learning rate; a diverged run gets a ✖ and a dashed rule where it blew up.
 
     `epochs` and `runs` are the frames of core.engine.Result; `log_y=None` picks a log axis when values span
     two decades. Click a learning rate in the legend to highlight its line.
@@ -120,7 +120,7 @@ def loss_curves(
             ],
         )
         layers.append(marks.mark_rule(strokeWidth=2.5, strokeDash=[6, 4]))
-        layers.append(marks.mark_point(shape="cross", size=500, filled=True, strokeWidth=1).encode(y="top:Q"))
+        layers.append(marks.mark_text(text="✖", fontSize=26, baseline="middle").encode(y="top:Q"))
     return alt.layer(*layers).properties(height=height)
 
 

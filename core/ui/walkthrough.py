@@ -217,7 +217,7 @@ def _batch_table(lang: str, snapshot: dict) -> None:
         st.caption(t("loop.batch.empty", lang, n=snapshot["batch_size"]))
         return
     # z-scores to 2 places, pressures to 0.1 mmHg, squared misses to 3 places (they average to the loss).
-    formats = {column: "{:.1f}" if column.endswith("_mmhg") else "{:.2f}" for column in table.columns}
+    formats = {column: "{:.1f}" if column.endswith(("_mmhg", "_measured")) else "{:.2f}" for column in table.columns}
     formats["squared_error"] = "{:.3f}"
     _show_table(lang, table, "batch", formats, FRESH_BATCH_COLUMNS.get(snapshot["line"], []))
     st.caption(t("loop.batch.note", lang, std=snapshot["target_std"]))

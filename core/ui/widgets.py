@@ -71,18 +71,16 @@ def parse_lr(value: object) -> float | None:
 def batch_size_select(
     lang: str, key: str = "batch", default: int | str = 32, choices: Sequence[int | str] = BATCH_CHOICES
 ) -> int | str:
-    """Batch size as a row of buttons: online (1), mini-batches, or the full batch ('full', shown as N)."""
-    value = st.segmented_control(
+    """Batch size on a slider: online (1), mini-batches, or the full batch ('full', shown as N)."""
+    return st.select_slider(
         t("common.widgets.batch.label", lang),
         list(choices),
-        default=default,
+        value=default,
         format_func=lambda size: FULL_BATCH_LABEL if size == "full" else str(size),
-        required=True,
         help=t("common.widgets.batch.help", lang),
         key=key,
         bind="query-params",
     )
-    return default if value is None else value
 
 
 def epochs_slider(lang: str, key: str = "epochs", default: int = 30, low: int = 1, high: int = 200) -> int:
@@ -98,7 +96,9 @@ def epochs_slider(lang: str, key: str = "epochs", default: int = 30, low: int = 
     )
 
 
-def optimizer_select(lang: str, key: str = "optimizer", default: str = "sgd", choices: Sequence[str] = OPTIMIZERS) -> str:
+def optimizer_select(
+    lang: str, key: str = "optimizer", default: str = "sgd", choices: Sequence[str] = OPTIMIZERS
+) -> str:
     """One of the optimizers, by its translated name."""
     return choice_select(
         t("common.widgets.optimizer.label", lang),
@@ -138,9 +138,7 @@ def choice_select(
         # First draw of this widget: a shared link decides, an unknown value falls back to the default.
         wanted = st.query_params.get(key)
         st.session_state[key] = wanted if wanted in choices else default
-    value = st.selectbox(
-        label, list(choices), format_func=format_func, help=help, placeholder=placeholder, key=key
-    )
+    value = st.selectbox(label, list(choices), format_func=format_func, help=help, placeholder=placeholder, key=key)
     if value == default:
         st.query_params.pop(key, None)  # like bind="query-params": defaults stay out of the link
     elif st.query_params.get(key) != value:
