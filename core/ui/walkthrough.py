@@ -70,11 +70,9 @@ def render_walkthrough(lang: str, seed: int = 0) -> None:
         _step_card(lang, snapshot, seed)
     _metrics(lang, snapshot)
 
-    batch_column, parameter_column = st.columns([1, 1], gap="medium")
-    with batch_column:
-        _batch_table(lang, snapshot)
-    with parameter_column:
-        _parameter_table(lang, snapshot)
+    # One table under the other: side by side, both get cut off on a 1280-pixel projector.
+    _batch_table(lang, snapshot)
+    _parameter_table(lang, snapshot)
 
     _loss_chart(lang, snapshot)
 
