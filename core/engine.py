@@ -23,7 +23,7 @@ from core.models import initial_weights, layer_sizes, resolve_loss
 from core.optim import PER_BATCH_SCHEDULERS, make_optimizer, make_scheduler
 from core.reference import RunLog, accuracy, explode_limit, init_seed, order_seed, targets, train_reference
 
-ENGINE_VERSION = "2"  # part of every cache key: bump it when results change
+ENGINE_VERSION = "3"  # part of every cache key: bump it when results change
 ENGINES = ("fast", "reference")
 
 # Compute guard, in estimated seconds on a 2-core laptop CPU (measured there): a fixed cost per optimizer step plus
@@ -188,18 +188,16 @@ def train_together(
     inits = [initial_weights(sizes, init_seed(c.seed)) for c in configs]
     theta = torch.stack([torch.cat([t.flatten() for w, b in run for t in (w.T, b)]) for run in inits])
     theta = theta.to(device).requires_grad_()
-    layers, offset = [], 0
+    layers, offset = [], 0  # (fan_in, fan_out, where the weights start, where the bias starts) per layer
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
-        weight = theta[:, offset : offset + fan_in * fan_out].view(k, fan_in, fan_out)
-        offset += fan_in * fan_out
-        layers.append((weight, offset, offset + fan_out))
-        offset += fan_out
+        layers.append((fan_in, fan_out, offset, offset + fan_in * fan_out))
+        offset += (fan_in + 1) * fan_out
     optimizer = make_optimizer(base.optimizer, [theta], 1.0, base.momentum, base.weight_decay, fused=device == "cpu")
 
     def forward(x: torch.Tensor) -> torch.Tensor:
-        for i, (_, start, stop) in enumerate(layers):
-            weight = theta[:, start - sizes[i] * sizes[i + 1] : start].view(k, sizes[i], sizes[i + 1])
-            x = torch.baddbmm(theta[:, None, start:stop], x, weight)
+        for i, (fan_in, fan_out, start, bias) in enumerate(layers):
+            weight = theta[:, start:bias].view(k, fan_in, fan_out)
+            x = torch.baddbmm(theta[:, None, bias : bias + fan_out], x, weight)
             if i < len(layers) - 1:
                 x = activation(x)
         return x
@@ -248,38 +246,41 @@ def train_together(
     for i, log in enumerate(logs):
         log.epochs.append((0, train_loss[i].item(), val_loss[i].item(), val_accuracy[i].item()))
     limits = torch.tensor([explode_limit(v) for v in train_loss.tolist()], device=device)
-    alive = torch.ones(k, dtype=torch.bool, device=device)
+    lr_column = lr_table[:, :, None]  # [steps, K, 1]: broadcasts over each run's row of parameters
+    alive = torch.ones(k, dtype=torch.bool)
     step_loss = torch.zeros(total_steps, k, device=device)
     step_grad = torch.zeros(total_steps, k, device=device)
+    before = torch.empty_like(theta)
     step = 0
     for epoch in range(1, base.epochs + 1):
         if plateau:
             lr_table[step : step + steps_per_epoch] = torch.tensor([s.param_groups[0]["lr"] for s in stand_ins])
         for start in range(0, n, batch_size):
             index = orders[epoch - 1, :, start : start + batch_size]
-            optimizer.zero_grad()
+            theta.grad = None
             losses = batched_loss(loss_name, split, forward(x_train[index]), y_train[index])
             losses.sum().backward()  # runs share no parameters, so each row gets its own run's gradient
             with torch.no_grad():
                 step_loss[step] = losses
                 step_grad[step] = theta.grad.norm(dim=1)
-                alive &= torch.isfinite(losses) & (losses <= limits)
-                before = theta.detach().clone()
+                before.copy_(theta)
                 optimizer.step()
-                # Scale each run's unit-LR update by its own LR; a stopped run is parked at zero (finite, inert).
-                theta.copy_(torch.where(alive[:, None], before.lerp(theta, lr_table[step][:, None]), 0.0))
+                theta.copy_(before.lerp_(theta, lr_column[step]))  # each run's unit-LR update times its own LR
             step += 1
-        done = alive.cpu()
+        # Divergence is checked once per epoch: a run that blew up keeps computing in its own row until then (rows
+        # never mix, so nothing reaches the other runs), and its records end just before the blow-up (_fill_steps).
+        window = step_loss[step - steps_per_epoch : step]
+        alive &= (torch.isfinite(window) & (window <= limits)).all(0).cpu()
         val_loss, val_accuracy = evaluate(x_val, y_val)
-        train_loss = step_loss[step - steps_per_epoch : step].mean(0).cpu()
-        for i in done.nonzero().flatten().tolist():
+        train_loss = window.mean(0).cpu()
+        for i in alive.nonzero().flatten().tolist():
             logs[i].epochs.append((epoch, train_loss[i].item(), val_loss[i].item(), val_accuracy[i].item()))
             if plateau:
                 metric = val_loss[i].item()
                 schedulers[i].step(metric if math.isfinite(metric) else train_loss[i].item())
         if progress is not None:
             progress(epoch / base.epochs)
-        if not done.any():
+        if not alive.any():
             break
     tables = (t[:step].cpu() for t in (step_loss, lr_table, step_grad))
     _fill_steps(logs, *tables, limits.cpu(), steps_per_epoch)
