@@ -12,8 +12,16 @@ from core.config import ConfigError, RunConfig
 from core.i18n import t
 from core.surfaces import SURFACE_OPTIMIZERS, SURFACES, grid, trajectory
 from core.theory import gd_stability_bound, max_hessian_eigenvalue, momentum_stability_bound, nesterov_stability_bound
-from core.ui import cached_train, choice_select, epochs_slider, setup_page, show_chart, show_config_error
-from core.ui.widgets import LR_CHOICES
+from core.ui import (
+    LR_CHOICES,
+    cached_train,
+    choice_pills,
+    choice_select,
+    epochs_slider,
+    setup_page,
+    show_chart,
+    show_config_error,
+)
 
 MOMENTUM = 0.9
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "adam")
@@ -26,7 +34,6 @@ DATA_SEED = 0
 DATA_DEFAULTS = {"lr": 0.01, "epochs": 30}
 
 SHOWN, PLAYING, SEEN = "walk_shown", "walk_playing", "walk_settings"  # animation state (not in the URL)
-OPTIMIZERS_KEY = "opts"
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -60,28 +67,6 @@ def curvature_at_minimum(surface: str) -> float:
     return max_hessian_eigenvalue(lambda: SURFACES[surface].loss(point), [point])
 
 
-def optimizer_pills(lang: str, label: str, help: str) -> list[str]:
-    """Several optimizers as toggles; the language-neutral ids (not the translated names) go into the URL."""
-    if OPTIMIZERS_KEY not in st.session_state:
-        wanted = st.query_params.get(OPTIMIZERS_KEY)
-        picked = [name for name in (wanted or "").split(",") if name in SURFACE_OPTIMIZERS]
-        st.session_state[OPTIMIZERS_KEY] = picked if wanted is not None else list(DEFAULT_OPTIMIZERS)
-    chosen = st.pills(
-        label,
-        list(SURFACE_OPTIMIZERS),
-        selection_mode="multi",
-        format_func=lambda name: t(f"common.optimizers.{name}", lang),
-        help=help,
-        wrap=True,
-        key=OPTIMIZERS_KEY,
-    )
-    if tuple(chosen) == DEFAULT_OPTIMIZERS:
-        st.query_params.pop(OPTIMIZERS_KEY, None)
-    elif st.query_params.get(OPTIMIZERS_KEY) != ",".join(chosen):
-        st.query_params[OPTIMIZERS_KEY] = ",".join(chosen)
-    return [name for name in SURFACE_OPTIMIZERS if name in chosen]
-
-
 def surface_settings(lang: str) -> dict:
     """The landscape controls; returns the chosen surface, optimizers, lr, start, steps, seed and loss scale."""
     with st.container(border=True):
@@ -101,8 +86,13 @@ def surface_settings(lang: str) -> dict:
         st.session_state["walk_surface"] = surface
         bound = gd_stability_bound(curvature_at_minimum(surface))
         with top[1]:
-            optimizers = optimizer_pills(
-                lang, t("optimizers.controls.optimizers", lang), t("optimizers.controls.optimizers_help", lang)
+            optimizers = choice_pills(
+                t("optimizers.controls.optimizers", lang),
+                SURFACE_OPTIMIZERS,
+                DEFAULT_OPTIMIZERS,
+                "opts",
+                lambda name: t(f"common.optimizers.{name}", lang),
+                help=t("optimizers.controls.optimizers_help", lang),
             )
         row = st.columns(4)
         with row[0]:

@@ -9,7 +9,9 @@ from core.charts import style
 from core.ui.page import PAGES, current_language, existing_pages, render_sidebar, setup_page
 from core.ui.runs import cached_train, show_config_error
 from core.ui.widgets import (
+    LR_CHOICES,
     batch_size_select,
+    choice_pills,
     choice_select,
     dataset_select,
     epochs_slider,
@@ -24,9 +26,11 @@ def show_chart(chart: alt.TopLevelMixin) -> None:
 
 
 __all__ = [
+    "LR_CHOICES",
     "PAGES",
     "batch_size_select",
     "cached_train",
+    "choice_pills",
     "choice_select",
     "current_language",
     "dataset_select",

@@ -144,3 +144,26 @@ def choice_select(
     elif st.query_params.get(key) != value:
         st.query_params[key] = value
     return value
+
+
+def choice_pills(
+    label: str,
+    choices: Sequence[str],
+    default: Sequence[str],
+    key: str,
+    format_func: Callable[[str], str],
+    help: str | None = None,
+) -> list[str]:
+    """Several language-neutral ids as toggles with translated labels; the ids go into the URL, comma-separated."""
+    if key not in st.session_state:
+        wanted = st.query_params.get(key)
+        picked = [name for name in (wanted or "").split(",") if name in choices]
+        st.session_state[key] = picked if wanted is not None else list(default)
+    chosen = st.pills(
+        label, list(choices), selection_mode="multi", format_func=format_func, help=help, wrap=True, key=key
+    )
+    if list(chosen) == list(default):
+        st.query_params.pop(key, None)
+    elif st.query_params.get(key) != ",".join(chosen):
+        st.query_params[key] = ",".join(chosen)
+    return [name for name in choices if name in chosen]
