@@ -22,8 +22,9 @@ def diabetes():
     return bound, best
 
 
-def gd(lr: float, engine: str = "fast"):
-    config = RunConfig(
+def gd_config(lr: float) -> RunConfig:
+    """Full-batch gradient descent, linear model, MSE, diabetes."""
+    return RunConfig(
         dataset="diabetes",
         model="linear",
         loss="mse",
@@ -33,7 +34,10 @@ def gd(lr: float, engine: str = "fast"):
         epochs=EPOCHS,
         lr=lr,
     )
-    return train([config], engine)
+
+
+def gd(lr: float, engine: str = "fast"):
+    return train([gd_config(lr)], engine)
 
 
 @pytest.mark.parametrize("engine", ["fast", "reference"])
@@ -58,18 +62,6 @@ def test_bound_is_sharp_in_a_sweep(diabetes):
     """One vectorised sweep across the bound: every LR below converges, every LR above diverges."""
     bound, _ = diabetes
     factors = (0.5, 0.9, 0.98, 1.02, 1.1, 2.0)
-    configs = [
-        RunConfig(
-            dataset="diabetes",
-            model="linear",
-            loss="mse",
-            optimizer="sgd",
-            batch_size="full",
-            shuffle=False,
-            epochs=EPOCHS,
-            lr=f * bound,
-        )
-        for f in factors
-    ]
+    configs = [gd_config(f * bound) for f in factors]
     verdicts = train(configs).runs["diverged"].tolist()
     assert verdicts == [f > 1 for f in factors]

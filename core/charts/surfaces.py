@@ -140,28 +140,9 @@ def loss_by_step_chart(
     paths: pd.DataFrame, names: Mapping[str, str], titles: Mapping[str, str], min_loss: float = 0.0, height: int = 260
 ) -> alt.Chart:
     """Loss above the surface's minimum against step, log y, one line per optimizer. `titles`: step, loss, optimizer."""
-    gap = paths.assign(gap=paths["loss"] - min_loss, name=paths["optimizer"].map(names))
-    gap = _finite(gap, ["step", "gap"])
-    gap = gap[gap["gap"] > 0]  # a log axis has no place for zero
-    codes = list(dict.fromkeys(paths["optimizer"]))
-    pick = _pick("loss_pick")
-    return (
-        alt.Chart(gap)
-        .mark_line(strokeWidth=2.5)
-        .encode(
-            x=alt.X("step:Q", title=titles["step"], axis=alt.Axis(tickMinStep=1, format="d")),
-            y=alt.Y("gap:Q", title=titles["loss"], scale=alt.Scale(type="log")),
-            color=_colour(codes, names, titles["optimizer"]),
-            opacity=alt.when(pick).then(alt.value(1.0)).otherwise(alt.value(FADED)),
-            tooltip=[
-                alt.Tooltip("name:N", title=titles["optimizer"]),
-                alt.Tooltip("step:Q", title=titles["step"]),
-                alt.Tooltip("gap:Q", title=titles["loss"], format=".4g"),
-            ],
-        )
-        .add_params(pick)
-        .properties(height=height)
-    )
+    gap = paths.assign(gap=paths["loss"] - min_loss)
+    tooltip_format = {"step": "d", "gap": ".4g"}
+    return _log_lines(gap, "step", "gap", names, titles, tooltip_format, "loss_pick").properties(height=height)
 
 
 def epoch_loss_chart(
@@ -172,26 +153,37 @@ def epoch_loss_chart(
     `epochs` is long with an `optimizer` column: epoch, train_loss, val_loss, val_accuracy.
     `titles`: epoch, loss, optimizer, accuracy and the chart's title.
     """
-    curves = epochs.assign(loss=epochs[metric], name=epochs["optimizer"].map(names))
-    curves = _finite(curves, ["epoch", "loss"])
-    curves = curves[curves["loss"] > 0]  # a log axis has no place for zero
-    codes = list(dict.fromkeys(epochs["optimizer"]))
-    pick = _pick(f"{metric}_pick")
+    curves = epochs.assign(loss=epochs[metric])
+    tooltip_format = {"epoch": "d", "loss": ".4f", "val_accuracy": ".1%"}
+    chart = _log_lines(curves, "epoch", "loss", names, titles, tooltip_format, f"{metric}_pick")
+    return chart.properties(height=height, title=titles["title"])
+
+
+def _log_lines(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    names: Mapping[str, str],
+    titles: Mapping[str, str],
+    tooltip_format: Mapping[str, str],
+    pick_name: str,
+) -> alt.Chart:
+    """`y` against `x` on a log axis, one line per optimizer, legend selection; `titles` keyed by column."""
+    lines = _finite(frame.assign(name=frame["optimizer"].map(names)), [x, y])
+    lines = lines[lines[y] > 0]  # a log axis has no place for zero
+    codes = list(dict.fromkeys(frame["optimizer"]))
+    pick = _pick(pick_name)
+    column_titles = {**titles, "gap": titles["loss"], "val_accuracy": titles.get("accuracy", "")}
     return (
-        alt.Chart(curves)
+        alt.Chart(lines)
         .mark_line(strokeWidth=2.5)
         .encode(
-            x=alt.X("epoch:Q", title=titles["epoch"], axis=alt.Axis(tickMinStep=1, format="d")),
-            y=alt.Y("loss:Q", title=titles["loss"], scale=alt.Scale(type="log")),
+            x=alt.X(f"{x}:Q", title=titles[x], axis=alt.Axis(tickMinStep=1, format="d")),
+            y=alt.Y(f"{y}:Q", title=column_titles[y], scale=alt.Scale(type="log")),
             color=_colour(codes, names, titles["optimizer"]),
             opacity=alt.when(pick).then(alt.value(1.0)).otherwise(alt.value(FADED)),
-            tooltip=[
-                alt.Tooltip("name:N", title=titles["optimizer"]),
-                alt.Tooltip("epoch:Q", title=titles["epoch"]),
-                alt.Tooltip("loss:Q", title=titles["loss"], format=".4f"),
-                alt.Tooltip("val_accuracy:Q", title=titles["accuracy"], format=".1%"),
-            ],
+            tooltip=[alt.Tooltip("name:N", title=titles["optimizer"])]
+            + [alt.Tooltip(f"{c}:Q", title=column_titles[c], format=f) for c, f in tooltip_format.items()],
         )
         .add_params(pick)
-        .properties(height=height, title=titles["title"])
     )
