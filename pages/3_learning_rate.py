@@ -20,7 +20,7 @@ from core.ui import (
     show_chart,
     show_config_error,
 )
-from core.ui.verdicts import VERDICTS, lr_verdicts
+from core.verdicts import VERDICTS, lr_verdicts
 
 # SGD on the blood-pressure data shows all four regimes with the default rates, in well under a second.
 DEFAULTS = {"optimizer": "sgd", "dataset": "blood_pressure", "batch": 32, "epochs": 30, "max_epochs": 100}
