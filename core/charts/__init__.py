@@ -32,10 +32,10 @@ def ordered_colors(n: int) -> list[str]:
     return [ORDERED_COLORS[i] for i in picks]
 
 
-def finite(frame: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Rows whose `column` is a finite number (NaN and ±inf never reach a chart)."""
-    values = pd.to_numeric(frame[column], errors="coerce")
-    return frame[np.isfinite(values.to_numpy(dtype=float))]
+def finite(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """Rows whose `columns` are all finite numbers (NaN and ±inf never reach a chart), renumbered from 0."""
+    values = frame[list(columns)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    return frame[np.isfinite(values).all(axis=1)].reset_index(drop=True)
 
 
 def needs_log_scale(values: pd.Series) -> bool:

@@ -16,13 +16,6 @@ MARK_COLOUR = "#222222"
 FADED = 0.15
 
 
-def _finite(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Rows whose `columns` are all finite numbers (NaN and ±inf never reach a chart)."""
-    for column in columns:
-        df = finite(df, column)
-    return df.reset_index(drop=True)
-
-
 def _named(df: pd.DataFrame, column: str, names: Mapping[str, str]) -> pd.DataFrame:
     """A copy with a `series` column: the display name of each row's code in `column`."""
     return df.assign(series=df[column].map(lambda code: names.get(code, code)))
@@ -79,8 +72,8 @@ def penalty_chart(
     mark_title: str,
 ) -> alt.LayerChart:
     """Penalty against error (MSE and MAE lines); `marks` (error, penalty, label, now) are the marked predictions."""
-    curve = _finite(_named(curve, "loss", names), ["error", "penalty"])
-    marks = _finite(marks, ["error", "penalty"])
+    curve = finite(_named(curve, "loss", names), "error", "penalty")
+    marks = finite(marks, "error", "penalty")
     x = alt.X("error:Q", title=error_title)
     y = alt.Y("penalty:Q", title=penalty_title)
     tip = [
@@ -107,8 +100,8 @@ def cross_entropy_chart(
     mark_title: str,
 ) -> alt.LayerChart:
     """-log p against p; `marks` (probability, penalty, label, now) are the marked answers."""
-    curve = _finite(curve, ["probability", "penalty"])
-    marks = _finite(marks, ["probability", "penalty"])
+    curve = finite(curve, "probability", "penalty")
+    marks = finite(marks, "probability", "penalty")
     # a linear axis on purpose: the wall that -log p builds as p nears 0 is the lesson
     x = alt.X("probability:Q", title=probability_title, scale=alt.Scale(domain=[0, 1]))
     y = alt.Y("penalty:Q", title=penalty_title)
@@ -134,9 +127,9 @@ def gradient_chart(
 ) -> alt.LayerChart:
     """|dL/dw| against the neuron's output for MSE and BCE on a log axis; `start` (probability, loss, gradient)
     marks where the neuron starts on each curve."""
-    curve = _finite(_named(curve, "loss", names), ["probability", "gradient"])
+    curve = finite(_named(curve, "loss", names), "probability", "gradient")
     curve = curve[curve["gradient"] > 0]  # a log axis has no place for zero
-    start = _finite(_named(start, "loss", names), ["probability", "gradient"])
+    start = finite(_named(start, "loss", names), "probability", "gradient")
     start = start[start["gradient"] > 0]
     x = alt.X(
         "probability:Q",
@@ -178,7 +171,7 @@ def training_curve_chart(
 ) -> alt.LayerChart:
     """Output and loss over the epochs of one run (log axis), with the threshold; x runs to `max_epoch`."""
     long = path.melt(id_vars=["epoch"], value_vars=["output", "loss_value"], var_name="metric", value_name="value")
-    long = _finite(_named(long, "metric", names), ["epoch", "value"])
+    long = finite(_named(long, "metric", names), "epoch", "value")
     long = long[long["value"] > 0]  # a log axis has no place for zero
     x = alt.X("epoch:Q", title=epoch_title, scale=alt.Scale(domain=[0, max(1, max_epoch)]))
     y = alt.Y("value:Q", title=value_title, scale=alt.Scale(type="log", domain=[1e-3, 10], clamp=True))

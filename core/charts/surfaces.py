@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import altair as alt
-import numpy as np
 import pandas as pd
+
+from core.charts import finite
 
 # One colour per optimizer on every chart of the page, whatever the language.
 OPTIMIZER_COLOURS = {
@@ -24,12 +25,6 @@ OPTIMIZER_COLOURS = {
 MARK_COLOUR = "#222222"
 FADED = 0.15
 LOG_FLOOR = 1e-4  # the lowest loss a log colour scale shows; below it every cell is "at the bottom"
-
-
-def _finite(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """Rows whose `columns` are all finite numbers (NaN and ±inf never reach a chart)."""
-    values = df[list(columns)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    return df[np.isfinite(values).all(axis=1)].reset_index(drop=True)
 
 
 def _colour(codes: Sequence[str], names: Mapping[str, str], title: str) -> alt.Color:
@@ -62,7 +57,7 @@ def landscape_chart(
     x_min, x_max, y_min, y_max = view
     x_scale = alt.Scale(domain=[x_min, x_max], nice=False, zero=False)
     y_scale = alt.Scale(domain=[y_min, y_max], nice=False, zero=False)
-    cells = _finite(grid, ["x", "x2", "y", "y2", "loss"])
+    cells = finite(grid, "x", "x2", "y", "y2", "loss")
     if log_colour:
         cells = cells.assign(loss=cells["loss"].clip(lower=LOG_FLOOR))
         colour_scale = alt.Scale(type="log", scheme="blues", reverse=True)
@@ -85,7 +80,7 @@ def landscape_chart(
         )
     )
     codes = list(dict.fromkeys(paths["optimizer"]))
-    walked = _finite(paths, ["x", "y", "loss"]).assign(name=lambda df: df["optimizer"].map(names))
+    walked = finite(paths, "x", "y", "loss").assign(name=lambda df: df["optimizer"].map(names))
     pick = _pick("landscape_pick")
     path_tip = [
         alt.Tooltip("name:N", title=titles["optimizer"]),
@@ -169,7 +164,7 @@ def _log_lines(
     pick_name: str,
 ) -> alt.Chart:
     """`y` against `x` on a log axis, one line per optimizer, legend selection; `titles` keyed by column."""
-    lines = _finite(frame.assign(name=frame["optimizer"].map(names)), [x, y])
+    lines = finite(frame.assign(name=frame["optimizer"].map(names)), x, y)
     lines = lines[lines[y] > 0]  # a log axis has no place for zero
     codes = list(dict.fromkeys(frame["optimizer"]))
     pick = _pick(pick_name)
