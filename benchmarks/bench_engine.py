@@ -10,7 +10,7 @@ import argparse
 import time
 
 from core.config import RunConfig
-from core.engine import train
+from core.training import train
 
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1)
 

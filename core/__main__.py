@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from core.config import ConfigError, RunConfig
-from core.engine import ENGINES, train
+from core.training import ENGINES, train
 
 
 class _Parser(argparse.ArgumentParser):

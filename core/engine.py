@@ -11,129 +11,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
-import pandas as pd
 import torch
 from torch.nn import functional as F
 
-from core.config import ConfigError, RunConfig
+from core.config import RunConfig
 from core.data import Split, load_split
 from core.models import initial_weights, layer_sizes, resolve_loss
 from core.optim import PER_BATCH_SCHEDULERS, make_optimizer, make_scheduler
-from core.reference import RunLog, accuracy, explode_limit, init_seed, order_seed, targets, train_reference
-
-ENGINE_VERSION = "3"  # part of every cache key: bump it when results change
-ENGINES = ("fast", "reference")
-
-# Compute guard, in estimated seconds on a 2-core laptop CPU (measured there): a fixed cost per optimizer step plus
-# the arithmetic, per example and parameter, of forward and backward passes.
-STEP_SECONDS = {"fast": 4.5e-4, "reference": 6e-4}
-EXAMPLE_PARAMETER_SECONDS = 1.3e-10
-MAX_SECONDS = 30.0
-
-EPOCH_COLUMNS = ["run", "lr", "seed", "epoch", "train_loss", "val_loss", "val_accuracy", "diverged"]
-STEP_COLUMNS = ["run", "lr", "seed", "step", "epoch", "loss", "lr_applied", "grad_norm"]
-RUN_COLUMNS = ["run", "lr", "seed", "diverged", "diverged_step", "diverged_epoch", "diverged_loss", "diverged_lr"]
+from core.runlog import RunLog, accuracy, examples_per_batch, explode_limit, init_seed, order_seed, targets
 
 _ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
-
-
-@dataclass(frozen=True)
-class Result:
-    """Training records as long pandas frames (plain data: safe to cache and share between sessions)."""
-
-    epochs: pd.DataFrame
-    steps: pd.DataFrame
-    runs: pd.DataFrame
-
-
-def resolve_device(name: str) -> str:
-    """'auto' means CUDA when available, otherwise the CPU."""
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("cuda")
-    return name
-
-
-def _batch_size(config: RunConfig, n: int) -> int:
-    if config.batch_size == "full":
-        return n
-    if config.batch_size > n:
-        raise ConfigError("batch_too_big", value=config.batch_size, n=n)
-    return config.batch_size
-
-
-def estimated_seconds(configs: Sequence[RunConfig], engine: str = "fast") -> float:
-    """Rough training time of a request; the fast engine pays the per-step cost once for a whole group."""
-    total = 0.0
-    groups = {c.group_key() for c in configs} if engine == "fast" else configs
-    for config in groups:
-        split = load_split(config.dataset, config.val_fraction, order=config.order)
-        sizes = layer_sizes(config, split, resolve_loss(config, split))
-        n_params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
-        n = len(split.x_train)
-        steps = math.ceil(n / _batch_size(config, n)) * config.epochs
-        runs = sum(c.group_key() == config for c in configs) if engine == "fast" else 1
-        total += steps * STEP_SECONDS[engine] + config.epochs * runs * n * n_params * EXAMPLE_PARAMETER_SECONDS
-    return total
-
-
-def train(
-    configs: Sequence[RunConfig], engine: str = "fast", progress: Callable[[float], None] | None = None
-) -> Result:
-    """Train every config; run i of the result is configs[i]. Raises ConfigError for any bad request."""
-    # Models here are tiny: one intra-op thread avoids thread hand-off costs that dwarf the arithmetic, and leaves
-    # the other cores to other visitors of the app.
-    torch.set_num_threads(1)
-    if engine not in ENGINES:
-        raise ConfigError("choice", name="engine", value=engine, options=", ".join(ENGINES))
-    configs = [c.validated() for c in configs]
-    seconds = estimated_seconds(configs, engine)
-    if seconds > MAX_SECONDS:
-        raise ConfigError("too_big", seconds=seconds, limit=MAX_SECONDS)
-    devices = [resolve_device(c.device) for c in configs]
-    groups: dict[tuple, list[int]] = {}
-    for i, config in enumerate(configs):
-        key = (config.group_key(), devices[i]) if engine == "fast" else (i,)
-        groups.setdefault(key, []).append(i)
-    logs: list[RunLog | None] = [None] * len(configs)
-    done = 0.0
-    for members in groups.values():
-        share = len(members) / len(configs)
-
-        def report(fraction: float, start: float = done, share: float = share) -> None:
-            if progress is not None:
-                progress(min(1.0, start + share * fraction))
-
-        if engine == "fast":
-            group_logs = train_together([configs[i] for i in members], devices[members[0]], report)
-        else:
-            group_logs = [train_reference(configs[members[0]], devices[members[0]], report)]
-        for i, log in zip(members, group_logs, strict=True):
-            logs[i] = log
-        done += share
-    return to_frames(configs, logs)
-
-
-def to_frames(configs: Sequence[RunConfig], logs: Sequence[RunLog]) -> Result:
-    """Long frames from the run logs; each epoch row carries its run's divergence verdict."""
-    epoch_rows, step_rows, run_rows = [], [], []
-    for run, (config, log) in enumerate(zip(configs, logs, strict=True)):
-        head = (run, config.lr, config.seed)
-        diverged = log.diverged is not None
-        epoch_rows += [(*head, *row, diverged) for row in log.epochs]
-        step_rows += [(*head, *row) for row in log.steps]
-        run_rows.append((*head, diverged, *(log.diverged or (None, None, None, None))))
-    runs = pd.DataFrame(run_rows, columns=RUN_COLUMNS).astype(
-        {"diverged_step": "Int64", "diverged_epoch": "Int64", "diverged_loss": float, "diverged_lr": float}
-    )
-    return Result(
-        epochs=pd.DataFrame(epoch_rows, columns=EPOCH_COLUMNS),
-        steps=pd.DataFrame(step_rows, columns=STEP_COLUMNS),
-        runs=runs,
-    )
 
 
 def shuffle_orders(n: int, epochs: int, seed: int, shuffle: bool) -> torch.Tensor:
@@ -177,7 +65,7 @@ def train_together(
     y_train, y_val = (y.to(device) for y in targets(split, loss_name))
     x_train, x_val = split.x_train.to(device), split.x_val.to(device)
     n = len(x_train)
-    batch_size = _batch_size(base, n)
+    batch_size = examples_per_batch(base, n)
     steps_per_epoch = math.ceil(n / batch_size)
     total_steps = steps_per_epoch * base.epochs
     sizes = layer_sizes(base, split, loss_name)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -15,43 +14,7 @@ from core.config import RunConfig
 from core.data import Split, load_split
 from core.models import build_model, initial_weights, layer_sizes, resolve_loss
 from core.optim import PER_BATCH_SCHEDULERS, make_optimizer, make_scheduler
-
-# A run whose loss grows past this many times its starting value (or past this many loss units, whichever is
-# larger) has blown up: it is stopped and marked, as a non-finite loss is.
-EXPLODE_FACTOR = 1e4
-
-
-def init_seed(seed: int) -> int:
-    """Seed of the generator that draws the initial weights."""
-    return 2 * seed
-
-
-def order_seed(seed: int) -> int:
-    """Seed of the generator that shuffles the training data (the DataLoader's generator)."""
-    return 2 * seed + 1
-
-
-def explode_limit(initial_loss: float) -> float:
-    """The loss above which a run counts as diverged."""
-    return EXPLODE_FACTOR * max(1.0, initial_loss)
-
-
-def targets(split: Split, loss: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Training and validation labels in the dtype the loss expects (class indices for cross-entropy)."""
-    if loss == "ce":
-        return split.y_train.long(), split.y_val.long()
-    return split.y_train, split.y_val
-
-
-def accuracy(outputs: torch.Tensor, labels: torch.Tensor, task: str) -> torch.Tensor:
-    """Share of correct answers over the last-but-one axis: logit > 0 with one output, arg-max otherwise.
-
-    Regression has no right or wrong answer, so its accuracy is NaN."""
-    if task == "regression":
-        return torch.full(outputs.shape[:-2], math.nan)
-    if outputs.shape[-1] == 1:
-        return ((outputs[..., 0] > 0) == (labels > 0.5)).float().mean(-1)
-    return (outputs.argmax(-1) == labels).float().mean(-1)
+from core.runlog import RunLog, accuracy, examples_per_batch, explode_limit, init_seed, order_seed, targets
 
 
 def criterion_for(loss: str, split: Split) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
@@ -67,15 +30,6 @@ def criterion_for(loss: str, split: Split) -> Callable[[torch.Tensor, torch.Tens
     if split.task == "binary":
         return lambda outputs, labels: mse(torch.sigmoid(outputs[:, 0]), labels)
     return lambda outputs, labels: mse(F.softmax(outputs, dim=1), F.one_hot(labels.long(), split.n_classes).float())
-
-
-@dataclass
-class RunLog:
-    """What one run recorded: per epoch, per step, and where it diverged (if it did)."""
-
-    epochs: list[tuple[int, float, float, float]] = field(default_factory=list)  # epoch, train, val loss, val acc
-    steps: list[tuple[int, int, float, float, float]] = field(default_factory=list)  # step, epoch, loss, lr, |grad|
-    diverged: tuple[int, int, float, float] | None = None  # step, epoch, loss, lr
 
 
 def evaluate(model: nn.Module, criterion: Callable, x: torch.Tensor, y: torch.Tensor, task: str) -> tuple[float, float]:
@@ -96,10 +50,9 @@ def train_reference(config: RunConfig, device: str = "cpu", progress: Callable[[
     sizes = layer_sizes(config, split, loss_name)
     model = build_model(sizes, config.activation, initial_weights(sizes, init_seed(config.seed))).to(device)
     criterion = criterion_for(loss_name, split)
-    batch_size = len(x_train) if config.batch_size == "full" else config.batch_size
     loader = DataLoader(
         TensorDataset(x_train, y_train),
-        batch_size=batch_size,
+        batch_size=examples_per_batch(config, len(x_train)),
         shuffle=config.shuffle,
         generator=torch.Generator().manual_seed(order_seed(config.seed)),
     )

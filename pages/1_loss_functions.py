@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import loss_lesson as lesson
 from core.charts.losses import cross_entropy_chart, gradient_chart, penalty_chart, training_curve_chart
 from core.i18n import t
+from core.lessons import losses as lesson
 from core.ui import setup_page, show_chart
 
 PRESSURE_RANGE = 40.0  # mmHg either side of the truth: the article's 20 mmHg miss sits half-way out

@@ -10,8 +10,13 @@ from core.charts import format_lr
 from core.charts.surfaces import epoch_loss_chart, landscape_chart, loss_by_step_chart
 from core.config import ConfigError, RunConfig
 from core.i18n import t
-from core.surfaces import SURFACE_OPTIMIZERS, SURFACES, grid, trajectory
-from core.theory import gd_stability_bound, max_hessian_eigenvalue, momentum_stability_bound, nesterov_stability_bound
+from core.lessons.surfaces import SURFACE_OPTIMIZERS, SURFACES, grid, trajectory
+from core.lessons.theory import (
+    gd_stability_bound,
+    max_hessian_eigenvalue,
+    momentum_stability_bound,
+    nesterov_stability_bound,
+)
 from core.ui import (
     LR_CHOICES,
     cached_train,
@@ -244,7 +249,7 @@ def show_walk(paths: pd.DataFrame, setting: dict, lang: str) -> None:
 
 
 def curvature_facts(setting: dict, lang: str) -> None:
-    """λmax at the minimum and the stability limits it sets, computed by core.theory for this surface."""
+    """λmax at the minimum and the stability limits it sets, computed by core.lessons.theory for this surface."""
     st.subheader(t("optimizers.facts.heading", lang))
     lam = curvature_at_minimum(setting["surface"])
     bound = gd_stability_bound(lam)

@@ -7,8 +7,9 @@ import streamlit as st
 
 from core.charts import finite, format_lr, loss_curves, needs_log_scale
 from core.config import ConfigError, RunConfig
-from core.engine import Result
 from core.i18n import t
+from core.lessons.verdicts import VERDICTS, lr_verdicts
+from core.training import Result
 from core.ui import (
     batch_size_select,
     cached_train,
@@ -20,7 +21,6 @@ from core.ui import (
     show_chart,
     show_config_error,
 )
-from core.verdicts import VERDICTS, lr_verdicts
 
 # SGD on the blood-pressure data shows all four regimes with the default rates, in well under a second.
 DEFAULTS = {"optimizer": "sgd", "dataset": "blood_pressure", "batch": 32, "epochs": 30, "max_epochs": 100}

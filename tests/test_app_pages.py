@@ -212,7 +212,7 @@ def test_lr_page_extreme_settings_run_cleanly(changes: dict) -> None:
 
 def test_lr_page_too_large_request_shows_a_translated_error(monkeypatch: pytest.MonkeyPatch) -> None:
     # AppTest runs the page in this process, so a tiny compute budget makes the default request "too large".
-    monkeypatch.setattr("core.engine.MAX_SECONDS", 0.01)
+    monkeypatch.setattr("core.training.MAX_SECONDS", 0.01)
     at = open_app("ja", LR_PAGE)
     assert charts(at) == []
     assert [error.value for error in at.error] == [t("errors.too_big", "ja", seconds=at_cost(), limit=0.01)]
@@ -222,7 +222,7 @@ def test_lr_page_too_large_request_shows_a_translated_error(monkeypatch: pytest.
 def at_cost() -> float:
     """The estimated seconds of the page's default request (four rates, SGD, blood pressure, batch 32, 30 epochs)."""
     from core.config import RunConfig
-    from core.engine import estimated_seconds
+    from core.training import estimated_seconds
 
     base = RunConfig(dataset="blood_pressure", optimizer="sgd", batch_size=32, epochs=30)
     return estimated_seconds([base.replace(lr=lr) for lr in (0.001, 0.01, 0.1, 1.0)])

@@ -8,7 +8,8 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from core.config import ConfigError, RunConfig
-from core.engine import MAX_SECONDS, estimated_seconds, shuffle_orders, train
+from core.engine import shuffle_orders
+from core.training import MAX_SECONDS, estimated_seconds, train
 
 TOLERANCE = 1e-4
 

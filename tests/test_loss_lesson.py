@@ -9,9 +9,9 @@ import pytest
 import torch
 from torch import nn
 
-from core import loss_lesson as lesson
 from core.config import RunConfig
 from core.data import TASKS, load_split
+from core.lessons import losses as lesson
 from core.models import resolve_loss
 
 

@@ -5,15 +5,15 @@ import torch
 
 from core.config import RunConfig
 from core.data import load_split
-from core.engine import train
-from core.theory import gd_stability_bound, least_squares_max_eigenvalue
+from core.lessons.theory import gd_stability_bound, least_squares_max_eigenvalue
+from core.training import train
 
 EPOCHS = 600
 
 
 @pytest.fixture(scope="module")
 def diabetes():
-    """Bound from core.theory, and the least-squares optimum as an independent oracle."""
+    """Bound from core.lessons.theory, and the least-squares optimum as an independent oracle."""
     split = load_split("diabetes", 0.2)
     bound = gd_stability_bound(least_squares_max_eigenvalue(split.x_train))
     x = torch.cat([split.x_train, torch.ones(len(split.x_train), 1)], 1).double()

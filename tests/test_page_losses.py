@@ -17,8 +17,8 @@ from google.protobuf.json_format import MessageToDict
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
-from core import loss_lesson as lesson
 from core.i18n import keys, t
+from core.lessons import losses as lesson
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/1_loss_functions.py"

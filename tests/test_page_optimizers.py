@@ -14,8 +14,8 @@ from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from core.i18n import t
-from core.surfaces import RAVINE_CASES, SURFACE_OPTIMIZERS, SURFACES, trajectory
-from core.theory import (
+from core.lessons.surfaces import RAVINE_CASES, SURFACE_OPTIMIZERS, SURFACES, trajectory
+from core.lessons.theory import (
     gd_stability_bound,
     least_squares_max_eigenvalue,
     momentum_stability_bound,

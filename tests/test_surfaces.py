@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import torch
 
-from core.surfaces import SURFACE_OPTIMIZERS, SURFACES, grid, trajectory
-from core.theory import gd_stability_bound, max_hessian_eigenvalue
+from core.lessons.surfaces import SURFACE_OPTIMIZERS, SURFACES, grid, trajectory
+from core.lessons.theory import gd_stability_bound, max_hessian_eigenvalue
 
 
 def _lambda_max(surface: str, at: tuple[float, float]) -> float:

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from core.surfaces import RAVINE_CASES, SURFACES, trajectory
-from core.theory import (
+from core.lessons.surfaces import RAVINE_CASES, SURFACES, trajectory
+from core.lessons.theory import (
     gd_stability_bound,
     least_squares_max_eigenvalue,
     max_hessian_eigenvalue,

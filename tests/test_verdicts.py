@@ -3,8 +3,8 @@
 import pandas as pd
 
 from core.config import RunConfig
-from core.engine import train
-from core.verdicts import lr_verdicts
+from core.lessons.verdicts import lr_verdicts
+from core.training import train
 
 
 def frames(curves: dict[float, list[float]], diverged: tuple[float, ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:

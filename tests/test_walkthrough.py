@@ -17,8 +17,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from core.i18n import keys
-from core.ui.walkthrough import ACTIVE_LINE
-from core.walkthrough import (
+from core.lessons.walkthrough import (
     BATCH_SIZE,
     CODE,
     LEARNING_RATE,
@@ -29,6 +28,7 @@ from core.walkthrough import (
     snapshot_after,
     steps_after_next_batch,
 )
+from core.ui.walkthrough import ACTIVE_LINE
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -71,7 +71,7 @@ def loss_curves(
 ) -> alt.LayerChart:
     """Loss per epoch, one line per learning rate; a diverged run gets a ✖ and a dashed rule where it blew up.
 
-    `epochs` and `runs` are the frames of core.engine.Result; `log_y=None` picks a log axis when values span
+    `epochs` and `runs` are the frames of core.training.Result; `log_y=None` picks a log axis when values span
     two decades. Click a learning rate in the legend to highlight its line.
     """
     data = finite(epochs[["run", "lr", "epoch", metric]].rename(columns={metric: "loss"}), "loss")

@@ -8,8 +8,8 @@ from datetime import timedelta
 import streamlit as st
 
 from core.config import ConfigError, RunConfig
-from core.engine import ENGINE_VERSION, Result, resolve_device, train
 from core.i18n import t
+from core.training import ENGINE_VERSION, Result, resolve_device, train
 
 CACHE_ENTRIES = 256  # a lecture hall explores a few dozen settings; frames for one sweep are well under 1 MB
 CACHE_TTL = timedelta(hours=12)

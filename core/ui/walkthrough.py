@@ -9,7 +9,7 @@ import streamlit as st
 
 from core.charts.loop import loss_per_batch_chart
 from core.i18n import t
-from core.walkthrough import (
+from core.lessons.walkthrough import (
     CODE,
     LEARNING_RATE,
     LINES,

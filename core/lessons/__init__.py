@@ -1,0 +1,1 @@
+"""Lesson maths, no Streamlit: loss penalties, the loop walkthrough, 2-D surfaces, curvature theory, verdicts."""
