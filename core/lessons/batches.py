@@ -1,0 +1,108 @@
+"""Batch size, epochs and the DataLoader: the counters, each batch's class mix, and the first epoch batch by batch.
+
+- One epoch = one pass over the N training cases in batches of B: ⌈N / B⌉ updates per epoch (the last batch may be
+  smaller), ⌈N / B⌉ × epochs updates in all.
+- Class-sorted data without shuffling hands the model one class after another: every batch pulls the model toward
+  the class it just saw, so the batch loss jumps at each class boundary and the validation accuracy during the first
+  epoch swings toward the class just seen. Shuffling mixes every batch. `first_epoch` replays that epoch with the
+  article's loop and scores the validation cases after every single update.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from core.config import RunConfig
+from core.data import load_split
+from core.engine import shuffle_orders
+from core.models import build_model, initial_weights, layer_sizes, resolve_loss
+from core.optim import make_optimizer
+from core.reference import criterion_for
+from core.runlog import examples_per_batch, init_seed, order_seed, targets
+
+
+def updates_per_epoch(n: int, batch_size: int) -> int:
+    """⌈N / B⌉: the optimizer steps in one pass over N cases in batches of B."""
+    return math.ceil(n / batch_size)
+
+
+def total_updates(n: int, batch_size: int, epochs: int) -> int:
+    """⌈N / B⌉ × epochs: the optimizer steps of a whole training run."""
+    return updates_per_epoch(n, batch_size) * epochs
+
+
+def class_mix(config: RunConfig, epochs: int = 1) -> pd.DataFrame:
+    """How many cases of each class every batch of the first `epochs` holds: step, epoch, label, count.
+
+    The batches are the ones the DataLoader hands over (same shuffle order as training); a regression target has
+    no classes, so it gives an empty frame."""
+    config = config.validated()
+    split = load_split(config.dataset, config.val_fraction, order=config.order)
+    if split.task == "regression":
+        return pd.DataFrame(columns=["step", "epoch", "label", "count"])
+    n = len(split.y_train)
+    size = examples_per_batch(config, n)
+    orders = shuffle_orders(n, epochs, config.seed, config.shuffle)
+    labels = split.y_train.long()
+    rows = []
+    for epoch in range(epochs):
+        for batch, start in enumerate(range(0, n, size)):
+            counts = torch.bincount(labels[orders[epoch, start : start + size]], minlength=split.n_classes)
+            step = epoch * updates_per_epoch(n, size) + batch
+            rows += [(step, epoch + 1, label, int(count)) for label, count in enumerate(counts.tolist()) if count]
+    return pd.DataFrame(rows, columns=["step", "epoch", "label", "count"])
+
+
+def first_epoch(config: RunConfig) -> pd.DataFrame:
+    """The first epoch of `config` one update at a time (the article's loop), scored on the validation cases after
+    every update: step, batch_loss, majority (the commonest class in the batch), val_accuracy, and
+    predicted_majority (the share of validation cases the model now assigns to that class)."""
+    config = config.validated()
+    split = load_split(config.dataset, config.val_fraction, order=config.order)
+    loss_name = resolve_loss(config, split)
+    y_train, y_val = targets(split, loss_name)
+    sizes = layer_sizes(config, split, loss_name)
+    model = build_model(sizes, config.activation, initial_weights(sizes, init_seed(config.seed)))
+    criterion = criterion_for(loss_name, split)
+    loader = DataLoader(
+        TensorDataset(split.x_train, y_train),
+        batch_size=examples_per_batch(config, len(y_train)),
+        shuffle=config.shuffle,
+        generator=torch.Generator().manual_seed(order_seed(config.seed)),
+    )
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum, config.weight_decay)
+    rows = []
+    for step, (inputs, labels) in enumerate(loader):
+        optimizer.zero_grad()
+        loss = criterion(model(inputs), labels)
+        loss.backward()
+        optimizer.step()
+        majority = int(torch.mode(labels.long()).values) if split.task != "regression" else -1
+        with torch.no_grad():
+            predicted = _predicted_classes(model(split.x_val), split.task)
+        accuracy = float((predicted == y_val.long()).float().mean()) if predicted is not None else math.nan
+        share = float((predicted == majority).float().mean()) if predicted is not None else math.nan
+        rows.append((step, loss.item(), majority, accuracy, share))
+    return pd.DataFrame(rows, columns=["step", "batch_loss", "majority", "val_accuracy", "predicted_majority"])
+
+
+def _predicted_classes(outputs: torch.Tensor, task: str) -> torch.Tensor | None:
+    """Class picked for each case: logit > 0 with one output, arg-max otherwise; None for regression."""
+    if task == "regression":
+        return None
+    return (outputs[:, 0] > 0).long() if outputs.shape[1] == 1 else outputs.argmax(1)
+
+
+def loss_spread(steps: pd.DataFrame, epoch: int) -> float:
+    """How much the batch loss varies within one epoch: the standard deviation of its step losses."""
+    return float(np.std(steps.loc[steps["epoch"] == epoch, "loss"].to_numpy()))
+
+
+def scaled_lr(lr: float, batch_size: int, new_batch_size: int) -> float:
+    """The linear scaling rule (Goyal et al. 2017): k times the batch, k times the learning rate."""
+    return lr * new_batch_size / batch_size
