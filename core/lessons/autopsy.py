@@ -1,0 +1,82 @@
+"""Why a run blew up: the sharpness of the loss at the start (λmax of its Hessian) against the learning rate.
+
+Gradient descent is stable along a direction of curvature λ only while lr·λ < 2 (core.lessons.theory). At the
+start of training the steepest direction has curvature λmax, so lr·λmax > 2 predicts that plain SGD on the full batch
+overshoots further at every step. For a linear model with MSE the Hessian is the same everywhere, so the prediction
+is exact; for a network the curvature changes as it learns, so it is a first diagnosis, not a verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from core.config import RunConfig
+from core.data import load_split
+from core.lessons.theory import hessian_vector_product
+from core.models import build_model, initial_weights, layer_sizes, resolve_loss
+from core.reference import criterion_for
+from core.runlog import init_seed, targets
+
+LANCZOS_STEPS = 40  # Hessian-vector products per estimate: ample for the top eigenvalue of these models
+
+
+def initial_sharpness(config: RunConfig) -> float:
+    """λmax of the training loss's Hessian at the run's initial weights, on the whole training set (float64)."""
+    config = config.validated()
+    split = load_split(config.dataset, config.val_fraction, order=config.order)
+    loss_name = resolve_loss(config, split)
+    y_train, _ = targets(split, loss_name)
+    sizes = layer_sizes(config, split, loss_name)
+    model = build_model(sizes, config.activation, initial_weights(sizes, init_seed(config.seed))).double()
+    criterion = criterion_for(loss_name, split)
+    x = split.x_train.double()
+    y = y_train if loss_name == "ce" else y_train.double()
+    params = list(model.parameters())
+    return lanczos_max_eigenvalue(hessian_vector_product(lambda: criterion(model(x), y), params), params)
+
+
+def lanczos_max_eigenvalue(
+    product: Callable[[torch.Tensor], torch.Tensor], params: list, steps: int = LANCZOS_STEPS
+) -> float:
+    """Largest eigenvalue of a symmetric operator from a few Lanczos steps (full re-orthogonalisation).
+
+    Lanczos finds the extreme eigenvalues in far fewer products than power iteration, which crawls when the top two
+    are close; with `steps` ≥ the number of parameters it is exact."""
+    size = sum(p.numel() for p in params)
+    dtype = params[0].dtype
+    basis = [torch.randn(size, generator=torch.Generator().manual_seed(0), dtype=torch.float64).to(dtype)]
+    basis[0] /= basis[0].norm()
+    alphas, betas = [], []
+    for _ in range(min(steps, size)):
+        image = product(basis[-1])
+        alphas.append(float(basis[-1] @ image))
+        for vector in basis:  # keep the new direction orthogonal to every earlier one
+            image = image - (vector @ image) * vector
+        norm = float(image.norm())
+        if norm < 1e-10 * max(1.0, abs(alphas[-1])):
+            break
+        betas.append(norm)
+        basis.append(image / norm)
+    k = len(alphas)
+    tridiagonal = torch.diag(torch.tensor(alphas, dtype=torch.float64))
+    off = torch.tensor(betas[: k - 1], dtype=torch.float64)
+    tridiagonal += torch.diag(off, 1) + torch.diag(off, -1)
+    return float(torch.linalg.eigvalsh(tridiagonal)[-1])
+
+
+def stability_ratio(lr: float, sharpness: float) -> float:
+    """lr × λmax: below 2 the steepest direction settles, above 2 every step overshoots further."""
+    return lr * sharpness
+
+
+def first_spike(steps: torch.Tensor | list[float], factor: float = 10.0, warmup: int = 5) -> int | None:
+    """The first step whose gradient norm exceeds `factor` × the median of the steps before it (None if none).
+
+    The first `warmup` steps only set the baseline: a fresh network's gradients are large anyway."""
+    norms = torch.as_tensor(steps, dtype=torch.float64)
+    for step in range(warmup, len(norms)):
+        if not torch.isfinite(norms[step]) or norms[step] > factor * norms[:step].median():
+            return step
+    return None
