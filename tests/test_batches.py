@@ -12,6 +12,7 @@ from core.lessons.batches import (
     class_mix,
     first_epoch,
     loss_spread,
+    overfitting_start,
     scaled_lr,
     total_updates,
     updates_per_epoch,
@@ -91,3 +92,16 @@ def test_linear_scaling_restores_a_larger_batch_until_the_stability_limit() -> N
     assert final[1] > final[0] + 0.5  # same rate, 16× the batch: 16× fewer updates, far less learned
     assert final[2] == pytest.approx(final[0], abs=0.15)  # the scaled rate catches up
     assert final[4] > 10 * final[3]  # 3.2 is past the stability limit: scaling no longer helps
+
+
+def test_over_fitting_starts_where_the_validation_loss_turns_up() -> None:
+    result = train([RunConfig(dataset="breast_cancer", optimizer="adam", lr=0.01, epochs=60)])
+    epochs = result.epochs
+    start = overfitting_start(epochs)
+    assert start is not None and start < 30
+    after = epochs[epochs["epoch"] >= start]
+    # From there on the training loss keeps falling while the validation loss ends higher than at the turn.
+    assert after["train_loss"].iloc[-1] < after["train_loss"].iloc[0]
+    assert after["val_loss"].iloc[-1] > after["val_loss"].iloc[0]
+    calm = train([RunConfig(dataset="breast_cancer", optimizer="sgd", lr=0.001, epochs=10)]).epochs
+    assert overfitting_start(calm) is None  # still learning: the validation loss is still falling

@@ -24,6 +24,7 @@ from core.models import build_model, initial_weights, layer_sizes, resolve_loss
 from core.optim import make_optimizer
 from core.reference import criterion_for
 from core.runlog import examples_per_batch, init_seed, order_seed, targets
+from core.training import Result as Training
 
 
 def updates_per_epoch(n: int, batch_size: int) -> int:
@@ -106,3 +107,49 @@ def loss_spread(steps: pd.DataFrame, epoch: int) -> float:
 def scaled_lr(lr: float, batch_size: int, new_batch_size: int) -> float:
     """The linear scaling rule (Goyal et al. 2017): k times the batch, k times the learning rate."""
     return lr * new_batch_size / batch_size
+
+
+# The validation loss must end this share above its lowest value before the turn counts as over-fitting, so that
+# the last wobble of a curve that is still flattening out is not called one.
+OVERFIT_RISE = 0.05
+
+
+def overfitting_start(epochs: pd.DataFrame) -> int | None:
+    """The epoch of the lowest validation loss, if the validation loss has risen clearly since (else None).
+
+    `epochs` is one run's per-epoch frame (epoch, val_loss). From that epoch on the network fits the quirks of its
+    training cases: the training loss keeps falling while the loss on unseen cases rises."""
+    curve = epochs.dropna(subset=["val_loss"]).sort_values("epoch")
+    if curve.empty:
+        return None
+    best = curve.loc[curve["val_loss"].idxmin()]
+    if curve["val_loss"].iloc[-1] > (1 + OVERFIT_RISE) * best["val_loss"]:
+        return int(best["epoch"])
+    return None
+
+
+def progress_frame(epochs: pd.DataFrame, configs: list[RunConfig], n: int) -> pd.DataFrame:
+    """The per-epoch frame of runs that differ in batch size, with `updates` and `examples` (cases seen) so far and
+    `loss` (the training loss): one row per run and epoch, ready for any of the three x-axes."""
+    per_epoch = {run: updates_per_epoch(n, examples_per_batch(config, n)) for run, config in enumerate(configs)}
+    return epochs.assign(
+        updates=epochs["epoch"] * epochs["run"].map(per_epoch),
+        examples=epochs["epoch"] * n,
+        loss=epochs["train_loss"],
+    )
+
+
+def shuffle_facts(result: Training, traces: list[pd.DataFrame]) -> dict[str, float]:
+    """Sorted-unshuffled (run 0) against shuffled (run 1): the batch-loss spread in epoch 2, the validation
+    accuracy halfway through the first epoch (from `first_epoch` traces) and at the end of training."""
+    spread = [loss_spread(result.steps[result.steps["run"] == run], epoch=2) for run in (0, 1)]
+    half = [float(trace["val_accuracy"].iloc[len(trace) // 2]) for trace in traces]
+    final = result.epochs.groupby("run")["val_accuracy"].last()
+    return {
+        "spread_sorted": spread[0],
+        "spread_shuffled": spread[1],
+        "half_sorted": half[0],
+        "half_shuffled": half[1],
+        "final_sorted": float(final[0]),
+        "final_shuffled": float(final[1]),
+    }

@@ -1,0 +1,26 @@
+"""One cached wrapper for the lesson maths that take a RunConfig (first epoch, class mix, range tests, sharpness)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import TypeVar
+
+import streamlit as st
+
+from core.config import RunConfig
+
+LESSON_VERSION = "1"  # part of every cache key: bump it when a lesson function's results change
+T = TypeVar("T")
+
+
+def cached_lesson(function: Callable[..., T], config: RunConfig, **options: object) -> T:
+    """`function(config, **options)`, computed once per distinct call for all sessions."""
+    config = config.validated()
+    name = f"{function.__module__}.{function.__qualname__}"
+    return _lesson(name, dataclasses.astuple(config), tuple(sorted(options.items())), LESSON_VERSION, function, config)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _lesson(name: str, key: tuple, options: tuple, version: str, _function: Callable, _config: RunConfig) -> object:
+    return _function(_config, **dict(options))

@@ -1,0 +1,291 @@
+"""Lesson: batch size, epochs and the DataLoader. Online, mini-batch and full batch; shuffling; over-fitting."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.charts import format_lr, needs_log_scale
+from core.charts.batches import batch_loss_chart, class_strip, first_epoch_chart, progress_chart, train_val_chart
+from core.config import ConfigError, RunConfig
+from core.data import load_split
+from core.i18n import t
+from core.lessons.batches import (
+    class_mix,
+    first_epoch,
+    overfitting_start,
+    progress_frame,
+    scaled_lr,
+    shuffle_facts,
+    updates_per_epoch,
+)
+from core.ui import (
+    LR_CHOICES,
+    Allowed,
+    cached_train,
+    choice_pills,
+    choice_select,
+    dataset_select,
+    epochs_slider,
+    language_key,
+    linked,
+    optimizer_select,
+    setup_page,
+    show_chart,
+    show_config_error,
+)
+from core.ui.lessons import cached_lesson
+
+BATCHES = ("1", "8", "32", "128", "full")
+REFERENCE_BATCH = 32  # the linear scaling rule scales the rate relative to this batch size
+X_AXES = ("epoch", "updates", "examples")
+DEFAULTS = {"dataset": "breast_cancer", "optimizer": "sgd", "lr": 0.03, "epochs": 10, "batches": ("1", "32", "full")}
+# Sorted class order shows best on a linear model with plain SGD: nothing smooths the pull of the last class seen.
+SHUFFLE = RunConfig(model="linear", optimizer="sgd", lr=0.1, batch_size=32, epochs=5, order="sorted")
+CLOSE = 0.03  # final accuracies this close are called close
+OVERFIT = RunConfig(dataset="breast_cancer", optimizer="adam", lr=0.01, batch_size=32)
+
+
+def batch_label(size: int | str, lang: str) -> str:
+    return t("batches.batch.full", lang) if size == "full" else str(size)
+
+
+def settings(lang: str) -> tuple[list[RunConfig], int]:
+    """The batch controls; returns one config per chosen batch size and the number of training cases."""
+    with st.container(border=True):
+        chosen = choice_pills(
+            t("batches.batch.sizes", lang),
+            BATCHES,
+            DEFAULTS["batches"],
+            "batch.sizes",
+            "batch_sizes",
+            lang,
+            lambda size: batch_label(size, lang),
+            help=t("batches.batch.sizes_help", lang),
+        )
+        left, right = st.columns(2)
+        with left:
+            lr = linked(
+                st.select_slider,
+                "batch.lr",
+                "lr",
+                DEFAULTS["lr"],
+                Allowed(options=tuple(LR_CHOICES), knob="lr"),
+                label=t("batches.batch.lr", lang),
+                options=list(LR_CHOICES),
+                format_func=format_lr,
+            )
+            epochs = epochs_slider(lang, "batch.epochs", default=DEFAULTS["epochs"], high=50)
+        with right:
+            optimizer = optimizer_select(lang, "batch.optimizer", default=DEFAULTS["optimizer"])
+            dataset = dataset_select(lang, "batch.dataset", default=DEFAULTS["dataset"])
+        scale = linked(
+            st.toggle,
+            "batch.scale",
+            "scale",
+            False,
+            Allowed(options=(False, True)),
+            label=t("batches.batch.scale", lang),
+            help=t("batches.batch.scale_help", lang, reference=REFERENCE_BATCH),
+        )
+    n = len(load_split(dataset).x_train)
+    base = RunConfig(dataset=dataset, optimizer=optimizer, lr=lr, epochs=epochs)
+    configs = []
+    for text in chosen:
+        size = "full" if text == "full" else int(text)
+        rate = scaled_lr(lr, REFERENCE_BATCH, n if size == "full" else size) if scale else lr
+        configs.append(base.replace(batch_size=size, lr=rate))
+    return configs, n
+
+
+def counters(configs: list[RunConfig], n: int, lang: str) -> None:
+    """Updates per epoch and in all, one card per batch size."""
+    for column, config in zip(st.columns(len(configs)), configs, strict=True):
+        size = n if config.batch_size == "full" else config.batch_size
+        updates = updates_per_epoch(n, size)
+        column.metric(
+            t("batches.batch.counter", lang, batch=batch_label(config.batch_size, lang)),
+            t("batches.batch.counter_value", lang, updates=f"{updates:,}"),
+            help=t(
+                "batches.batch.counter_help",
+                lang,
+                n=n,
+                batch=size,
+                updates=updates,
+                epochs=config.epochs,
+                total=f"{updates * config.epochs:,}",
+            ),
+            border=True,
+        )
+
+
+@st.fragment
+def progress(configs: list[RunConfig], n: int, lang: str) -> None:
+    """Loss against epochs, updates or cases seen (a fragment: switching the axis never retrains)."""
+    try:
+        result = cached_train(tuple(configs))
+    except ConfigError as err:
+        show_config_error(err, lang)
+        return
+    names = [batch_label(config.batch_size, lang) for config in configs]
+    curves = progress_frame(result.epochs, configs, n).assign(
+        name=lambda frame: frame["run"].map(dict(enumerate(names)))
+    )
+    axis_col, log_col = st.columns([3, 1], vertical_alignment="bottom")
+    with axis_col:
+        x = linked(
+            st.segmented_control,
+            language_key("batch.x", lang),
+            "x",
+            X_AXES[0],
+            Allowed(options=X_AXES),
+            label=t("batches.batch.x_axis", lang),
+            options=list(X_AXES),
+            format_func=lambda axis: t(f"batches.batch.axes.{axis}", lang),
+            required=True,
+        )
+    with log_col:
+        wide = needs_log_scale(curves["loss"])
+        log = linked(
+            st.toggle, "batch.log", "log", wide, Allowed(options=(False, True)), label=t("batches.batch.log_axis", lang)
+        )
+    titles = {axis: t(f"batches.batch.axes.{axis}", lang) for axis in X_AXES}
+    titles |= {"loss": t("charts.train_loss", lang), "batch": t("common.widgets.batch.label", lang)}
+    st.markdown(f"#### {t('batches.batch.chart_title', lang)}")
+    show_chart(progress_chart(curves, x or "epoch", names, titles, log))
+    last = curves.sort_values("epoch").groupby("run").tail(1).sort_values("run")
+    items = [
+        t("batches.batch.reading_item", lang, batch=names[row.run], updates=f"{row.updates:,}", loss=f"{row.loss:.3g}")
+        for row in last.itertuples()
+    ]
+    st.markdown(
+        t("batches.batch.reading", lang, epochs=configs[0].epochs, items=t("link.list_separator", lang).join(items))
+    )
+    if len({config.lr for config in configs}) > 1:
+        rates = [
+            t("batches.batch.reading_rate", lang, batch=name, lr=format_lr(c.lr))
+            for name, c in zip(names, configs, strict=True)
+        ]
+        st.caption(t("batches.batch.rates_used", lang, items=t("link.list_separator", lang).join(rates)))
+    st.markdown(t("batches.batch.views", lang))
+
+
+def shuffling(lang: str) -> None:
+    """Sorted data with and without shuffling: batch losses, each batch's classes, the first epoch's accuracy."""
+    st.header(t("batches.shuffle.heading", lang))
+    st.markdown(t("batches.shuffle.body", lang))
+    dataset = choice_select(
+        t("batches.shuffle.dataset", lang),
+        ("digits", "breast_cancer"),
+        "digits",
+        "batch.shuffle_dataset",
+        "shuffle_dataset",
+        lang,
+        lambda name: t(f"common.datasets.{name}", lang),
+    )
+    configs = [SHUFFLE.replace(dataset=dataset, shuffle=False), SHUFFLE.replace(dataset=dataset)]
+    result = cached_train(tuple(configs))
+    names = {"sorted": t("batches.shuffle.sorted", lang), "shuffled": t("batches.shuffle.shuffled", lang)}
+    titles = {key: t(f"batches.charts.{key}", lang) for key in ("step", "loss", "order", "label", "count", "accuracy")}
+    orders = ["sorted", "shuffled"]
+    steps = result.steps[result.steps["epoch"] <= 2]
+    steps = steps.assign(order=steps["run"].map(dict(enumerate(orders))))
+    st.markdown(f"#### {t('batches.shuffle.loss_title', lang)}")
+    show_chart(batch_loss_chart(steps.assign(name=steps["order"].map(names)), titles))
+    st.markdown(f"#### {t('batches.shuffle.strip_title', lang)}")
+    show_chart(class_strip(cached_lesson(class_mix, configs[0]), titles))
+    traces = [
+        cached_lesson(first_epoch, config).assign(order=order) for config, order in zip(configs, orders, strict=True)
+    ]
+    trace = pd.concat(traces, ignore_index=True)
+    st.markdown(f"#### {t('batches.shuffle.accuracy_title', lang)}")
+    show_chart(first_epoch_chart(trace.assign(name=trace["order"].map(names)), titles))
+
+    facts = shuffle_facts(result, traces)
+    kind = "spread_more" if facts["spread_sorted"] > facts["spread_shuffled"] else "spread_less"
+    ratio = facts["spread_sorted"] / facts["spread_shuffled"]
+    final = "final" if abs(facts["final_sorted"] - facts["final_shuffled"]) < CLOSE else "final_apart"
+    texts = [
+        t(
+            f"batches.shuffle.{kind}",
+            lang,
+            ratio=ratio,
+            sorted=facts["spread_sorted"],
+            shuffled=facts["spread_shuffled"],
+        ),
+        t("batches.shuffle.halfway", lang, sorted=facts["half_sorted"], shuffled=facts["half_shuffled"]),
+        t(
+            f"batches.shuffle.{final}",
+            lang,
+            epochs=SHUFFLE.epochs,
+            sorted=facts["final_sorted"],
+            shuffled=facts["final_shuffled"],
+        ),
+    ]
+    st.info("\n\n".join(texts), icon=":material/style:")
+
+
+def epochs_and_overfitting(lang: str) -> None:
+    """Training against validation loss over many epochs, and where over-fitting starts."""
+    st.header(t("batches.epochs.heading", lang))
+    st.markdown(t("batches.epochs.body", lang))
+    epochs = linked(
+        st.slider,
+        "batch.fit_epochs",
+        "fit_epochs",
+        100,
+        Allowed(low=5, high=200, whole=True),
+        label=t("batches.epochs.slider", lang),
+        min_value=5,
+        max_value=200,
+    )
+    frame = cached_train((OVERFIT.replace(epochs=epochs),)).epochs
+    best = overfitting_start(frame)
+    names = {"train_loss": t("batches.epochs.train", lang), "val_loss": t("batches.epochs.val", lang)}
+    long = frame.melt(id_vars="epoch", value_vars=list(names), var_name="curve", value_name="loss")
+    titles = {
+        "epoch": t("charts.epoch", lang),
+        "loss": t("charts.loss", lang),
+        "curve": t("batches.charts.curve", lang),
+    }
+    st.markdown(f"#### {t('batches.epochs.chart_title', lang)}")
+    show_chart(
+        train_val_chart(
+            long.assign(name=long["curve"].map(names)), best, titles | {"best": t("batches.epochs.best", lang)}
+        )
+    )
+    st.caption(t("batches.epochs.setting", lang))
+    low, end = frame["val_loss"].min(), frame["val_loss"].iloc[-1]
+    if best is None:
+        st.info(t("batches.epochs.no_overfit", lang, epochs=epochs, end=end, low=low))
+    else:
+        st.warning(
+            t(
+                "batches.epochs.overfit",
+                lang,
+                best=best,
+                low=low,
+                last=epochs,
+                end=end,
+                train=frame["train_loss"].iloc[-1],
+            )
+        )
+
+
+lang = setup_page("batch_and_epochs")
+st.title(t("batches.title", lang))
+st.markdown(t("batches.intro", lang))
+st.header(t("batches.batch.heading", lang))
+st.markdown(t("batches.batch.body", lang))
+configs, n = settings(lang)
+if configs:
+    counters(configs, n, lang)
+    progress(configs, n, lang)
+else:
+    st.info(t("batches.batch.none", lang))
+shuffling(lang)
+epochs_and_overfitting(lang)
+st.header(t("batches.loader.heading", lang))
+st.markdown(t("batches.loader.body", lang))
+st.code("loader = DataLoader(dataset, batch_size=32, shuffle=True, num_workers=2)", language="python")
+st.markdown(t("batches.loader.workers", lang))
