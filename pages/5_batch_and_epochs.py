@@ -105,7 +105,7 @@ def counters(configs: list[RunConfig], n: int, lang: str) -> None:
         updates = updates_per_epoch(n, size)
         column.metric(
             t("batches.batch.counter", lang, batch=batch_label(config.batch_size, lang)),
-            t("batches.batch.counter_value", lang, updates=f"{updates:,}"),
+            f"{updates:,}",
             help=t(
                 "batches.batch.counter_help",
                 lang,

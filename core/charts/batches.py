@@ -14,7 +14,8 @@ TRAIN_VAL_COLOURS = ("#1f4e9c", "#d08c00")
 
 
 def _legend() -> alt.Legend:
-    # Below the chart: a legend on the right eats the plot's width on a 1280-pixel projector.
+    # Below the chart: a legend on the right eats the plot's width on a 1280-pixel projector. Streamlit fits the
+    # whole chart, legend included, into its height, so the heights below leave room for it.
     return alt.Legend(orient="bottom", labelLimit=400, symbolType="stroke", symbolSize=300)
 
 
@@ -36,7 +37,7 @@ def progress_chart(
         legend=_legend(),
     )
     base = alt.Chart(data).encode(
-        x=alt.X(f"{x}:Q", title=titles[x]),
+        x=alt.X(f"{x}:Q", title=titles[x], axis=alt.Axis(tickMinStep=1, format=",d")),
         y=alt.Y("loss:Q", title=titles["loss"], scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False)),
         color=colour,
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
@@ -48,7 +49,7 @@ def progress_chart(
         ],
     )
     return alt.layer(base.mark_line(strokeWidth=3).add_params(pick), base.mark_point(filled=True, size=30)).properties(
-        height=340
+        height=420
     )
 
 
@@ -72,26 +73,28 @@ def batch_loss_chart(steps: pd.DataFrame, titles: Mapping[str, str]) -> alt.Char
                 alt.Tooltip("loss:Q", title=titles["loss"], format=".3f"),
             ],
         )
-        .properties(height=260)
+        .properties(height=340)
     )
 
 
 def class_strip(mix: pd.DataFrame, titles: Mapping[str, str]) -> alt.Chart:
-    """Each batch as a column of coloured cells, one per class it holds (darker = more cases): step, label, count."""
+    """Each batch as a column of squares, one per class it holds (darker = more cases): step, label, count."""
     return (
         alt.Chart(mix)
-        .mark_rect()
+        .mark_square(size=220, opacity=1)
         .encode(
-            x=alt.X("step:O", title=titles["step"], axis=alt.Axis(labelOverlap=True, labelAngle=0)),
-            y=alt.Y("label:O", title=titles["label"]),
-            color=alt.Color("count:Q", title=titles["count"], scale=alt.Scale(scheme="blues"), legend=_legend()),
+            x=alt.X("step:Q", title=titles["step"], axis=alt.Axis(tickMinStep=1, format="d")),
+            y=alt.Y("label:Q", title=titles["label"], axis=alt.Axis(tickMinStep=1, format="d")),
+            color=alt.Color(
+                "count:Q", title=titles["count"], scale=alt.Scale(scheme="blues"), legend=alt.Legend(orient="right")
+            ),
             tooltip=[
                 alt.Tooltip("step:Q", title=titles["step"]),
-                alt.Tooltip("label:O", title=titles["label"]),
+                alt.Tooltip("label:Q", title=titles["label"]),
                 alt.Tooltip("count:Q", title=titles["count"]),
             ],
         )
-        .properties(height=200)
+        .properties(height=330)
     )
 
 
@@ -117,7 +120,7 @@ def first_epoch_chart(trace: pd.DataFrame, titles: Mapping[str, str]) -> alt.Cha
                 alt.Tooltip("val_accuracy:Q", title=titles["accuracy"], format=".1%"),
             ],
         )
-        .properties(height=260)
+        .properties(height=340)
     )
 
 
@@ -148,7 +151,7 @@ def train_val_chart(epochs: pd.DataFrame, best_epoch: int | None, titles: Mappin
         )
     )
     if best_epoch is None:
-        return alt.layer(lines).properties(height=320)
+        return alt.layer(lines).properties(height=400)
     rule = (
         alt.Chart(pd.DataFrame({"epoch": [best_epoch], "text": [titles["best"]]}))
         .mark_rule(strokeDash=[6, 4], strokeWidth=2, color="#444444")
@@ -157,4 +160,4 @@ def train_val_chart(epochs: pd.DataFrame, best_epoch: int | None, titles: Mappin
             tooltip=[alt.Tooltip("text:N", title=titles["curve"]), alt.Tooltip("epoch:Q", title=titles["epoch"])],
         )
     )
-    return alt.layer(lines, rule).properties(height=320)
+    return alt.layer(lines, rule).properties(height=400)
