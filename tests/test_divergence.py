@@ -10,9 +10,12 @@ from functools import cache
 import pandas as pd
 import pytest
 
+from core.__main__ import main
+from core.charts import loss_curves
 from core.config import RunConfig
 from core.data import load_split
 from core.lessons.theory import gd_stability_bound, least_squares_max_eigenvalue
+from core.runlog import divergence_reason
 from core.training import train
 
 ENGINES = ("fast", "reference")
@@ -123,3 +126,36 @@ def test_a_stopped_run_keeps_its_curve_up_to_the_stop(engine):
         run = outcome.runs.iloc[0]
         assert run["stopped_step"] == step and len(outcome.steps) == step
         assert outcome.epochs["epoch"].max() == run["stopped_epoch"] - 1
+
+
+def test_the_command_line_gives_the_reason(tmp_path, capsys):
+    args = [
+        "train",
+        "--lr",
+        "0.001",
+        "100",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "full",
+        "--dataset",
+        "diabetes",
+        "--optimizer",
+        "adam",
+    ]
+    assert main([*args, "--csv", str(tmp_path / "runs.csv")]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("python -m core: run 1 (lr 100) diverges: the loss ended 1.9×10¹¹")
+    assert pd.read_csv(tmp_path / "runs.csv").groupby("lr")["diverged"].all().to_dict() == {0.001: False, 100.0: True}
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_chart_marks_where_a_diverging_run_stops_or_ends_with_its_reason(lang):
+    configs = [LABELLED[name][0] for name in ("blood pressure, GD lr 0.995", "diabetes, GD lr 1e-4 (slow)")]
+    rising = train(configs[:1])
+    stopped = result("blood pressure, mini-batch SGD lr 1", "fast")
+    for outcome, epoch in ((rising, 200), (stopped, 1)):
+        marks = loss_curves(outcome.epochs, lang, runs=outcome.runs).layer[2].data
+        assert marks["epoch"].tolist() == [epoch]
+        assert marks["status"].tolist() == [divergence_reason(outcome.runs.iloc[0], lang)]
+    assert len(loss_curves(train(configs[1:]).epochs, lang).layer) == 2  # nothing diverges: no marks

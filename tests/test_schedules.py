@@ -12,8 +12,10 @@ import torch
 from sklearn.metrics import accuracy_score
 from torch.nn import functional as F
 
+from core.__main__ import main
 from core.config import RunConfig
 from core.data import load_split
+from core.i18n import t
 from core.models import initial_weights, layer_sizes, resolve_loss
 from core.optim import WARMUP_MAX_SHARE, lr_table, schedule_notes
 from core.runlog import accuracy, init_seed
@@ -156,3 +158,12 @@ def test_both_engines_report_sklearns_validation_accuracy_at_the_start(dataset):
     for engine in ("fast", "reference"):
         epochs = train([config], engine).epochs
         assert epochs.loc[epochs["epoch"] == 0, "val_accuracy"].item() == pytest.approx(expected, abs=1e-6)
+
+
+def test_the_command_line_says_when_a_warmup_is_shortened(tmp_path, capsys):
+    args = ["train", "--lr", "0.01", "--epochs", "1", "--scheduler", "warmup-cosine", "--csv", str(tmp_path / "a.csv")]
+    assert main(args) == 0
+    assert (
+        capsys.readouterr().err
+        == f"python -m core: note: {t('notes.warmup_shortened', 'en', asked=30, used=4, total=15, share='30%')}\n"
+    )
