@@ -7,6 +7,9 @@ import sys
 from collections.abc import Sequence
 
 from core.config import ConfigError, RunConfig
+from core.i18n import t
+from core.optim import schedule_notes
+from core.runlog import divergence_reason, steps_per_epoch
 from core.training import ENGINES, train
 
 
@@ -64,7 +67,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
     try:
-        result = train(configs_from_args(args), engine=args.engine)
+        configs = configs_from_args(args)
+        for key, params in schedule_notes(configs[0], steps_per_epoch(configs[0])):
+            print(f"python -m core: note: {t(key, 'en', **params)}", file=sys.stderr)
+        result = train(configs, engine=args.engine)
+        for _, run in result.runs[result.runs["diverged"]].iterrows():
+            print(
+                f"python -m core: run {run['run']} (lr {run['lr']:g}) diverges: {divergence_reason(run, 'en')}",
+                file=sys.stderr,
+            )
         if args.csv:
             result.epochs.to_csv(args.csv, index=False)
         else:

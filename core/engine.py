@@ -4,7 +4,9 @@ Every parameter gets a leading K axis (one slice per run) and the layers become 
 A real torch.optim optimizer steps all K slices at learning rate 1; each slice's update is then scaled by that
 run's own learning rate. This is exact because for every optimizer offered here the update is linear in the
 learning rate and the optimizer's state (momentum, squared-gradient averages) never depends on it. Schedules come
-from real torch.optim.lr_scheduler objects, one per run, attached to a one-parameter stand-in optimizer.
+from real torch.optim.lr_scheduler objects: every schedule but plateau is linear in the base LR, so one table at
+LR 1 (core.optim.lr_table) times each run's LR gives every run's rates; plateau follows each run's own validation
+loss, so it keeps one real scheduler per run on a one-parameter stand-in optimizer.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from torch.nn import functional as F
 from core.config import RunConfig
 from core.data import Split, load_split
 from core.models import initial_weights, layer_sizes, resolve_loss
-from core.optim import PER_BATCH_SCHEDULERS, make_optimizer, make_scheduler
-from core.runlog import RunLog, accuracy, examples_per_batch, explode_limit, init_seed, order_seed, targets
+from core.optim import lr_table, make_optimizer, make_scheduler
+from core.runlog import RunLog, accuracy, examples_per_batch, init_seed, order_seed, stop_limit, targets
 
 _ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
 
@@ -57,8 +59,15 @@ def batched_loss(loss: str, split: Split, outputs: torch.Tensor, labels: torch.T
 def train_together(
     configs: Sequence[RunConfig], device: str = "cpu", progress: Callable[[float], None] | None = None
 ) -> list[RunLog]:
-    """Train K configs that differ only in lr and seed as one vectorised model; one RunLog per config."""
+    """Train K configs that differ only in lr and seed as one vectorised model; one RunLog per config.
+
+    All configs must share one group key (RunConfig.group_key): one data set, model, optimizer and schedule. A schedule
+    changes nothing but the learning rate, which is what makes one unit-LR optimizer step exact for every run; this is
+    why one-cycle is built with cycle_momentum=False (core.optim.make_scheduler).
+    """
     base = configs[0]
+    if any(c.group_key() != base.group_key() for c in configs):
+        raise ValueError("train_together needs configs that differ only in lr and seed")
     k = len(configs)
     split = load_split(base.dataset, base.val_fraction, order=base.order)
     loss_name = resolve_loss(base, split)
@@ -98,34 +107,18 @@ def train_together(
             labels = y.expand(k, *y.shape)
             return batched_loss(loss_name, split, outputs, labels).cpu(), accuracy(outputs, labels, split.task).cpu()
 
-    # Learning rates: real schedulers, one per run, on one-parameter stand-in optimizers. All but plateau depend
-    # on the step count alone, so their whole table is known before training starts.
-    stand_ins = [make_optimizer("sgd", [torch.zeros(1, requires_grad=True)], c.lr) for c in configs]
-    schedulers = [
-        make_scheduler(
-            base.scheduler,
-            s,
-            base.epochs,
-            steps_per_epoch,
-            base.step_size,
-            base.gamma,
-            base.warmup_epochs,
-            base.patience,
-        )
-        for s in stand_ins
-    ]
+    # Learning rates [steps, K]: the schedule's table at LR 1 times each run's LR; plateau's are filled per epoch.
     plateau = base.scheduler == "plateau"
-    per_batch = base.scheduler in PER_BATCH_SCHEDULERS
-    lr_table = torch.empty(total_steps, k)
-    if not plateau:
-        for step in range(total_steps):
-            lr_table[step] = torch.tensor([s.param_groups[0]["lr"] for s in stand_ins])
-            last_of_epoch = (step + 1) % steps_per_epoch == 0
-            for stand_in, scheduler in zip(stand_ins, schedulers, strict=True):
-                if scheduler is not None and (per_batch or last_of_epoch):
-                    stand_in.step()  # a no-op (no gradient) that keeps the scheduler's call-order check satisfied
-                    scheduler.step()
-    lr_table = lr_table.to(device)
+    if plateau:
+        stand_ins = [make_optimizer("sgd", [torch.zeros(1, requires_grad=True)], c.lr) for c in configs]
+        schedulers = [
+            make_scheduler("plateau", s, base.epochs, steps_per_epoch, gamma=base.gamma, patience=base.patience)
+            for s in stand_ins
+        ]
+        lrs = torch.empty(total_steps, k)
+    else:
+        lrs = torch.outer(lr_table(base, steps_per_epoch), torch.tensor([c.lr for c in configs], dtype=torch.float64))
+    lrs = lrs.float().to(device)
     orders = torch.stack([shuffle_orders(n, base.epochs, c.seed, base.shuffle) for c in configs], 1).to(device)
 
     logs = [RunLog() for _ in configs]
@@ -133,8 +126,8 @@ def train_together(
     val_loss, val_accuracy = evaluate(x_val, y_val)
     for i, log in enumerate(logs):
         log.epochs.append((0, train_loss[i].item(), val_loss[i].item(), val_accuracy[i].item()))
-    limits = torch.tensor([explode_limit(v) for v in train_loss.tolist()], device=device)
-    lr_column = lr_table[:, :, None]  # [steps, K, 1]: broadcasts over each run's row of parameters
+    limits = torch.tensor([stop_limit(v) for v in train_loss.tolist()], device=device)
+    lr_column = lrs[:, :, None]  # [steps, K, 1]: broadcasts over each run's row of parameters
     alive = torch.ones(k, dtype=torch.bool)
     step_loss = torch.zeros(total_steps, k, device=device)
     step_grad = torch.zeros(total_steps, k, device=device)
@@ -142,7 +135,7 @@ def train_together(
     step = 0
     for epoch in range(1, base.epochs + 1):
         if plateau:
-            lr_table[step : step + steps_per_epoch] = torch.tensor([s.param_groups[0]["lr"] for s in stand_ins])
+            lrs[step : step + steps_per_epoch] = torch.tensor([s.param_groups[0]["lr"] for s in stand_ins])
         for start in range(0, n, batch_size):
             index = orders[epoch - 1, :, start : start + batch_size]
             theta.grad = None
@@ -155,8 +148,8 @@ def train_together(
                 optimizer.step()
                 theta.copy_(before.lerp_(theta, lr_column[step]))  # each run's unit-LR update times its own LR
             step += 1
-        # Divergence is checked once per epoch: a run that blew up keeps computing in its own row until then (rows
-        # never mix, so nothing reaches the other runs), and its records end just before the blow-up (_fill_steps).
+        # The stop bound is checked once per epoch: a run past it keeps computing in its own row until then (rows
+        # never mix, so nothing reaches the other runs), and its records end just before it passed it (_fill_steps).
         window = step_loss[step - steps_per_epoch : step]
         alive &= (torch.isfinite(window) & (window <= limits)).all(0).cpu()
         val_loss, val_accuracy = evaluate(x_val, y_val)
@@ -170,7 +163,10 @@ def train_together(
             progress(epoch / base.epochs)
         if not alive.any():
             break
-    tables = (t[:step].cpu() for t in (step_loss, lr_table, step_grad))
+    final_loss, _ = evaluate(x_train, y_train)  # the state after the last update is judged too
+    for i in alive.nonzero().flatten().tolist():
+        logs[i].final_loss = final_loss[i].item()
+    tables = (t[:step].cpu() for t in (step_loss, lrs, step_grad))
     _fill_steps(logs, *tables, limits.cpu(), steps_per_epoch)
     return logs
 
@@ -183,7 +179,7 @@ def _fill_steps(
     limits: torch.Tensor,
     steps_per_epoch: int,
 ) -> None:
-    """Per-step records up to each run's divergence, and the divergence itself, from the [steps, K] tables."""
+    """Per-step records up to where each run was stopped, and where it was, from the [steps, K] tables."""
     bad = ~(torch.isfinite(losses) & (losses <= limits))
     for i, log in enumerate(logs):
         blown = bad[:, i].nonzero().flatten()
@@ -195,4 +191,4 @@ def _fill_steps(
             )
         ]
         if len(blown):
-            log.diverged = (end, end // steps_per_epoch + 1, losses[end, i].item(), lrs[end, i].item())
+            log.stopped = (end, end // steps_per_epoch + 1, losses[end, i].item(), lrs[end, i].item())

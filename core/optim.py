@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import torch
 from torch.optim import lr_scheduler
+
+if TYPE_CHECKING:
+    from core.config import RunConfig
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adam", "adamw")
 SCHEDULERS = ("none", "step", "exponential", "cosine", "onecycle", "warmup-cosine", "plateau")
@@ -13,6 +17,8 @@ SCHEDULERS = ("none", "step", "exponential", "cosine", "onecycle", "warmup-cosin
 # Schedules that torch documents as stepped after every batch; the rest step once per epoch.
 PER_BATCH_SCHEDULERS = ("onecycle", "warmup-cosine")
 WARMUP_START_FACTOR = 0.01
+# A warmup takes at most this share of all steps, so that the cosine decay after it always has room to act.
+WARMUP_MAX_SHARE = 0.3
 
 
 def make_optimizer(
@@ -74,7 +80,7 @@ def make_scheduler(
         lr = optimizer.param_groups[0]["lr"]
         return lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=total_steps, cycle_momentum=False)
     if name == "warmup-cosine":
-        warm = min(max(1, warmup_epochs * steps_per_epoch), total_steps - 1) if total_steps > 1 else 0
+        warm = warmup_steps(warmup_epochs, steps_per_epoch, total_steps)
         if warm == 0:
             return lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps)
         return lr_scheduler.SequentialLR(
@@ -88,3 +94,50 @@ def make_scheduler(
     if name == "plateau":
         return lr_scheduler.ReduceLROnPlateau(optimizer, factor=gamma, patience=patience)
     raise ValueError(f"unknown scheduler {name!r}; choose one of {', '.join(SCHEDULERS)}")
+
+
+def warmup_steps(warmup_epochs: int, steps_per_epoch: int, total_steps: int) -> int:
+    """Steps of linear warmup: the epochs asked for, capped at WARMUP_MAX_SHARE of all steps."""
+    return min(warmup_epochs * steps_per_epoch, int(WARMUP_MAX_SHARE * total_steps))
+
+
+def lr_table(config: RunConfig, steps_per_epoch: int) -> torch.Tensor:
+    """The learning rate of every optimizer step [epochs × steps_per_epoch] for `config`'s schedule at base LR 1.
+
+    A real torch scheduler is driven once on a one-parameter stand-in, stepped where torch documents it (after every
+    batch for PER_BATCH_SCHEDULERS, after every epoch otherwise). Every schedule but plateau is linear in the base
+    LR, so a run at learning rate `lr` applies `lr * table[step]`. Plateau follows the validation loss of a run in
+    training, so it has no table: ValueError.
+    """
+    if config.scheduler == "plateau":
+        raise ValueError("the plateau schedule follows the validation loss during training; it has no table")
+    stand_in = make_optimizer("sgd", [torch.zeros(1, requires_grad=True)], 1.0)
+    scheduler = make_scheduler(
+        config.scheduler,
+        stand_in,
+        config.epochs,
+        steps_per_epoch,
+        config.step_size,
+        config.gamma,
+        config.warmup_epochs,
+        config.patience,
+    )
+    per_batch = config.scheduler in PER_BATCH_SCHEDULERS
+    table = torch.empty(config.epochs * steps_per_epoch, dtype=torch.float64)
+    for step in range(len(table)):
+        table[step] = stand_in.param_groups[0]["lr"]
+        if scheduler is not None and (per_batch or (step + 1) % steps_per_epoch == 0):
+            stand_in.step()  # a no-op (no gradient) that keeps the scheduler's call-order check satisfied
+            scheduler.step()
+    return table
+
+
+def schedule_notes(config: RunConfig, steps_per_epoch: int) -> list[tuple[str, dict[str, object]]]:
+    """Where the schedule differs from what `config` asks for, as (translation key, params) pairs; [] if nowhere."""
+    total = config.epochs * steps_per_epoch
+    asked = config.warmup_epochs * steps_per_epoch
+    used = warmup_steps(config.warmup_epochs, steps_per_epoch, total)
+    if config.scheduler == "warmup-cosine" and used < asked:
+        share = f"{WARMUP_MAX_SHARE:.0%}"
+        return [("notes.warmup_shortened", {"asked": asked, "used": used, "total": total, "share": share})]
+    return []

@@ -14,7 +14,7 @@ from core.config import RunConfig
 from core.data import Split, load_split
 from core.models import build_model, initial_weights, layer_sizes, resolve_loss
 from core.optim import PER_BATCH_SCHEDULERS, make_optimizer, make_scheduler
-from core.runlog import RunLog, accuracy, examples_per_batch, explode_limit, init_seed, order_seed, targets
+from core.runlog import RunLog, accuracy, examples_per_batch, init_seed, order_seed, stop_limit, targets
 
 
 def criterion_for(loss: str, split: Split) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
@@ -72,7 +72,7 @@ def train_reference(config: RunConfig, device: str = "cpu", progress: Callable[[
     log = RunLog()
     train_loss, _ = evaluate(model, criterion, x_train, y_train, split.task)
     log.epochs.append((0, train_loss, *evaluate(model, criterion, x_val, y_val, split.task)))
-    limit = explode_limit(train_loss)
+    limit = stop_limit(train_loss)
     step = 0
     for epoch in range(1, config.epochs + 1):
         running_loss = 0.0
@@ -83,7 +83,7 @@ def train_reference(config: RunConfig, device: str = "cpu", progress: Callable[[
             loss.backward()
             value, lr = loss.item(), optimizer.param_groups[0]["lr"]
             if not math.isfinite(value) or value > limit:
-                log.diverged = (step, epoch, value, lr)
+                log.stopped = (step, epoch, value, lr)
                 return log
             grad_norm = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in model.parameters()])).item()
             log.steps.append((step, epoch, value, lr, grad_norm))
@@ -101,4 +101,5 @@ def train_reference(config: RunConfig, device: str = "cpu", progress: Callable[[
             scheduler.step()
         if progress is not None:
             progress(epoch / config.epochs)
+    log.final_loss = evaluate(model, criterion, x_train, y_train, split.task)[0]  # the state after the last update
     return log

@@ -1,18 +1,30 @@
-"""What both engines share: the run log, the explosion bound, seeds, targets, accuracy and the batch size."""
+"""What both engines share: the run log, the stop bound, the divergence verdict, seeds, targets, accuracy, batches."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import torch
 
 from core.config import ConfigError, RunConfig
-from core.data import Split
+from core.data import Split, load_split
+from core.i18n import t
 
-# A run whose loss grows past this many times its starting value (or past this many loss units, whichever is
-# larger) has blown up: it is stopped and marked, as a non-finite loss is.
-EXPLODE_FACTOR = 1e4
+# A run is stopped only when it can no longer be followed: its loss is not a finite number, or it passed this many
+# times its start (or this many loss units, whichever is larger). The loss grows with the square of the error, so
+# the outputs are then about 10⁶ times off; float32 keeps about 7 significant digits, so an ordinary correction of
+# such weights drowns in rounding, and a log axis spanning more than 12 decades flattens every other curve.
+STOP_FACTOR = 1e12
+
+# Whether a run diverges is a verdict on its whole record (judge): it was stopped, or its loss ended END_FACTOR
+# times above its start, or since its lowest point the loss rose by RISE_FACTOR or more over at least RISE_EPOCHS
+# epochs, going up in at least RISE_STEADY of them (a sustained geometric rise; a spike that recovers is none).
+END_FACTOR = 10.0
+RISE_FACTOR = 2.0
+RISE_EPOCHS = 5
+RISE_STEADY = 0.75
 
 
 def init_seed(seed: int) -> int:
@@ -25,9 +37,9 @@ def order_seed(seed: int) -> int:
     return 2 * seed + 1
 
 
-def explode_limit(initial_loss: float) -> float:
-    """The loss above which a run counts as diverged."""
-    return EXPLODE_FACTOR * max(1.0, initial_loss)
+def stop_limit(initial_loss: float) -> float:
+    """The loss above which a run is stopped: past it, float32 and the charts can no longer follow it."""
+    return STOP_FACTOR * max(1.0, initial_loss)
 
 
 def targets(split: Split, loss: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -57,10 +69,73 @@ def examples_per_batch(config: RunConfig, n: int) -> int:
     return config.batch_size
 
 
+def steps_per_epoch(config: RunConfig) -> int:
+    """Optimizer steps in one epoch: batches per pass over the training split."""
+    n = len(load_split(config.dataset, config.val_fraction, order=config.order).x_train)
+    return math.ceil(n / examples_per_batch(config, n))
+
+
 @dataclass
 class RunLog:
-    """What one run recorded: per epoch, per step, and where it diverged (if it did)."""
+    """What one run recorded: per epoch, per step, where it was stopped (if it was), and its loss at the end."""
 
     epochs: list[tuple[int, float, float, float]] = field(default_factory=list)  # epoch, train, val loss, val acc
     steps: list[tuple[int, int, float, float, float]] = field(default_factory=list)  # step, epoch, loss, lr, |grad|
-    diverged: tuple[int, int, float, float] | None = None  # step, epoch, loss, lr
+    stopped: tuple[int, int, float, float] | None = None  # step, epoch, loss, lr
+    final_loss: float = math.nan  # training loss after the last update (a stopped run has none)
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """The verdict on one run; `reason` names its text `divergence.<reason>`, "" for a run that does not diverge."""
+
+    diverged: bool = False
+    reason: str = ""
+    growth: float = math.nan  # loss factor per epoch during a sustained rise
+    rise_epochs: int = 0
+    end_ratio: float = math.nan  # loss after the last update / loss at the start
+
+
+def judge(log: RunLog) -> Divergence:
+    """Does the run diverge? Judged on its whole record, including the state after its last update."""
+    if log.stopped is not None:
+        return Divergence(True, "stopped_bound" if math.isfinite(log.stopped[2]) else "stopped_nan")
+    if not math.isfinite(log.final_loss):
+        return Divergence(True, "end_nan")
+    losses = [train_loss for _, train_loss, _, _ in log.epochs]
+    start = losses[0]
+    end_ratio = log.final_loss / start if start > 0 else math.inf
+    lowest = losses.index(min(losses))
+    rise = losses[lowest:]
+    epochs = len(rise) - 1
+    ups = sum(b > a for a, b in zip(rise, rise[1:], strict=False))
+    if epochs >= RISE_EPOCHS and rise[-1] >= RISE_FACTOR * rise[0] and ups >= RISE_STEADY * epochs:
+        growth = (rise[-1] / rise[0]) ** (1 / epochs)
+        return Divergence(True, "rising", growth=growth, rise_epochs=epochs, end_ratio=end_ratio)
+    return Divergence(end_ratio >= END_FACTOR, "ended_above" if end_ratio >= END_FACTOR else "", end_ratio=end_ratio)
+
+
+def divergence_reason(run: Mapping[str, object], lang: str) -> str:
+    """The reason a row of the runs frame gives for diverging, as a student reads it ("" when it does not)."""
+    reason = run["reason"]
+    if not reason:
+        return ""
+    return t(
+        f"divergence.{reason}",
+        lang,
+        step=run["stopped_step"],
+        epoch=run["stopped_epoch"],
+        loss=plain_number(run["stopped_loss"]),
+        growth=f"{run['growth']:.3g}",
+        epochs=run["rise_epochs"],
+        ratio=plain_number(run["end_ratio"]),
+        factor=plain_number(STOP_FACTOR),
+    )
+
+
+def plain_number(value: float) -> str:
+    """A number as people write it: 0.5, 700, 12,000, 1.9×10¹¹ (no 'e+11')."""
+    if not math.isfinite(value) or value < 1e5:
+        return f"{value:,.3g}" if value < 100 else f"{value:,.0f}"
+    exponent = math.floor(math.log10(value))
+    return f"{value / 10**exponent:.2g}×10{str(exponent).translate(str.maketrans('0123456789', '⁰¹²³⁴⁵⁶⁷⁸⁹'))}"

@@ -18,9 +18,9 @@ from core.data import load_split
 from core.engine import train_together
 from core.models import layer_sizes, resolve_loss
 from core.reference import train_reference
-from core.runlog import RunLog, examples_per_batch
+from core.runlog import RunLog, examples_per_batch, judge
 
-ENGINE_VERSION = "3"  # part of every cache key: bump it when results change
+ENGINE_VERSION = "4"  # part of every cache key: bump it when results change
 ENGINES = ("fast", "reference")
 
 # Compute guard, in estimated seconds on a 2-core laptop CPU (measured there): a fixed cost per optimizer step plus
@@ -29,9 +29,26 @@ STEP_SECONDS = {"fast": 4.5e-4, "reference": 6e-4}
 EXAMPLE_PARAMETER_SECONDS = 1.3e-10
 MAX_SECONDS = 30.0
 
+# `diverged` is the verdict on the run's whole record (core.runlog.judge), the same on every row of a run.
 EPOCH_COLUMNS = ["run", "lr", "seed", "epoch", "train_loss", "val_loss", "val_accuracy", "diverged"]
 STEP_COLUMNS = ["run", "lr", "seed", "step", "epoch", "loss", "lr_applied", "grad_norm"]
-RUN_COLUMNS = ["run", "lr", "seed", "diverged", "diverged_step", "diverged_epoch", "diverged_loss", "diverged_lr"]
+# Per run: the verdict and its reason (core.runlog.Divergence), the training loss after the last update, and where
+# the run was stopped (empty for a run that was not).
+RUN_COLUMNS = [
+    "run",
+    "lr",
+    "seed",
+    "diverged",
+    "reason",
+    "growth",
+    "rise_epochs",
+    "end_ratio",
+    "final_loss",
+    "stopped_step",
+    "stopped_epoch",
+    "stopped_loss",
+    "stopped_lr",
+]
 
 
 @dataclass(frozen=True)
@@ -109,12 +126,13 @@ def to_frames(configs: Sequence[RunConfig], logs: Sequence[RunLog]) -> Result:
     epoch_rows, step_rows, run_rows = [], [], []
     for run, (config, log) in enumerate(zip(configs, logs, strict=True)):
         head = (run, config.lr, config.seed)
-        diverged = log.diverged is not None
-        epoch_rows += [(*head, *row, diverged) for row in log.epochs]
+        verdict = judge(log)
+        epoch_rows += [(*head, *row, verdict.diverged) for row in log.epochs]
         step_rows += [(*head, *row) for row in log.steps]
-        run_rows.append((*head, diverged, *(log.diverged or (None, None, None, None))))
+        verdict_row = (verdict.diverged, verdict.reason, verdict.growth, verdict.rise_epochs, verdict.end_ratio)
+        run_rows.append((*head, *verdict_row, log.final_loss, *(log.stopped or (None, None, None, None))))
     runs = pd.DataFrame(run_rows, columns=RUN_COLUMNS).astype(
-        {"diverged_step": "Int64", "diverged_epoch": "Int64", "diverged_loss": float, "diverged_lr": float}
+        {"stopped_step": "Int64", "stopped_epoch": "Int64", "stopped_loss": float, "stopped_lr": float}
     )
     return Result(
         epochs=pd.DataFrame(epoch_rows, columns=EPOCH_COLUMNS),

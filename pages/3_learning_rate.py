@@ -9,6 +9,7 @@ from core.charts import finite, format_lr, loss_curves, needs_log_scale
 from core.config import ConfigError, RunConfig
 from core.i18n import t
 from core.lessons.verdicts import VERDICTS, lr_verdicts
+from core.runlog import divergence_reason
 from core.training import Result
 from core.ui import (
     Allowed,
@@ -28,7 +29,7 @@ from core.ui import (
 # SGD on the blood-pressure data shows all four regimes with the default rates, in well under a second.
 DEFAULTS = {"optimizer": "sgd", "dataset": "blood_pressure", "batch_size": 32, "epochs": 30, "max_epochs": 100}
 METRICS = ("train_loss", "val_loss")
-CALLOUTS = {"too_small": st.info, "good": st.success, "too_large": st.warning, "diverged": st.error}
+CALLOUTS = {"too_small": st.info, "good": st.success, "too_large": st.warning, "diverging": st.error}
 
 
 def settings(lang: str) -> tuple[list[float], RunConfig]:
@@ -72,12 +73,12 @@ def curves(result: Result, lang: str) -> None:
 def verdicts(result: Result, lang: str) -> None:
     """One callout per kind of behaviour that appears, naming the rates and telling the clinical analogy."""
     st.subheader(t("lr.verdicts_title", lang))
-    table = lr_verdicts(result.epochs, result.runs).merge(result.runs[["run", "diverged_epoch"]], on="run")
+    table = lr_verdicts(result.epochs, result.runs).merge(result.runs.drop(columns=["lr"]), on="run")
     for verdict in VERDICTS:
         rows = table[table["verdict"] == verdict]
         if rows.empty:
             continue
-        rates = ", ".join(_describe(row, lang) for _, row in rows.iterrows())
+        rates = t("lr.joiner", lang).join(_describe(row, lang) for _, row in rows.iterrows())
         CALLOUTS[verdict](
             f"**{t(f'lr.verdicts.{verdict}.title', lang, rates=rates)}**\n\n{t(f'lr.verdicts.{verdict}.body', lang)}"
         )
@@ -85,9 +86,8 @@ def verdicts(result: Result, lang: str) -> None:
 
 
 def _describe(row: pd.Series, lang: str) -> str:
-    if row["verdict"] == "diverged":
-        epoch = int(row["diverged_epoch"]) if pd.notna(row["diverged_epoch"]) else int(row["epoch"]) + 1
-        return t("lr.run_diverged", lang, lr=format_lr(row["lr"]), epoch=epoch)
+    if row["verdict"] == "diverging":
+        return t("lr.run_diverging", lang, lr=format_lr(row["lr"]), reason=divergence_reason(row, lang))
     return t("lr.run", lang, lr=format_lr(row["lr"]), start=f"{row['start']:.3g}", end=f"{row['end']:.3g}")
 
 

@@ -160,7 +160,7 @@ def test_lr_page_default_state(lang: str) -> None:
     # SGD at 1.0 on the blood-pressure data blows up: its curve stops and a divergence mark appears.
     assert list(marks["lr_label"]) == ["1"]
     assert lines.groupby("lr_label")["epoch"].max().to_dict()["0.01"] == 30
-    assert any(t("lr.verdicts.diverged.title", lang, rates="")[:4] in error.value for error in at.error)
+    assert any(t("lr.verdicts.diverging.title", lang, rates="")[:4] in error.value for error in at.error)
     texts = visible_texts(at)
     if lang == "en":
         assert [text for text in texts if JAPANESE.search(text)] == []

@@ -8,7 +8,8 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from core.config import ConfigError, RunConfig
-from core.engine import shuffle_orders
+from core.engine import shuffle_orders, train_together
+from core.runlog import STOP_FACTOR
 from core.training import MAX_SECONDS, estimated_seconds, train
 
 TOLERANCE = 1e-4
@@ -22,8 +23,8 @@ def assert_same_runs(fast, reference) -> None:
     assert fast.steps[["run", "step", "epoch"]].equals(reference.steps[["run", "step", "epoch"]])
     for column in ("loss", "lr_applied", "grad_norm"):
         pd.testing.assert_series_equal(fast.steps[column], reference.steps[column], rtol=TOLERANCE, atol=1e-6)
-    assert fast.runs["diverged"].tolist() == reference.runs["diverged"].tolist()
-    assert fast.runs["diverged_step"].tolist() == reference.runs["diverged_step"].tolist()
+    for column in ("diverged", "reason", "stopped_step"):
+        assert fast.runs[column].tolist() == reference.runs[column].tolist()
 
 
 def sweep(**settings) -> list[RunConfig]:
@@ -87,7 +88,7 @@ def test_a_run_in_a_sweep_equals_the_same_run_alone():
     pd.testing.assert_series_equal(middle["train_loss"], alone.epochs["train_loss"], rtol=1e-6)
 
 
-def test_divergence_is_marked_and_stops_only_that_run():
+def test_a_run_past_the_stop_bound_is_stopped_and_only_that_run():
     configs = [
         RunConfig(dataset="diabetes", model="linear", optimizer="sgd", batch_size="full", lr=lr, epochs=200)
         for lr in (0.1, 5.0)
@@ -96,17 +97,18 @@ def test_divergence_is_marked_and_stops_only_that_run():
         result = train(configs, engine)
         runs = result.runs.set_index("run")
         assert not runs.loc[0, "diverged"] and runs.loc[1, "diverged"]
-        assert runs.loc[1, "diverged_lr"] == 5.0
-        assert runs.loc[1, "diverged_step"] < 200
-        assert not math.isfinite(runs.loc[1, "diverged_loss"]) or runs.loc[1, "diverged_loss"] > 1e4
+        assert runs.loc[1, "reason"] == "stopped_bound" and pd.isna(runs.loc[0, "stopped_step"])
+        assert runs.loc[1, "stopped_lr"] == 5.0
+        assert runs.loc[1, "stopped_step"] < 200
+        assert runs.loc[1, "stopped_loss"] > STOP_FACTOR * result.epochs["train_loss"].iloc[0]
         blown = result.epochs[result.epochs["run"] == 1]
-        assert blown["diverged"].all() and blown["epoch"].max() < runs.loc[1, "diverged_epoch"]
+        assert blown["diverged"].all() and blown["epoch"].max() < runs.loc[1, "stopped_epoch"]
         healthy = result.epochs[result.epochs["run"] == 0]
         assert len(healthy) == 201 and not healthy["diverged"].any()
         # Nothing non-finite reaches the records.
         assert all(map(math.isfinite, result.epochs["train_loss"]))
         assert all(map(math.isfinite, result.steps["loss"]))
-        assert result.steps[result.steps["run"] == 1]["step"].max() == runs.loc[1, "diverged_step"] - 1
+        assert result.steps[result.steps["run"] == 1]["step"].max() == runs.loc[1, "stopped_step"] - 1
 
 
 def test_epoch_zero_is_before_any_update_and_steps_count_batches():
@@ -151,3 +153,8 @@ def test_regression_has_no_accuracy_and_classification_has_one():
         assert regression["val_accuracy"].isna().all()
         digits = train([RunConfig(dataset="digits", epochs=1)], engine).epochs
         assert digits["val_accuracy"].between(0, 1).all()
+
+
+def test_train_together_refuses_configs_that_differ_in_more_than_lr_and_seed():
+    with pytest.raises(ValueError, match="differ only in lr and seed"):
+        train_together([RunConfig(epochs=1), RunConfig(epochs=1, optimizer="sgd")])

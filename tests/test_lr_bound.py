@@ -55,7 +55,7 @@ def test_gd_diverges_just_above_the_bound(diabetes, engine):
     bound, _ = diabetes
     result = gd(1.05 * bound, engine)
     assert result.runs["diverged"].item()
-    assert result.runs["diverged_step"].item() < EPOCHS
+    assert result.runs["stopped_step"].item() < EPOCHS
 
 
 def test_bound_is_sharp_in_a_sweep(diabetes):

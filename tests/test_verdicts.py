@@ -32,17 +32,17 @@ def test_hand_made_curves():
         },
         diverged=(1.0,),
     )
-    assert verdict_by_lr(epochs, runs) == {0.001: "too_small", 0.01: "good", 0.1: "too_large", 1.0: "diverged"}
+    assert verdict_by_lr(epochs, runs) == {0.001: "too_small", 0.01: "good", 0.1: "too_large", 1.0: "diverging"}
 
 
 def test_all_diverged():
     epochs, runs = frames({1.0: [1.0], 10.0: [1.0]}, diverged=(1.0, 10.0))
-    assert set(verdict_by_lr(epochs, runs).values()) == {"diverged"}
+    assert set(verdict_by_lr(epochs, runs).values()) == {"diverging"}
 
 
 def test_the_learning_rate_pages_default_sweep():
     base = RunConfig(dataset="blood_pressure", optimizer="sgd", batch_size=32, epochs=30)
     result = train([base.replace(lr=lr) for lr in (0.001, 0.01, 0.1, 1.0)])
     verdicts = verdict_by_lr(result.epochs, result.runs)
-    assert verdicts[0.001] == "too_small" and verdicts[1.0] == "diverged"
+    assert verdicts[0.001] == "too_small" and verdicts[1.0] == "diverging"
     assert verdicts[0.01] == verdicts[0.1] == "good"

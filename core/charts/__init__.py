@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from core.i18n import t
+from core.runlog import divergence_reason
 
 # Ordered from cool to hot, so a larger learning rate reads as a "hotter" line; dark enough for a projector.
 ORDERED_COLORS = ("#1f4e9c", "#1b8a8f", "#3d8b37", "#8a8a12", "#d08c00", "#e0591f", "#c0282d", "#7a1533")
@@ -69,7 +70,7 @@ def loss_curves(
     log_y: bool | None = None,
     height: int = 420,
 ) -> alt.LayerChart:
-    """Loss per epoch, one line per learning rate; a diverged run gets a ✖ and a dashed rule where it blew up.
+    """Loss per epoch, one line per learning rate; a diverging run gets a ✖ and a dashed rule where it stops.
 
     `epochs` and `runs` are the frames of core.training.Result; `log_y=None` picks a log axis when values span
     two decades. Click a learning rate in the legend to highlight its line.
@@ -125,39 +126,27 @@ def loss_curves(
 
 
 def _divergence_marks(epochs: pd.DataFrame, runs: pd.DataFrame | None, shown: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """One row per diverged run: where it blew up (epoch, top of the plotted range) and a readable status."""
+    """One row per diverging run: where it was stopped or its record ends (epoch, top of the plotted range), and why."""
     columns = ["run", "lr_label", "epoch", "top", "status", "loss_text"]
+    last_epoch = epochs.groupby("run")["epoch"].max()
     if runs is None:
-        verdicts = epochs.groupby("run").agg(lr=("lr", "first"), diverged=("diverged", "any"), last=("epoch", "max"))
-        runs = pd.DataFrame(
-            {
-                "run": verdicts.index,
-                "lr": verdicts["lr"],
-                "diverged": verdicts["diverged"],
-                "diverged_epoch": verdicts["last"] + 1,
-                "diverged_step": pd.NA,
-                "diverged_loss": math.nan,
-            }
-        )
+        verdicts = epochs.groupby("run").agg(lr=("lr", "first"), diverged=("diverged", "any"))
+        runs = pd.DataFrame({"run": verdicts.index, "lr": verdicts["lr"], "diverged": verdicts["diverged"]})
     blown = runs[runs["diverged"].astype(bool)]
     if blown.empty or shown.empty:
         return pd.DataFrame(columns=columns)
     top = float(shown["loss"].max())
     rows = []
     for _, run in blown.iterrows():
-        epoch = int(run["diverged_epoch"]) if pd.notna(run["diverged_epoch"]) else int(epochs["epoch"].max())
-        step = run["diverged_step"]
-        status = (
-            t("charts.diverged_at", lang, step=int(step), epoch=epoch) if pd.notna(step) else t("charts.diverged", lang)
-        )
+        stopped = "stopped_epoch" in run and pd.notna(run["stopped_epoch"])
         rows.append(
             {
                 "run": int(run["run"]),
                 "lr_label": format_lr(float(run["lr"])),
-                "epoch": epoch,
+                "epoch": int(run["stopped_epoch"]) if stopped else int(last_epoch[run["run"]]),
                 "top": top,
-                "status": status,
-                "loss_text": _number_text(run["diverged_loss"]),
+                "status": divergence_reason(run, lang) if "reason" in run else t("charts.diverged", lang),
+                "loss_text": _number_text(run["stopped_loss"] if stopped else run.get("final_loss", math.nan)),
             }
         )
     return pd.DataFrame(rows, columns=columns)

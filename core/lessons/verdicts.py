@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-VERDICTS = ("too_small", "good", "too_large", "diverged")
+VERDICTS = ("too_small", "good", "too_large", "diverging")
 
 # A run is "good" when it ends within this share of the way from the start to the best run's final loss.
 CLOSE_TO_BEST = 0.1
@@ -18,7 +18,8 @@ def lr_verdicts(epochs: pd.DataFrame, runs: pd.DataFrame, metric: str = "train_l
     """One row per run: run, lr, verdict (one of VERDICTS), start, end (loss) and the epoch reached.
 
     Judged against the other runs of the same sweep, as a lecturer would read the chart: the best final loss
-    sets the bar; slower runs left of it are too small, worse or bumpy runs right of it are too large.
+    sets the bar; slower runs left of it are too small, worse or bumpy runs right of it are too large. Whether a run
+    diverges is the verdict on its own whole record (the runs frame's `diverged`, from core.runlog.judge).
     """
     rows = []
     for run_id, curve in epochs.sort_values("epoch").groupby("run", sort=True):
@@ -43,14 +44,14 @@ def lr_verdicts(epochs: pd.DataFrame, runs: pd.DataFrame, metric: str = "train_l
     table = pd.DataFrame(rows, columns=["run", "lr", "diverged", "start", "end", "epoch", "bumpy"])
     healthy = table[~table["diverged"]]
     if healthy.empty:
-        table["verdict"] = "diverged"
+        table["verdict"] = "diverging"
         return table.drop(columns=["diverged", "bumpy"])
     best = healthy.loc[healthy["end"].idxmin()]
     bar = best["end"] + CLOSE_TO_BEST * (best["start"] - best["end"])
 
     def verdict(row: pd.Series) -> str:
         if row["diverged"]:
-            return "diverged"
+            return "diverging"
         if row["lr"] > best["lr"] and (row["bumpy"] or row["end"] > bar):
             return "too_large"
         if row["end"] > bar:
