@@ -15,6 +15,7 @@ from core.lessons.valley import (
     local_minima,
     parabola_regime,
     parabola_walk,
+    regime_edges,
     where_it_settles,
 )
 
@@ -78,3 +79,11 @@ def test_escaping_works_only_below_the_deep_valleys_own_edge() -> None:
     edge = edge_of_stability(3 * deep**2 - 4)
     assert where_it_settles(bumpy_walk(0.95 * edge, steps=200)) == "deep"
     assert where_it_settles(bumpy_walk(1.05 * edge, steps=200)) != "deep"
+
+
+@pytest.mark.parametrize("steps", [5, 20, 100])
+def test_regime_edges_separate_the_regimes(steps: int) -> None:
+    edges = regime_edges(steps)
+    for regime, after in (("crawls", "glides"), ("glides", "bounces"), ("bounces", "flies_off")):
+        assert parabola_regime(0.999 * edges[regime], steps) == regime
+        assert parabola_regime(1.001 * edges[regime], steps) == after

@@ -115,3 +115,13 @@ def where_it_settles(path: pd.DataFrame, tolerance: float = 0.05) -> str:
     if abs(last - deep) < tolerance:
         return "deep"
     return "moving"
+
+
+def regime_edges(steps: int, curvature: float = PARABOLA_CURVATURE) -> dict[str, float]:
+    """The learning rate at which each regime of `parabola_regime` ends: crawls until (1 − η·a)^steps falls to
+    1 − CRAWL_SHARE, glides until η·a = 1 (one step lands on the bottom), bounces until the edge η·a = 2."""
+    return {
+        "crawls": (1.0 - (1.0 - CRAWL_SHARE) ** (1.0 / steps)) / curvature,
+        "glides": 1.0 / curvature,
+        "bounces": edge_of_stability(curvature),
+    }
