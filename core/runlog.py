@@ -124,7 +124,6 @@ def divergence_reason(run: Mapping[str, object], lang: str) -> str:
         f"divergence.{reason}",
         lang,
         step=run["stopped_step"],
-        epoch=run["stopped_epoch"],
         loss=plain_number(run["stopped_loss"]),
         growth=f"{run['growth']:.3g}",
         epochs=run["rise_epochs"],
@@ -134,8 +133,10 @@ def divergence_reason(run: Mapping[str, object], lang: str) -> str:
 
 
 def plain_number(value: float) -> str:
-    """A number as people write it: 0.5, 700, 12,000, 1.9×10¹¹ (no 'e+11')."""
+    """A number as people write it: 0.5, 700, 12,000, 1.9×10¹¹, 10¹² (no 'e+11')."""
     if not math.isfinite(value) or value < 1e5:
         return f"{value:,.3g}" if value < 100 else f"{value:,.0f}"
     exponent = math.floor(math.log10(value))
-    return f"{value / 10**exponent:.2g}×10{str(exponent).translate(str.maketrans('0123456789', '⁰¹²³⁴⁵⁶⁷⁸⁹'))}"
+    mantissa = f"{value / 10**exponent:.2g}"
+    power = "10" + str(exponent).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return power if mantissa == "1" else f"{mantissa}×{power}"
