@@ -13,9 +13,10 @@ from core.data import Split, load_split
 from core.i18n import t
 
 # A run is stopped only when it can no longer be followed: its loss is not a finite number, or it passed this many
-# times its start (or this many loss units, whichever is larger). The loss grows with the square of the error, so
-# the outputs are then about 10⁶ times off; float32 keeps about 7 significant digits, so an ordinary correction of
-# such weights drowns in rounding, and a log axis spanning more than 12 decades flattens every other curve.
+# times its start (or this many loss units, whichever is larger). Why 10¹²: float32 ends at 3.4×10³⁸, and a run this
+# far gone multiplies its loss by orders of magnitude per step (SGD at LR 1 on blood pressure: 4×10¹¹, then 3×10³⁴
+# one step later), so it is a step or two from inf and NaN; and a log axis over more than 12 decades flattens every
+# other curve of the chart.
 STOP_FACTOR = 1e12
 
 # Whether a run diverges is a verdict on its whole record (judge): it was stopped, or its loss ended END_FACTOR
@@ -112,7 +113,8 @@ def judge(log: RunLog) -> Divergence:
     if epochs >= RISE_EPOCHS and rise[-1] >= RISE_FACTOR * rise[0] and ups >= RISE_STEADY * epochs:
         growth = (rise[-1] / rise[0]) ** (1 / epochs)
         return Divergence(True, "rising", growth=growth, rise_epochs=epochs, end_ratio=end_ratio)
-    return Divergence(end_ratio >= END_FACTOR, "ended_above" if end_ratio >= END_FACTOR else "", end_ratio=end_ratio)
+    ended_above = end_ratio >= END_FACTOR
+    return Divergence(ended_above, "ended_above" if ended_above else "", end_ratio=end_ratio)
 
 
 def divergence_reason(run: Mapping[str, object], lang: str) -> str:
@@ -124,7 +126,6 @@ def divergence_reason(run: Mapping[str, object], lang: str) -> str:
         f"divergence.{reason}",
         lang,
         step=run["stopped_step"],
-        epoch=run["stopped_epoch"],
         loss=plain_number(run["stopped_loss"]),
         growth=f"{run['growth']:.3g}",
         epochs=run["rise_epochs"],
@@ -134,8 +135,10 @@ def divergence_reason(run: Mapping[str, object], lang: str) -> str:
 
 
 def plain_number(value: float) -> str:
-    """A number as people write it: 0.5, 700, 12,000, 1.9×10¹¹ (no 'e+11')."""
+    """A number as people write it: 0.5, 700, 12,000, 1.9×10¹¹, 10¹² (no 'e+11')."""
     if not math.isfinite(value) or value < 1e5:
         return f"{value:,.3g}" if value < 100 else f"{value:,.0f}"
     exponent = math.floor(math.log10(value))
-    return f"{value / 10**exponent:.2g}×10{str(exponent).translate(str.maketrans('0123456789', '⁰¹²³⁴⁵⁶⁷⁸⁹'))}"
+    mantissa = f"{value / 10**exponent:.2g}"
+    power = "10" + str(exponent).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return power if mantissa == "1" else f"{mantissa}×{power}"

@@ -95,7 +95,10 @@ def loss_curves(
         legend=alt.Legend(symbolType="stroke", symbolSize=400, orient="right"),
     )
     y_scale = alt.Scale(type="log") if log else alt.Scale(zero=False)
-    y = alt.Y("loss:Q", title=f"{loss_title} ({t('charts.log_note', lang)})" if log else loss_title, scale=y_scale)
+    y_title = f"{loss_title} ({t('charts.log_note', lang)})" if log else loss_title
+    # A diverging run can reach 10¹² times its start: from 10⁵ on, labels read 1e5 ... 1e12 instead of getting cut off.
+    short = "datum.value >= 1e5 ? replace(format(datum.value, '.0e'), 'e+', 'e') : format(datum.value, ',~g')"
+    y = alt.Y("loss:Q", title=y_title, scale=y_scale, axis=alt.Axis(labelExpr=short))
     x = alt.X("epoch:Q", title=epoch_title, axis=alt.Axis(tickMinStep=1))
     tooltip = [
         alt.Tooltip("lr_label:N", title=lr_title),
