@@ -22,6 +22,7 @@ from core.ui.widgets import (
     linked,
     lr_multiselect,
     optimizer_select,
+    url_slider,
 )
 
 
@@ -52,4 +53,5 @@ __all__ = [
     "setup_page",
     "show_chart",
     "show_config_error",
+    "url_slider",
 ]

@@ -167,6 +167,25 @@ def linked(
     return value
 
 
+def url_slider(
+    key: str, param: str, label: str, low: float, high: float, default: float, step: float | None = None, **kwargs: Any
+) -> Any:
+    """A slider kept in the URL; the link may hold any value from `low` to `high` (whole numbers for int ends)."""
+    whole = all(isinstance(end, int) for end in (low, high, default))
+    return linked(
+        st.slider,
+        key,
+        param,
+        default,
+        Allowed(low=low, high=high, whole=whole),
+        label=label,
+        min_value=low,
+        max_value=high,
+        step=step,
+        **kwargs,
+    )
+
+
 def _from_link(param: str, default: Any, allowed: Allowed, several: bool) -> Any:
     """The value the URL asks for, checked; every rejected text is named and the default stands in."""
     if param not in st.query_params:
