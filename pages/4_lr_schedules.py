@@ -11,8 +11,9 @@ from core.charts import format_lr
 from core.charts.schedules import final_loss_bars, schedule_chart
 from core.config import ConfigError, RunConfig
 from core.i18n import t
-from core.lessons.schedules import schedule_preview, schedule_summary, steps_per_epoch
+from core.lessons.schedules import schedule_preview, schedule_summary
 from core.optim import SCHEDULERS, schedule_notes
+from core.runlog import steps_per_epoch
 from core.ui import (
     LR_CHOICES,
     Allowed,

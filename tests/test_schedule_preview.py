@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from core.config import RunConfig
-from core.lessons.schedules import schedule_preview, schedule_summary, steps_per_epoch
+from core.lessons.schedules import schedule_preview, schedule_summary
+from core.runlog import steps_per_epoch
 from core.training import train
 
 BASE = RunConfig(dataset="breast_cancer", optimizer="adam", lr=0.03, batch_size=64, epochs=6, step_size=2, gamma=0.5)

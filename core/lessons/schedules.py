@@ -7,20 +7,11 @@ improving, so its curve exists only once the run has trained.
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from core.config import RunConfig
-from core.data import load_split
 from core.optim import lr_table
-from core.runlog import examples_per_batch
-
-
-def steps_per_epoch(config: RunConfig) -> int:
-    """Optimizer steps in one epoch of `config`: ⌈N / B⌉."""
-    n = len(load_split(config.dataset, config.val_fraction, order=config.order).x_train)
-    return math.ceil(n / examples_per_batch(config, n))
+from core.runlog import steps_per_epoch
 
 
 def schedule_preview(configs: list[RunConfig]) -> pd.DataFrame:
