@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import streamlit as st
+import torch
 
 from core.charts import finite, format_lr, loss_curves, needs_log_scale
+from core.charts.valley import range_test_chart, regime_strip, valley_chart
 from core.config import ConfigError, RunConfig
 from core.i18n import t
+from core.lessons import lr_finder, valley
+from core.lessons.autopsy import first_spike, initial_sharpness
 from core.lessons.verdicts import VERDICTS, lr_verdicts
 from core.runlog import divergence_reason
 from core.training import Result
@@ -25,9 +31,16 @@ from core.ui import (
     show_chart,
     show_config_error,
 )
+from core.ui.lessons import cached_lesson
 
 # SGD on the blood-pressure data shows all four regimes with the default rates, in well under a second.
 DEFAULTS = {"optimizer": "sgd", "dataset": "blood_pressure", "batch_size": 32, "epochs": 30, "max_epochs": 100}
+DEFAULT_RATES = (0.001, 0.03, 0.3, 1.0)
+FOCUS_RATES = tuple(sorted({m * 10.0**e for e in range(-5, 1) for m in (1, 2, 5)} | {10.0}))  # 1e-5 … 10, log steps
+FOCUS_DEFAULT = 0.01
+VALLEY_STEPS = 20
+BUMPY_RATES = (0.05, 0.2, 0.3, 0.4)  # stuck in the dip, escapes, never settles, thrown out
+SEEDS = (0, 1, 2)
 METRICS = ("train_loss", "val_loss")
 CALLOUTS = {"too_small": st.info, "good": st.success, "too_large": st.warning, "diverging": st.error}
 
@@ -36,7 +49,7 @@ def settings(lang: str) -> tuple[list[float], RunConfig]:
     """The controls, stacked in one bordered box; returns the chosen rates and the shared config."""
     with st.container(border=True):
         st.markdown(f"**{t('lr.controls', lang)}**")
-        rates = lr_multiselect(lang, "lr.rates")
+        rates = lr_multiselect(lang, "lr.rates", default=DEFAULT_RATES)
         batch = batch_size_select(lang, "lr.batch_size", default=DEFAULTS["batch_size"])
         epochs = epochs_slider(lang, "lr.epochs", default=DEFAULTS["epochs"], high=DEFAULTS["max_epochs"])
         optimizer = optimizer_select(lang, "lr.optimizer", default=DEFAULTS["optimizer"])
@@ -91,6 +104,155 @@ def _describe(row: pd.Series, lang: str) -> str:
     return t("lr.run", lang, lr=format_lr(row["lr"]), start=f"{row['start']:.3g}", end=f"{row['end']:.3g}")
 
 
+def snap(rate: float) -> float:
+    """The focus-slider rate nearest to `rate` on a log scale."""
+    return min(FOCUS_RATES, key=lambda option: abs(math.log(option / rate)))
+
+
+def focus_rate(picks: dict[str, float], lang: str) -> float:
+    """The focus slider and its presets (from the range test): too small, good, too large."""
+    st.markdown(f"**{t('lr.focus.heading', lang)}**")
+    good = picks["minimum_over_10"]
+    presets = {"too_small": good / 100, "good": good, "too_large": picks["minimum"]}
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.caption(t("lr.focus.presets", lang), help=t("lr.focus.presets_help", lang))
+        for name, rate in presets.items():
+            st.button(
+                f"{t(f'lr.focus.{name}', lang)} ({format_lr(snap(rate))})",
+                key=f"lr.preset.{name}",
+                on_click=st.session_state.__setitem__,
+                args=("lr.focus", snap(rate)),
+            )
+    return linked(
+        st.select_slider,
+        "lr.focus",
+        "focus_lr",
+        FOCUS_DEFAULT,
+        Allowed(options=FOCUS_RATES),
+        label=t("lr.focus.label", lang),
+        options=list(FOCUS_RATES),
+        format_func=format_lr,
+        help=t("lr.focus.help", lang),
+    )
+
+
+def ball_in_the_valley(curvature: float, lr: float, lang: str) -> None:
+    """The focus rate on a parabola as curved as the network's steepest direction."""
+    st.header(t("lr.valley.heading", lang))
+    st.markdown(t("lr.valley.intro", lang, curvature=f"{curvature:.3g}", lr=format_lr(lr)))
+    titles = {key: t(f"lr.valley.chart.{key}", lang) for key in ("w", "loss", "step", "lr", "regime")}
+    start = valley.PARABOLA_START
+    path = valley.parabola_walk(lr, VALLEY_STEPS, curvature)
+    parabola = lambda w: valley.parabola(w, curvature)  # noqa: E731 - the curve the chart draws
+    show_chart(valley_chart(parabola, (-1.3 * abs(start), 1.3 * abs(start)), path, titles))
+    regimes = {key: t(f"lr.valley.regimes.{key}", lang) for key in valley.REGIMES}
+    st.caption(t("lr.valley.strip", lang))
+    span = (min(FOCUS_RATES), max(FOCUS_RATES))
+    show_chart(regime_strip(valley.regime_edges(VALLEY_STEPS, curvature), lr, regimes, titles, span))
+    regime = valley.parabola_regime(lr, VALLEY_STEPS, curvature)
+    product = f"{lr * curvature:.3g}"
+    st.markdown(t(f"lr.valley.regime.{regime}", lang, product=product, steps=VALLEY_STEPS))
+    st.caption(t("lr.valley.edge", lang, edge=f"{valley.edge_of_stability(curvature):.3g}"))
+
+
+def bumpy_valley(lang: str) -> None:
+    """A valley with a shallow dip: stuck, escapes, never settles, thrown out."""
+    st.subheader(t("lr.valley.bumpy_heading", lang))
+    st.markdown(t("lr.valley.bumpy_intro", lang))
+    lr = linked(
+        st.segmented_control,
+        "lr.bumpy",
+        "valley_lr",
+        BUMPY_RATES[0],
+        Allowed(options=BUMPY_RATES),
+        label=t("lr.valley.bumpy_rate", lang),
+        options=list(BUMPY_RATES),
+        format_func=format_lr,
+        required=True,
+    )
+    path = valley.bumpy_walk(lr)
+    shallow, deep = valley.local_minima()
+    names = [t("lr.valley.chart.shallow", lang), t("lr.valley.chart.deep", lang)]
+    marks = pd.DataFrame({"w": [shallow, deep], "text": names}).assign(
+        loss=lambda m: valley.bumpy(torch.tensor(m["w"].to_numpy())).numpy()
+    )
+    titles = {key: t(f"lr.valley.chart.{key}", lang) for key in ("w", "loss", "step")}
+    show_chart(valley_chart(valley.bumpy, valley.BUMPY_VIEW, path, titles, marks))
+    outcome = valley.where_it_settles(path)
+    where = f"{path['w'].iloc[-1]:.2f}"
+    st.markdown(t(f"lr.valley.settles.{outcome}", lang, lr=format_lr(lr), where=where, steps=len(path) - 1))
+
+
+def autopsy(result: Result, base: RunConfig, curvature: float, lang: str) -> None:
+    """The largest diverging rate: where it stopped, its first gradient spike, and η × λmax against 2."""
+    st.header(t("lr.autopsy.heading", lang))
+    table = lr_verdicts(result.epochs, result.runs).merge(result.runs.drop(columns=["lr"]), on="run")
+    diverging = table[table["verdict"] == "diverging"]
+    if diverging.empty:
+        st.info(t("lr.autopsy.none", lang))
+        return
+    row = diverging.loc[diverging["lr"].idxmax()]
+    lines = [t("lr.autopsy.intro", lang, lr=format_lr(row["lr"]))]
+    if pd.notna(row["stopped_step"]):
+        lines.append(t("lr.autopsy.stopped", lang, step=int(row["stopped_step"]), epoch=int(row["stopped_epoch"])))
+    else:
+        lines.append(t("lr.autopsy.record", lang, reason=divergence_reason(row, lang)))
+    steps = result.steps[result.steps["run"] == row["run"]]
+    spike = first_spike(steps["grad_norm"].tolist())
+    if spike is None:
+        lines.append(t("lr.autopsy.no_spike", lang))
+    else:
+        norms = steps["grad_norm"].to_numpy()
+        before, after = f"{pd.Series(norms[:spike]).median():.3g}", f"{norms[spike]:.3g}"
+        lines.append(t("lr.autopsy.spike", lang, step=int(steps["step"].iloc[spike]), before=before, after=after))
+    product = row["lr"] * curvature
+    relation = t(f"lr.autopsy.{'above' if product > 2 else 'below'}", lang)
+    lines.append(
+        t(
+            "lr.autopsy.ratio",
+            lang,
+            lr=format_lr(row["lr"]),
+            curvature=f"{curvature:.3g}",
+            product=f"{product:.3g}",
+            relation=relation,
+        )
+    )
+    st.error("\n\n".join(lines), icon=":material/troubleshoot:")
+    st.caption(t("lr.autopsy.ratio_note", lang))
+    if base.optimizer not in ("sgd", "momentum", "nesterov"):
+        st.caption(t("lr.autopsy.sgd_note", lang, optimizer=t(f"common.optimizers.{base.optimizer}", lang)))
+
+
+def range_test(tests: pd.DataFrame, picks: dict[str, float], lang: str) -> None:
+    """The range test's band over seeds, its suggestions, and why the lowest point is no constant rate."""
+    st.header(t("lr.finder.heading", lang))
+    st.markdown(
+        t(
+            "lr.finder.intro",
+            lang,
+            steps=lr_finder.STEPS,
+            start=format_lr(lr_finder.START_LR),
+            end=format_lr(lr_finder.END_LR),
+            seeds=len(SEEDS),
+        )
+    )
+    labels = {
+        t(f"lr.finder.{name}", lang, lr=f"{picks[name]:.3g}"): picks[name]
+        for name in ("steepest", "minimum_over_10", "minimum")
+    }
+    titles = {key: t(f"lr.finder.chart.{key}", lang) for key in ("lr", "loss", "suggestion")}
+    show_chart(range_test_chart(lr_finder.band(tests), labels, titles))
+    st.markdown(
+        t(
+            "lr.finder.reading",
+            lang,
+            steepest=f"{picks['steepest']:.3g}",
+            over10=f"{picks['minimum_over_10']:.3g}",
+            minimum=f"{picks['minimum']:.3g}",
+        )
+    )
+
+
 lang = setup_page("learning_rate")
 st.title(t("lr.title", lang))
 st.markdown(t("lr.intro", lang))
@@ -98,18 +260,29 @@ st.markdown(t("lr.intro", lang))
 controls, chart = st.columns([1, 2], gap="medium")
 with controls:
     rates, base = settings(lang)
+    tests = cached_lesson(lr_finder.range_tests, base, seeds=SEEDS)
+    picks = lr_finder.suggested_rates(tests).median().to_dict()
+    focus = focus_rate(picks, lang)
     st.latex(r"w_{\mathrm{new}} = w_{\mathrm{old}} - \eta \cdot \nabla L")
     st.caption(t("lr.formula_caption", lang))
 with chart:
     result = None
     if rates:
         try:
-            result = cached_train(tuple(base.replace(lr=rate) for rate in rates))
+            result = cached_train(tuple(base.replace(lr=rate) for rate in sorted({*rates, focus})))
         except ConfigError as err:
             show_config_error(err, lang)
     if result is not None:
         curves(result, lang)
 if result is not None:
     verdicts(result, lang)
+curvature = cached_lesson(initial_sharpness, base)
+ball_in_the_valley(curvature, focus, lang)
+bumpy_valley(lang)
+if result is not None:
+    autopsy(result, base, curvature, lang)
+range_test(tests, picks, lang)
+st.header(t("lr.start.heading", lang))
+st.markdown(t("lr.start.body", lang))
 with st.expander(t("lr.tips_title", lang)):
     st.markdown(t("lr.tips", lang))

@@ -81,7 +81,7 @@ def regime_strip(
         )
     )
     chosen = alt.Chart(pd.DataFrame({"start": [lr]})).mark_rule(color="black", strokeWidth=3).encode(x=x)
-    return alt.layer(rects, chosen).properties(height=110)
+    return alt.layer(rects, chosen).properties(height=190)
 
 
 def range_test_chart(band: pd.DataFrame, picks: Mapping[str, float], titles: Mapping[str, str]) -> alt.LayerChart:
