@@ -1,0 +1,82 @@
+"""The learning-rate, schedule and batch pages through app.py: both languages, charts drawn, no stray language,
+and the defaults show what the texts promise."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.i18n import _texts, t
+from tests.test_app_pages import JAPANESE, charts, open_app, visible_texts
+
+PAGES = {
+    "pages/3_learning_rate.py": ("lr", 5),
+    "pages/4_lr_schedules.py": ("schedules", 2),
+    "pages/5_batch_and_epochs.py": ("batches", 5),
+}
+
+
+def english_left_over(texts: list[str], topic: str) -> set[str]:
+    """English texts of `topic` (longer than a word) that appear unchanged on a Japanese page."""
+    japanese = set(_texts("ja").values())
+    english = {
+        text
+        for key, text in _texts("en").items()
+        if key.startswith(f"{topic}.") and "{" not in text and len(text) > 12 and text not in japanese
+    }
+    return {text for text in english if any(text in shown for shown in texts)}
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+@pytest.mark.parametrize("page", list(PAGES))
+def test_page_runs_with_its_charts_in_one_language(page: str, lang: str) -> None:
+    topic, least_charts = PAGES[page]
+    at = open_app(lang, page)
+    assert at.title[0].value == t(f"{topic}.title", lang)
+    assert len(charts(at)) >= least_charts
+    assert not at.error or page == "pages/3_learning_rate.py"  # the LR page shows its diverging run as an error box
+    texts = visible_texts(at)
+    if lang == "en":
+        assert [text for text in texts if JAPANESE.search(text)] == []
+    else:
+        assert english_left_over(texts, topic) == set()
+
+
+def test_learning_rate_defaults_show_all_four_regimes() -> None:
+    at = open_app("en", "pages/3_learning_rate.py")
+    titles = {
+        "too_small": [box.value for box in at.info],
+        "good": [box.value for box in at.success],
+        "too_large": [box.value for box in at.warning],
+        "diverging": [box.value for box in at.error],
+    }
+    for verdict, boxes in titles.items():
+        heading = t(f"lr.verdicts.{verdict}.title", "en", rates="")
+        assert any(box.startswith(f"**{heading}") for box in boxes), verdict
+
+
+def test_a_preset_moves_the_focus_rate_into_the_sweep() -> None:
+    at = open_app("en", "pages/3_learning_rate.py")
+    before = at.select_slider(key="lr.focus").value
+    at.button(key="lr.preset.too_large").click().run()
+    after = at.select_slider(key="lr.focus").value
+    assert after != before and at.query_params["focus_lr"] == f"{after:g}"
+    assert not at.exception
+
+
+def test_schedule_page_previews_without_training_and_compares_with_the_constant_rate() -> None:
+    at = open_app("ja", "pages/4_lr_schedules.py")
+    compared = [text for text in (m.value for m in at.markdown) if text.startswith("**") and "一定の学習率(" in text]
+    assert len(compared) == 3  # step decay, cosine and warmup + cosine against the constant rate
+    at.button_group(key="sched.schedules.ja").set_value(["plateau"]).run()
+    assert not at.exception
+    assert any(t("schedules.plateau_preview", "ja") == caption.value for caption in at.caption)
+    assert any(t("schedules.no_constant", "ja") == box.value for box in at.info)
+
+
+def test_batch_page_counts_updates_and_switches_the_axis() -> None:
+    at = open_app("en", "pages/5_batch_and_epochs.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics[t("batches.batch.counter", "en", batch="1")] == "455"  # 455 training tumours, one at a time
+    assert metrics[t("batches.batch.counter", "en", batch="32")] == "15"  # ⌈455 / 32⌉
+    at.button_group(key="batch.x.en").set_value("updates").run()
+    assert not at.exception and at.query_params["x"] == "updates"
