@@ -21,11 +21,13 @@ STOP_FACTOR = 1e12
 
 # Whether a run diverges is a verdict on its whole record (judge): it was stopped, or its loss ended END_FACTOR
 # times above its start, or since its lowest point the loss rose by RISE_FACTOR or more over at least RISE_EPOCHS
-# epochs, going up in at least RISE_STEADY of them (a sustained geometric rise; a spike that recovers is none).
+# epochs, going up in at least RISE_STEADY of them, to above RISE_FLOOR of its start (a sustained geometric rise;
+# a spike that recovers is none, nor is a wobble of a loss already near zero).
 END_FACTOR = 10.0
 RISE_FACTOR = 2.0
 RISE_EPOCHS = 5
 RISE_STEADY = 0.75
+RISE_FLOOR = 0.1
 
 
 def init_seed(seed: int) -> int:
@@ -110,7 +112,8 @@ def judge(log: RunLog) -> Divergence:
     rise = losses[lowest:]
     epochs = len(rise) - 1
     ups = sum(b > a for a, b in zip(rise, rise[1:], strict=False))
-    if epochs >= RISE_EPOCHS and rise[-1] >= RISE_FACTOR * rise[0] and ups >= RISE_STEADY * epochs:
+    steady = epochs >= RISE_EPOCHS and ups >= RISE_STEADY * epochs
+    if steady and rise[-1] >= RISE_FACTOR * rise[0] and rise[-1] > RISE_FLOOR * start:
         growth = (rise[-1] / rise[0]) ** (1 / epochs)
         return Divergence(True, "rising", growth=growth, rise_epochs=epochs, end_ratio=end_ratio)
     ended_above = end_ratio >= END_FACTOR

@@ -15,7 +15,7 @@ from core.charts import loss_curves
 from core.config import RunConfig
 from core.data import load_split
 from core.lessons.theory import gd_stability_bound, least_squares_max_eigenvalue
-from core.runlog import divergence_reason
+from core.runlog import RunLog, divergence_reason, judge
 from core.training import train
 
 ENGINES = ("fast", "reference")
@@ -74,6 +74,35 @@ LABELLED = {
         "stopped_bound",
     ),
 }
+
+
+def record(losses: list[float], final: float | None = None) -> RunLog:
+    """A run log with these epoch training losses (epoch 0 first) and this loss after the last update."""
+    epochs = [(epoch, loss, loss, float("nan")) for epoch, loss in enumerate(losses)]
+    return RunLog(epochs=epochs, final_loss=losses[-1] if final is None else final)
+
+
+@pytest.mark.parametrize(
+    ("losses", "reason"),
+    [
+        ([1.0 * 1.01**e for e in range(101)], "rising"),  # slow, but geometric for 100 epochs: ×2.7
+        ([1.0, 0.5, 0.3, *(0.3 * 1.2**e for e in range(1, 8))], "rising"),  # settles, then climbs ×3.6
+        ([1.0, 0.5, 40.0, 3.0, 0.4, 0.3, 0.25, 0.2], ""),  # one spike, recovered
+        ([1.0, 0.2, 0.6, 0.1, 0.5, 0.1, 0.7, 0.2, 0.6, 0.3], ""),  # jumps around, no sustained rise
+        ([1.0, 0.01, 1e-4, 2e-4, 4e-4, 8e-4, 2e-3, 3e-3], ""),  # a wobble near zero
+        ([1.0, 0.9, 0.8, 0.7, 0.6], ""),  # slow but converging
+        ([1.0, 0.5, 1.0, 2.0], ""),  # rising, but for too few epochs to call it sustained ...
+        ([1.0, 0.5, 1.0, 11.0], "ended_above"),  # ... unless it ends 10 times above its start
+    ],
+)
+def test_the_verdict_reads_the_whole_record(losses, reason):
+    verdict = judge(record(losses))
+    assert (verdict.diverged, verdict.reason) == (reason != "", reason)
+
+
+def test_a_rise_is_reported_per_epoch_over_its_length():
+    verdict = judge(record([2.0, 1.0, *(1.0 * 1.07**e for e in range(1, 41))]))
+    assert verdict.rise_epochs == 40 and verdict.growth == pytest.approx(1.07)
 
 
 @cache
