@@ -160,8 +160,8 @@ def test_reset_next_and_play_move_the_shown_step() -> None:
     at.button(key="walk_reset").click().run()
     no_exception(at)
     assert set(paths_on_map(at)["step"]) == {0}
-    at.button(key="walk_next").click().run()
-    at.button(key="walk_next").click().run()
+    at.button(key="walk_next_step").click().run()
+    at.button(key="walk_next_step").click().run()
     assert set(paths_on_map(at)["step"]) == {0, 1, 2}
     assert any(m.value == f"**{t('optimizers.controls.progress', 'en', shown=2, steps=100)}**" for m in at.markdown)
     at.button(key="walk_play").click().run()
