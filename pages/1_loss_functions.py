@@ -9,7 +9,7 @@ import streamlit as st
 from core.charts.losses import cross_entropy_chart, gradient_chart, penalty_chart, training_curve_chart
 from core.i18n import t
 from core.lessons import losses as lesson
-from core.ui import setup_page, show_chart
+from core.ui import setup_page, show_chart, url_slider
 
 PRESSURE_RANGE = 40.0  # mmHg either side of the truth: the article's 20 mmHg miss sits half-way out
 
@@ -40,14 +40,14 @@ def mse_section(lang: str) -> None:
     with left:
         st.markdown(t("losses.mse.body", lang, truth=truth))
         st.latex(t("losses.mse.formula", lang))
-        prediction = st.slider(
+        prediction = url_slider(
+            "loss.pressure",
+            "pressure",
             t("losses.mse.slider", lang),
-            min_value=int(truth - PRESSURE_RANGE),
-            max_value=int(truth + PRESSURE_RANGE),
-            value=140,
+            int(truth - PRESSURE_RANGE),
+            int(truth + PRESSURE_RANGE),
+            140,
             help=t("losses.mse.slider_help", lang, truth=truth),
-            key="pressure",
-            bind="query-params",
         )
         current = lesson.penalty_table((prediction,))
         now = current.iloc[0]
@@ -98,15 +98,15 @@ def cross_entropy_section(lang: str) -> None:
     with left:
         st.markdown(t("losses.ce.body", lang))
         st.latex(t("losses.ce.formula", lang))
-        probability = st.slider(
+        probability = url_slider(
+            "loss.p_malignant",
+            "p_malignant",
             t("losses.ce.slider", lang),
-            min_value=0.01,
-            max_value=0.99,
-            value=0.6,
+            0.01,
+            0.99,
+            0.6,
             step=0.01,
             help=t("losses.ce.slider_help", lang),
-            key="p_malignant",
-            bind="query-params",
         )
         current = lesson.cross_entropy_table((probability,))
         st.metric(t("losses.ce.penalty", lang), f"{current['penalty'].iloc[0]:.2f}")
@@ -142,11 +142,12 @@ def race_section(lang: str) -> None:
     """MSE and cross-entropy train the same confidently wrong neuron with real SGD; count the epochs."""
     st.header(t("losses.race.header", lang))
     lr_col, w_col, b_col = st.columns(3)
-    lr = lr_col.slider(
-        t("losses.race.lr", lang), 0.01, 2.0, lesson.LEARNING_RATE, step=0.01, key="race_lr", bind="query-params"
-    )
-    w = w_col.slider(t("losses.race.w", lang), -3.0, 6.0, lesson.START_W, step=0.5, key="race_w", bind="query-params")
-    b = b_col.slider(t("losses.race.b", lang), -3.0, 6.0, lesson.START_B, step=0.5, key="race_b", bind="query-params")
+    with lr_col:
+        lr = url_slider("loss.race_lr", "race_lr", t("losses.race.lr", lang), 0.01, 2.0, lesson.LEARNING_RATE, 0.01)
+    with w_col:
+        w = url_slider("loss.race_w", "race_w", t("losses.race.w", lang), -3.0, 6.0, lesson.START_W, 0.5)
+    with b_col:
+        b = url_slider("loss.race_b", "race_b", t("losses.race.b", lang), -3.0, 6.0, lesson.START_B, 0.5)
     start = lesson.sigmoid(w * lesson.INPUT_X + b)
     st.markdown(
         t(

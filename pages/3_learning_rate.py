@@ -11,10 +11,13 @@ from core.i18n import t
 from core.lessons.verdicts import VERDICTS, lr_verdicts
 from core.training import Result
 from core.ui import (
+    Allowed,
     batch_size_select,
     cached_train,
     dataset_select,
     epochs_slider,
+    language_key,
+    linked,
     lr_multiselect,
     optimizer_select,
     setup_page,
@@ -23,7 +26,8 @@ from core.ui import (
 )
 
 # SGD on the blood-pressure data shows all four regimes with the default rates, in well under a second.
-DEFAULTS = {"optimizer": "sgd", "dataset": "blood_pressure", "batch": 32, "epochs": 30, "max_epochs": 100}
+DEFAULTS = {"optimizer": "sgd", "dataset": "blood_pressure", "batch_size": 32, "epochs": 30, "max_epochs": 100}
+METRICS = ("train_loss", "val_loss")
 CALLOUTS = {"too_small": st.info, "good": st.success, "too_large": st.warning, "diverged": st.error}
 
 
@@ -31,11 +35,11 @@ def settings(lang: str) -> tuple[list[float], RunConfig]:
     """The controls, stacked in one bordered box; returns the chosen rates and the shared config."""
     with st.container(border=True):
         st.markdown(f"**{t('lr.controls', lang)}**")
-        rates = lr_multiselect(lang)
-        batch = batch_size_select(lang, default=DEFAULTS["batch"])
-        epochs = epochs_slider(lang, default=DEFAULTS["epochs"], high=DEFAULTS["max_epochs"])
-        optimizer = optimizer_select(lang, default=DEFAULTS["optimizer"])
-        dataset = dataset_select(lang, default=DEFAULTS["dataset"])
+        rates = lr_multiselect(lang, "lr.rates")
+        batch = batch_size_select(lang, "lr.batch_size", default=DEFAULTS["batch_size"])
+        epochs = epochs_slider(lang, "lr.epochs", default=DEFAULTS["epochs"], high=DEFAULTS["max_epochs"])
+        optimizer = optimizer_select(lang, "lr.optimizer", default=DEFAULTS["optimizer"])
+        dataset = dataset_select(lang, "lr.dataset", default=DEFAULTS["dataset"])
     base = RunConfig(dataset=dataset, optimizer=optimizer, batch_size=batch, epochs=epochs)
     return rates, base
 
@@ -46,19 +50,21 @@ def curves(result: Result, lang: str) -> None:
     st.markdown(f"#### {t('lr.chart_title', lang)}")
     metric_col, log_col = st.columns([3, 2], vertical_alignment="bottom")
     with metric_col:
-        metric = st.segmented_control(
-            t("lr.metric", lang),
-            ["train_loss", "val_loss"],
-            default="train_loss",
+        metric = linked(
+            st.segmented_control,
+            language_key("lr.curve", lang),
+            "curve",
+            METRICS[0],
+            Allowed(options=METRICS),
+            label=t("lr.metric", lang),
+            options=list(METRICS),
             format_func=lambda name: t(f"lr.metrics.{name}", lang),
             required=True,
             label_visibility="collapsed",
-            key="curve",
         )
     with log_col:
-        log = st.toggle(
-            t("lr.log_axis", lang), value=needs_log_scale(finite(result.epochs, "train_loss")["train_loss"]), key="log"
-        )
+        wide = needs_log_scale(finite(result.epochs, "train_loss")["train_loss"])  # losses spanning decades
+        log = linked(st.toggle, "lr.log", "log", wide, Allowed(options=(False, True)), label=t("lr.log_axis", lang))
     show_chart(loss_curves(result.epochs, lang, metric=metric or "train_loss", runs=result.runs, log_y=log, height=360))
     st.caption(t("lr.chart_help", lang))
 

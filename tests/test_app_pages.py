@@ -101,6 +101,12 @@ def untranslated_english(texts: list[str]) -> set[str]:
     return {text for text in candidates if any(text == shown or (len(text) > 15 and text in shown) for shown in texts)}
 
 
+def link_notices(at: AppTest, lang: str) -> list[str]:
+    """The texts of the notice that names values ignored from the link (at most one per page)."""
+    start = t("link.ignored", lang, items="")
+    return [warning.value for warning in at.warning if warning.value.startswith(start)]
+
+
 def lr_chart_data(at: AppTest) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The loss-curve data and the divergence-mark data of the learning-rate chart."""
     (chart,) = charts(at)
@@ -147,7 +153,7 @@ def test_language_switch_in_sidebar_changes_language_and_url() -> None:
 def test_lr_page_default_state(lang: str) -> None:
     at = open_app(lang, LR_PAGE)
     assert at.title[0].value == t("lr.title", lang)
-    assert at.multiselect(key="lr").value == [0.001, 0.01, 0.1, 1.0]
+    assert at.multiselect(key="lr.rates").value == [0.001, 0.01, 0.1, 1.0]
     lines, marks = lr_chart_data(at)
     assert sorted(lines["lr_label"].unique(), key=float) == ["0.001", "0.01", "0.1", "1"]
     assert lines["loss"].notna().all() and (lines["loss"] > 0).all()
@@ -163,13 +169,14 @@ def test_lr_page_default_state(lang: str) -> None:
 
 
 def test_lr_page_reads_its_state_from_the_url() -> None:
-    query = {"lr": ["0.0001", "10", "0.5"], "batch": "N", "epochs": "12", "optimizer": "adam", "data": "diabetes"}
-    at = open_app("ja", LR_PAGE, **query)
-    assert at.multiselect(key="lr").value == [0.0001, 10.0, "0.5"]
-    assert at.select_slider(key="batch").value == "full"
-    assert at.slider(key="epochs").value == 12
-    assert at.selectbox(key="optimizer").value == "adam"
-    assert at.selectbox(key="data").value == "diabetes"
+    query = {"lr": ["0.0001", "10", "0.5"], "batch_size": "full", "epochs": "12", "optimizer": "adam"}
+    at = open_app("ja", LR_PAGE, dataset="diabetes", **query)
+    assert at.multiselect(key="lr.rates").value == [0.0001, 10.0, 0.5]
+    assert at.select_slider(key="lr.batch_size").value == "full"
+    assert at.slider(key="lr.epochs").value == 12
+    assert at.selectbox(key="lr.optimizer.ja").value == "adam"
+    assert at.selectbox(key="lr.dataset.ja").value == "diabetes"
+    assert link_notices(at, "ja") == []
     lines, _ = lr_chart_data(at)
     assert set(lines["lr_label"]) <= {"0.0001", "0.5", "10"}
     assert lines["epoch"].max() == 12
@@ -177,32 +184,32 @@ def test_lr_page_reads_its_state_from_the_url() -> None:
 
 def test_lr_page_writes_translated_choices_to_the_url_as_ids() -> None:
     at = open_app("ja", LR_PAGE)
-    at.selectbox(key="optimizer").set_value("momentum").run()
+    at.selectbox(key="lr.optimizer.ja").set_value("momentum").run()
     assert not at.exception
     assert at.query_params["optimizer"] == "momentum"
-    at.selectbox(key="optimizer").set_value("sgd").run()
+    at.selectbox(key="lr.optimizer.ja").set_value("sgd").run()
     assert "optimizer" not in at.query_params  # the default stays out of the link
 
 
 @pytest.mark.parametrize(
     "changes",
     [
-        {"lr": [0.0001, 10.0], "batch": 1, "epochs": 1},
-        {"lr": [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3], "batch": "full", "epochs": 100},
-        {"lr": [10.0], "batch": 128, "epochs": 100},
-        {"lr": [3.0], "data": "digits", "optimizer": "adam", "batch": 128},
+        {"lr": [0.0001, 10.0], "batch_size": 1, "epochs": 1},
+        {"lr": [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3], "batch_size": "full", "epochs": 100},
+        {"lr": [10.0], "batch_size": 128, "epochs": 100},
+        {"lr": [3.0], "dataset": "digits", "optimizer": "adam", "batch_size": 128},
     ],
     ids=["smallest", "eight-rates-full-batch", "only-a-diverging-rate", "digits-adam"],
 )
 def test_lr_page_extreme_settings_run_cleanly(changes: dict) -> None:
     at = open_app("en", LR_PAGE)
-    at.multiselect(key="lr").set_value(changes["lr"])
-    at.select_slider(key="batch").set_value(changes["batch"])
+    at.multiselect(key="lr.rates").set_value(changes["lr"])
+    at.select_slider(key="lr.batch_size").set_value(changes["batch_size"])
     if "epochs" in changes:
-        at.slider(key="epochs").set_value(changes["epochs"])
-    for key in ("data", "optimizer"):
+        at.slider(key="lr.epochs").set_value(changes["epochs"])
+    for key in ("dataset", "optimizer"):
         if key in changes:
-            at.selectbox(key=key).set_value(changes[key])
+            at.selectbox(key=f"lr.{key}.en").set_value(changes[key])
     at.run()
     assert not at.exception, at.exception
     lines, marks = lr_chart_data(at)
@@ -231,10 +238,11 @@ def at_cost() -> float:
 def test_lr_page_ignores_text_that_is_no_rate_and_survives_an_empty_selection() -> None:
     at = open_app("en", LR_PAGE, lr=["abc", "0.05"])
     assert not at.exception
-    assert any("abc" in warning.value for warning in at.warning)
+    (notice,) = link_notices(at, "en")
+    assert "`abc`" in notice
     lines, _ = lr_chart_data(at)
     assert set(lines["lr_label"]) == {"0.05"}
-    at.multiselect(key="lr").set_value([]).run()
+    at.multiselect(key="lr.rates").set_value([]).run()
     assert not at.exception
     assert charts(at) == []
     assert at.info[0].value == t("common.widgets.lr.empty", "en")
@@ -242,8 +250,8 @@ def test_lr_page_ignores_text_that_is_no_rate_and_survives_an_empty_selection() 
 
 def test_restyling_the_chart_keeps_the_runs() -> None:
     at = open_app("en", LR_PAGE)
-    at.button_group(key="curve").set_value("val_loss")
-    at.toggle(key="log").set_value(True)
+    at.button_group(key="lr.curve.en").set_value("val_loss")
+    at.toggle(key="lr.log").set_value(True)
     at.run()
     assert not at.exception
     (chart,) = charts(at)

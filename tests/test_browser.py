@@ -72,7 +72,7 @@ def test_learning_rate_chart_draws(app_url: str, page: object, lang: str) -> Non
 
 
 def test_url_state_round_trips(app_url: str, page: object) -> None:
-    params = "lang=ja&lr=0.0001&lr=3&epochs=12&batch=8&optimizer=adam&data=diabetes"
+    params = "lang=ja&lr=0.0001&lr=3&epochs=12&batch_size=8&optimizer=adam&dataset=diabetes"
     page.goto(f"{app_url}/learning_rate?{params}")
     wait_until_idle(page)
     no_exception(page)
@@ -86,8 +86,8 @@ def test_url_state_round_trips(app_url: str, page: object) -> None:
     assert data == t("common.datasets.diabetes", "ja")
     # The URL still says exactly what the page shows, so it can be copied and shared.
     shown = query(page.url)
-    assert shown["lr"] == ["0.0001", "3"] and shown["epochs"] == ["12"] and shown["batch"] == ["8"]
-    assert shown["optimizer"] == ["adam"] and shown["data"] == ["diabetes"] and shown["lang"] == ["ja"]
+    assert shown["lr"] == ["0.0001", "3"] and shown["epochs"] == ["12"] and shown["batch_size"] == ["8"]
+    assert shown["optimizer"] == ["adam"] and shown["dataset"] == ["diabetes"] and shown["lang"] == ["ja"]
 
 
 def test_changes_reach_the_url_and_the_language_switch_keeps_state(app_url: str, page: object) -> None:
@@ -96,7 +96,7 @@ def test_changes_reach_the_url_and_the_language_switch_keeps_state(app_url: str,
     batch = page.get_by_role("slider", name=t("common.widgets.batch.label", "en"))
     batch.focus()
     batch.press("ArrowRight")  # 32 -> 128
-    page.wait_for_url(re.compile(r"batch=128"))
+    page.wait_for_url(re.compile(r"batch_size=128"))
     wait_until_idle(page)
     page.get_by_role("radiogroup", name=t("sidebar.language", "en")).get_by_text(
         t("sidebar.languages.ja", "en"), exact=True
@@ -105,7 +105,7 @@ def test_changes_reach_the_url_and_the_language_switch_keeps_state(app_url: str,
     wait_until_idle(page)
     page.locator("h1").get_by_text(t("lr.title", "ja")).wait_for()
     assert slider_value(page, t("common.widgets.batch.label", "ja")) == "128"
-    assert query(page.url)["batch"] == ["128"]
+    assert query(page.url)["batch_size"] == ["128"]
     no_exception(page)
 
 
@@ -117,3 +117,88 @@ def test_navigation_keeps_the_language(app_url: str, page: object) -> None:
     wait_until_idle(page)
     page.locator("h1").get_by_text(t("lr.title", "ja")).wait_for()
     no_exception(page)
+
+
+def combobox_value(page: object, label: str) -> str:
+    """What the select box labelled `label` shows."""
+    return page.get_by_role("combobox", name=label).input_value()
+
+
+def choose(page: object, label: str, option: str) -> None:
+    """Open the select box labelled `label` and pick `option`, as a person does."""
+    page.get_by_role("combobox", name=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_until_idle(page)
+
+
+def open_from_sidebar(page: object, nav_key: str, lang: str) -> None:
+    page.locator("[data-testid='stSidebar']").get_by_text(t(f"nav.{nav_key}", lang), exact=True).click()
+    wait_until_idle(page)
+
+
+def test_optimizers_landscape_then_learning_rate_shows_no_exception(app_url: str, page: object) -> None:
+    # Bug 1: a landscape change on the optimizers page, then the learning-rate page from the sidebar.
+    page.goto(page_url(app_url, "pages/2_optimizers.py", "en"))
+    wait_until_idle(page)
+    choose(page, t("optimizers.controls.surface", "en"), t("optimizers.surfaces.rosenbrock", "en"))
+    no_exception(page)
+    open_from_sidebar(page, "learning_rate", "en")
+    page.locator("h1").get_by_text(t("lr.title", "en")).wait_for()
+    no_exception(page)
+    assert query(page.url) == {"lang": ["en"]}
+
+
+def test_language_switch_keeps_the_data_set_and_shows_it_in_the_new_language(app_url: str, page: object) -> None:
+    # Bug 2: after a switch the select showed the old language, and the next change of another widget reset it.
+    label = {lang: t("common.widgets.dataset.label", lang) for lang in ("en", "ja")}
+    page.goto(page_url(app_url, "pages/3_learning_rate.py", "en"))
+    wait_until_idle(page)
+    choose(page, label["en"], t("common.datasets.diabetes", "en"))
+    page.get_by_role("radiogroup", name=t("sidebar.language", "en")).get_by_text(
+        t("sidebar.languages.ja", "en"), exact=True
+    ).click()
+    page.wait_for_url(re.compile(r"lang=ja"))
+    wait_until_idle(page)
+    assert combobox_value(page, label["ja"]) == t("common.datasets.diabetes", "ja")
+    epochs = page.get_by_role("slider", name=t("common.widgets.epochs.label", "ja"))
+    epochs.focus()
+    epochs.press("ArrowLeft")  # another widget changes: 30 -> 29
+    page.wait_for_url(re.compile(r"epochs=29"))
+    wait_until_idle(page)
+    assert combobox_value(page, label["ja"]) == t("common.datasets.diabetes", "ja")
+    assert query(page.url)["dataset"] == ["diabetes"]
+    no_exception(page)
+
+
+def test_a_copied_link_restores_the_page_in_a_fresh_browser(app_url: str, page: object, browser: object) -> None:
+    page.goto(page_url(app_url, "pages/3_learning_rate.py", "en"))
+    wait_until_idle(page)
+    choose(page, t("common.widgets.optimizer.label", "en"), t("common.optimizers.adam", "en"))
+    page.get_by_text(t("lr.log_axis", "en"), exact=True).click()  # the chart's log toggle is in the link too
+    page.wait_for_url(re.compile(r"log="))
+    wait_until_idle(page)
+    copied, log_on = page.url, page.get_by_role("switch", name=t("lr.log_axis", "en")).is_checked()
+    fresh = browser.new_context(viewport={"width": 1440, "height": 900})
+    try:
+        other = fresh.new_page()
+        other.goto(copied)
+        wait_until_idle(other)
+        assert combobox_value(other, t("common.widgets.optimizer.label", "en")) == t("common.optimizers.adam", "en")
+        assert other.get_by_role("switch", name=t("lr.log_axis", "en")).is_checked() == log_on
+        assert query(other.url) == query(copied)
+        no_exception(other)
+    finally:
+        fresh.close()
+
+
+def test_a_link_payload_renders_as_text(app_url: str, page: object) -> None:
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url))
+    payload = "lr=[Log in again](https://example.org/login)&epochs=![](http://host/track.png)&optimizer=<b>x</b>"
+    page.goto(f"{app_url}/learning_rate?lang=en&{payload}")
+    wait_until_idle(page)
+    no_exception(page)
+    alert = page.locator("[data-testid='stAlert']").filter(has_text=t("link.ignored", "en", items="")[:20])
+    assert "[Log in again](https://example.org/login)" in alert.inner_text()
+    assert page.locator("a[href*='example.org'], img[src*='track.png'], [data-testid='stMain'] b").count() == 0
+    assert not [url for url in fetched if url.startswith("http://host")]

@@ -181,7 +181,7 @@ def test_extreme_slider_values_run_cleanly(lang: str, ends: dict[str, str]) -> N
     at = open_page(lang)
     values = {}
     for key, end in ends.items():
-        slider = at.slider(key=key)
+        slider = at.slider(key=f"loss.{key}")
         values[key] = slider.min if end == "min" else slider.max
         slider.set_value(values[key])
     at.run()
@@ -207,7 +207,7 @@ def test_saturated_start_warns_that_mse_is_stuck() -> None:
 
 def test_shared_link_restores_the_sliders() -> None:
     at = open_page("en", pressure="122", p_malignant="0.01", race_lr="0.5")
-    assert [at.slider(key=key).value for key in ("pressure", "p_malignant", "race_lr")] == [122, 0.01, 0.5]
+    assert [at.slider(key=f"loss.{key}").value for key in ("pressure", "p_malignant", "race_lr")] == [122, 0.01, 0.5]
     shown = metric_values(at)
     assert shown[t("losses.mse.squared", "en")] == f"{(122 - 120) ** 2:,.0f}"
     assert shown[t("losses.race.epochs_bce", "en")] == str(lesson.epochs_until("bce", lr=0.5)[0])

@@ -10,13 +10,19 @@ from core.ui.page import PAGES, current_language, existing_pages, render_sidebar
 from core.ui.runs import cached_train, show_config_error
 from core.ui.widgets import (
     LR_CHOICES,
+    Allowed,
     batch_size_select,
     choice_pills,
     choice_select,
+    code_span,
     dataset_select,
     epochs_slider,
+    ignore,
+    language_key,
+    linked,
     lr_multiselect,
     optimizer_select,
+    url_slider,
 )
 
 
@@ -28,18 +34,24 @@ def show_chart(chart: alt.TopLevelMixin) -> None:
 __all__ = [
     "LR_CHOICES",
     "PAGES",
+    "Allowed",
     "batch_size_select",
     "cached_train",
     "choice_pills",
     "choice_select",
+    "code_span",
     "current_language",
     "dataset_select",
     "epochs_slider",
     "existing_pages",
+    "ignore",
+    "language_key",
+    "linked",
     "lr_multiselect",
     "optimizer_select",
     "render_sidebar",
     "setup_page",
     "show_chart",
     "show_config_error",
+    "url_slider",
 ]

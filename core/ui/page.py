@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from core.ui.widgets import Allowed, ignore, start_notice
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,9 +58,13 @@ def setup_page(page_id: str) -> str:
         layout="wide",
         initial_sidebar_state="expanded",
     )
-    if st.query_params.get(LANG_PARAM) != lang:
-        st.query_params[LANG_PARAM] = lang  # write the browser's choice into the URL so the link is explicit
     render_sidebar(lang)
+    start_notice(lang)
+    wanted = st.query_params.get(LANG_PARAM)
+    if wanted not in (None, lang):
+        ignore(LANG_PARAM, wanted, Allowed(options=LANGUAGES).describe(lang))
+    if wanted != lang:
+        st.query_params[LANG_PARAM] = lang  # write the browser's choice into the URL so the link is explicit
     return lang
 
 

@@ -1,62 +1,276 @@
 """Keyed, translated widgets whose values live in the URL, so a lecturer can share the exact state of a page.
 
-Two ways to keep a widget in the URL, chosen by what its options look like:
+One mechanism for every widget, `linked`:
 
-- Options shown the same in every language (numbers, "N"): Streamlit's own `bind="query-params"`. The URL
-  holds the option as displayed, seeds the widget on load and follows every change (also back/forward).
-- Options shown translated (optimizer and data set names): the URL would hold the translated label and break
-  when the language changes, so `choice_select` keeps a language-neutral id in the URL itself.
+- The widget key belongs to one page (`lr.rates`, `loss.pressure`): two pages never share a key, so a float on
+  one page can never reach a list on another. The URL parameter is the knob's name (`lr`, `batch_size`) or the
+  page's own short name (`pressure`), so a link reads like the command line.
+- On the first draw of a key, the value comes from the URL (checked, or the default) into `st.session_state`; the
+  widget itself gets no `value=`/`default=`. After every draw, the value goes back to the URL; defaults stay out
+  of the link; a multi-value widget uses repeated keys (`lr=0.1&lr=1`).
+- A bad value from the link falls back to the default and is named, escaped, in one notice per page.
+- Translated choices (optimizer, data set) keep the language-neutral id in the URL, and their key includes the
+  language: after a switch a fresh widget shows the same choice with the new labels at once.
 
-The widget key is the URL parameter name, so keys are short words a person can read in a link.
+Streamlit's own `bind="query-params"` is not used: it names the URL parameter after the key (so keys could not be
+page-owned), keeps a bound value alive across page switches (bug: a float `lr` from one page reaching a list `lr`
+on another) and cannot validate or name what it ignores.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import streamlit as st
 
 from core.charts import format_lr
-from core.config import DATASETS, MAX_EPOCHS, MAX_LR
+from core.config import DATASETS, MAX_LR, ConfigError, RunConfig
 from core.i18n import t
 from core.optim import OPTIMIZERS
+
+T = TypeVar("T")
 
 LR_CHOICES: tuple[float, ...] = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 BATCH_CHOICES: tuple[int | str, ...] = (1, 8, 32, 128, "full")
 MAX_LRS = 8
 FULL_BATCH_LABEL = "N"  # the article's N: every training example in one batch; the same in both languages
+KNOBS = frozenset(field.name for field in dataclasses.fields(RunConfig))
+_NOTICE = "link.notice"
+_LONGEST_SHOWN = 60  # characters of a rejected value that the notice repeats
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """What a value from the link may be: one of `options`, or a number from `low` to `high`.
+
+    `knob` names the RunConfig field that reads the text (`batch_size` reads "full" or a whole number); a URL
+    parameter named like a RunConfig field is read through RunConfig without saying so.
+    """
+
+    options: tuple[Any, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+    whole: bool = False
+    above_low: bool = False  # the low end itself is not allowed (a learning rate is above 0)
+    most: int | None = None  # for several values: at most this many
+    knob: str | None = None
+
+    def read(self, text: str, knob: str | None = None) -> Any:
+        """The value that `text` stands for; ValueError (or ConfigError) when it is not allowed."""
+        knob = self.knob or knob
+        if knob:
+            value = getattr(RunConfig.from_params({knob: text}), knob)
+        elif self.options is not None:
+            value = {url_text(option): option for option in self.options}[text]
+        else:
+            value = float(text)
+            if not math.isfinite(value):
+                raise ValueError(text)
+        if self.options is not None and value not in self.options:
+            raise ValueError(text)
+        if self.whole:
+            if value != int(value):
+                raise ValueError(text)
+            value = int(value)
+        too_low = self.low is not None and (value <= self.low if self.above_low else value < self.low)
+        if too_low or (self.high is not None and value > self.high):
+            raise ValueError(text)
+        return value
+
+    def describe(self, lang: str) -> str:
+        """What the link may hold, as the end of a sentence ("must be a whole number from 1 to 100")."""
+        if self.options is not None:
+            names = [code_span(url_text(option)) for option in self.options]
+            return t("link.one_of", lang, options=t("link.list_separator", lang).join(names))
+        kind = "above" if self.above_low else "whole_between" if self.whole else "between"
+        return t(f"link.{kind}", lang, low=url_text(self.low), high=url_text(self.high))
+
+
+def url_text(value: object) -> str:
+    """A value as the URL holds it: 1 and 0 for switches, 10 not 10.0, ids as they are."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def code_span(value: object) -> str:
+    """`value` as inline code: markdown, links, images, HTML and $LaTeX$ inside it show as plain text."""
+    text = " ".join(str(value).split())  # one line: a blank line would end the code span
+    if len(text) > _LONGEST_SHOWN:
+        text = text[: _LONGEST_SHOWN - 1] + "…"
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    if not text.strip(" ") or text[0] == "`" or text[-1] == "`":
+        text = f" {text} "  # CommonMark drops one space each side: an edge backtick stays inside, "" stays code
+    return f"{fence}{text}{fence}"
+
+
+def language_key(key: str, lang: str) -> str:
+    """The key of a widget with translated options: a new widget per language, seeded from the language-free URL.
+
+    A widget keeps its labels from its first draw in the browser, so a switch needs a fresh one; Streamlit forgets
+    the other language's widget one run after it stops being drawn.
+    """
+    return f"{key}.{lang}"
+
+
+def start_notice(lang: str) -> None:
+    """Reserve the place of this run's notice of ignored link values (called once per page, at the top)."""
+    st.session_state[_NOTICE] = _Notice(lang, st.empty())
+
+
+def ignore(param: str, value: str, reason: str) -> None:
+    """Name a value from the link that was not used, in the page's one notice."""
+    notice = st.session_state.get(_NOTICE)
+    if notice is None:  # a script without a page frame still says what it ignored
+        notice = _Notice("en", st.empty())
+        st.session_state[_NOTICE] = notice
+    notice.add(t("link.item", notice.lang, name=code_span(param), value=code_span(value), reason=reason))
+
+
+@dataclass
+class _Notice:
+    lang: str
+    slot: Any  # an st.empty() placeholder: rewritten with every new item, so the page shows one notice
+    items: list[str] = dataclasses.field(default_factory=list)
+
+    def add(self, item: str) -> None:
+        self.items.append(item)
+        items = t("link.item_separator", self.lang).join(self.items)
+        self.slot.warning(t("link.ignored", self.lang, items=items), icon=":material/link_off:")
+
+
+def linked(
+    widget: Callable[..., T],
+    key: str,
+    param: str,
+    default: Any,
+    allowed: Allowed,
+    **kwargs: Any,
+) -> T:
+    """Draw `widget(key=key, **kwargs)`, seeded from `?param=` on its first draw and written back to the URL after.
+
+    A list or tuple `default` makes a multi-value parameter. The widget never gets a `value=` or `default=` of its
+    own: its value lives in `st.session_state[key]`, so code may also set it there before the draw.
+    """
+    several = isinstance(default, (list, tuple))
+    if key not in st.session_state:
+        st.session_state[key] = _from_link(param, default, allowed, several)
+    value = widget(key=key, **kwargs)
+    _to_link(param, value, default, several)
+    return value
+
+
+def url_slider(
+    key: str, param: str, label: str, low: float, high: float, default: float, step: float | None = None, **kwargs: Any
+) -> Any:
+    """A slider kept in the URL; the link may hold any value from `low` to `high` (whole numbers for int ends)."""
+    whole = all(isinstance(end, int) for end in (low, high, default))
+    return linked(
+        st.slider,
+        key,
+        param,
+        default,
+        Allowed(low=low, high=high, whole=whole),
+        label=label,
+        min_value=low,
+        max_value=high,
+        step=step,
+        **kwargs,
+    )
+
+
+def _from_link(param: str, default: Any, allowed: Allowed, several: bool) -> Any:
+    """The value the URL asks for, checked; every rejected text is named and the default stands in."""
+    if param not in st.query_params:
+        return list(default) if several else default
+    knob = param if param in KNOBS else None
+    texts = [text for text in st.query_params.get_all(param) if text != ""] if several else [st.query_params[param]]
+    values, lang = [], _notice_language()
+    for text in texts:
+        try:
+            value = allowed.read(text, knob)
+        except (ConfigError, ValueError, KeyError, TypeError):
+            ignore(param, text, allowed.describe(lang))
+            continue
+        if value not in values:
+            values.append(value)
+    if not several:
+        return values[0] if values else default
+    if allowed.most is not None and len(values) > allowed.most:
+        for value in values[allowed.most :]:
+            ignore(param, url_text(value), t("link.most", lang, most=allowed.most))
+        values = values[: allowed.most]
+    if texts and not values:
+        return list(default)  # nothing usable asked for: the default, not an empty page
+    return values
+
+
+def _to_link(param: str, value: Any, default: Any, several: bool) -> None:
+    """Write the widget's value into the URL, leaving a default out so links stay short."""
+    if several:
+        texts = [url_text(item) for item in value or []]
+        is_default = list(value or []) == list(default)
+        texts = texts or [""]  # an empty choice is a choice, not the default
+    else:
+        texts = [url_text(value)]
+        is_default = value == default
+    if is_default:
+        if param in st.query_params:
+            del st.query_params[param]
+    elif st.query_params.get_all(param) != texts:
+        st.query_params[param] = texts if several else texts[0]
+
+
+def _notice_language() -> str:
+    notice = st.session_state.get(_NOTICE)
+    return notice.lang if notice is not None else "en"
 
 
 def lr_multiselect(
     lang: str,
-    key: str = "lr",
+    key: str,
+    param: str = "lr",
     default: Sequence[float] = (0.001, 0.01, 0.1, 1.0),
     choices: Sequence[float] = LR_CHOICES,
     max_selections: int = MAX_LRS,
 ) -> list[float]:
     """Several learning rates: pick from a log-spaced list or type one; returns valid rates, sorted, no repeats."""
-    picked = st.multiselect(
-        t("common.widgets.lr.label", lang),
-        list(choices),
-        default=list(default),
-        format_func=format_lr,
+    picked = linked(
+        st.multiselect,
+        key,
+        param,
+        list(default),
+        Allowed(low=0, high=MAX_LR, above_low=True, most=max_selections, knob="lr"),
+        label=t("common.widgets.lr.label", lang),
+        options=list(choices),
+        format_func=format_lr_text,
         accept_new_options=True,
         max_selections=max_selections,
         placeholder=t("common.widgets.lr.placeholder", lang),
         help=t("common.widgets.lr.help", lang, max=max_selections),
-        key=key,
-        bind="query-params",
     )
     rates: set[float] = set()
     for value in picked:
         rate = parse_lr(value)
         if rate is None:
-            st.warning(t("common.widgets.lr.invalid", lang, value=str(value), max=format_lr(MAX_LR)))
+            st.warning(t("common.widgets.lr.invalid", lang, value=code_span(value), max=format_lr(MAX_LR)))
         else:
             rates.add(rate)
     if not rates:
         st.info(t("common.widgets.lr.empty", lang))
     return sorted(rates)
+
+
+def format_lr_text(value: object) -> str:
+    """A learning rate from the list, or typed text shown as typed."""
+    return format_lr(value) if isinstance(value, (int, float)) else str(value)
 
 
 def parse_lr(value: object) -> float | None:
@@ -69,35 +283,43 @@ def parse_lr(value: object) -> float | None:
 
 
 def batch_size_select(
-    lang: str, key: str = "batch", default: int | str = 32, choices: Sequence[int | str] = BATCH_CHOICES
+    lang: str,
+    key: str,
+    param: str = "batch_size",
+    default: int | str = 32,
+    choices: Sequence[int | str] = BATCH_CHOICES,
 ) -> int | str:
     """Batch size on a slider: online (1), mini-batches, or the full batch ('full', shown as N)."""
-    return st.select_slider(
-        t("common.widgets.batch.label", lang),
-        list(choices),
-        value=default,
+    return linked(
+        st.select_slider,
+        key,
+        param,
+        default,
+        Allowed(options=tuple(choices), knob="batch_size"),
+        label=t("common.widgets.batch.label", lang),
+        options=list(choices),
         format_func=lambda size: FULL_BATCH_LABEL if size == "full" else str(size),
         help=t("common.widgets.batch.help", lang),
-        key=key,
-        bind="query-params",
     )
 
 
-def epochs_slider(lang: str, key: str = "epochs", default: int = 30, low: int = 1, high: int = 200) -> int:
+def epochs_slider(lang: str, key: str, param: str = "epochs", default: int = 30, low: int = 1, high: int = 100) -> int:
     """Number of epochs (passes through the training data)."""
-    return st.slider(
-        t("common.widgets.epochs.label", lang),
+    return linked(
+        st.slider,
+        key,
+        param,
+        default,
+        Allowed(low=low, high=high, whole=True, knob="epochs"),
+        label=t("common.widgets.epochs.label", lang),
         min_value=low,
-        max_value=min(high, MAX_EPOCHS),
-        value=default,
+        max_value=high,
         help=t("common.widgets.epochs.help", lang),
-        key=key,
-        bind="query-params",
     )
 
 
 def optimizer_select(
-    lang: str, key: str = "optimizer", default: str = "sgd", choices: Sequence[str] = OPTIMIZERS
+    lang: str, key: str, param: str = "optimizer", default: str = "sgd", choices: Sequence[str] = OPTIMIZERS
 ) -> str:
     """One of the optimizers, by its translated name."""
     return choice_select(
@@ -105,13 +327,15 @@ def optimizer_select(
         choices,
         default,
         key,
+        param,
+        lang,
         lambda name: t(f"common.optimizers.{name}", lang),
         placeholder=t("common.placeholder", lang),
     )
 
 
 def dataset_select(
-    lang: str, key: str = "data", default: str = "blood_pressure", choices: Sequence[str] = DATASETS
+    lang: str, key: str, param: str = "dataset", default: str = "blood_pressure", choices: Sequence[str] = DATASETS
 ) -> str:
     """One of the data sets, by its translated description."""
     return choice_select(
@@ -119,6 +343,8 @@ def dataset_select(
         choices,
         default,
         key,
+        param,
+        lang,
         lambda name: t(f"common.datasets.{name}", lang),
         placeholder=t("common.placeholder", lang),
     )
@@ -129,21 +355,25 @@ def choice_select(
     choices: Sequence[str],
     default: str,
     key: str,
+    param: str,
+    lang: str,
     format_func: Callable[[str], str],
     help: str | None = None,
     placeholder: str | None = None,
 ) -> str:
     """A selectbox over language-neutral ids with translated labels; the id, not the label, goes into the URL."""
-    if key not in st.session_state:
-        # First draw of this widget: a shared link decides, an unknown value falls back to the default.
-        wanted = st.query_params.get(key)
-        st.session_state[key] = wanted if wanted in choices else default
-    value = st.selectbox(label, list(choices), format_func=format_func, help=help, placeholder=placeholder, key=key)
-    if value == default:
-        st.query_params.pop(key, None)  # like bind="query-params": defaults stay out of the link
-    elif st.query_params.get(key) != value:
-        st.query_params[key] = value
-    return value
+    return linked(
+        st.selectbox,
+        language_key(key, lang),
+        param,
+        default,
+        Allowed(options=tuple(choices)),
+        label=label,
+        options=list(choices),
+        format_func=format_func,
+        help=help,
+        placeholder=placeholder,
+    )
 
 
 def choice_pills(
@@ -151,19 +381,23 @@ def choice_pills(
     choices: Sequence[str],
     default: Sequence[str],
     key: str,
+    param: str,
+    lang: str,
     format_func: Callable[[str], str],
     help: str | None = None,
 ) -> list[str]:
-    """Several language-neutral ids as toggles with translated labels; the ids go into the URL, comma-separated."""
-    if key not in st.session_state:
-        wanted = st.query_params.get(key)
-        picked = [name for name in (wanted or "").split(",") if name in choices]
-        st.session_state[key] = picked if wanted is not None else list(default)
-    chosen = st.pills(
-        label, list(choices), selection_mode="multi", format_func=format_func, help=help, wrap=True, key=key
+    """Several language-neutral ids as toggles with translated labels; the ids go into the URL as repeated keys."""
+    chosen = linked(
+        st.pills,
+        language_key(key, lang),
+        param,
+        list(default),
+        Allowed(options=tuple(choices)),
+        label=label,
+        options=list(choices),
+        selection_mode="multi",
+        format_func=format_func,
+        help=help,
+        wrap=True,
     )
-    if list(chosen) == list(default):
-        st.query_params.pop(key, None)
-    elif st.query_params.get(key) != ",".join(chosen):
-        st.query_params[key] = ",".join(chosen)
     return [name for name in choices if name in chosen]

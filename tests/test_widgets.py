@@ -1,0 +1,234 @@
+"""The URL-state mechanism of core/ui/widgets.py on a small script: seeding, writing back, checking, escaping."""
+
+from __future__ import annotations
+
+import pytest
+from markdown_it import MarkdownIt
+from streamlit.testing.v1 import AppTest
+
+from core.config import ConfigError
+from core.i18n import t
+from core.ui.widgets import Allowed, code_span, url_text
+
+PAYLOADS = {
+    "link": "[Log in again](https://example.org/login)",
+    "image": "![](http://host/track.png)",
+    "html": "<img src=x onerror=alert(1)><b>bold</b>",
+    "latex": "$\\frac{1}{0}$",
+    "backticks": "``[x](http://e.org)``",
+}
+
+
+def demo() -> None:
+    """A page with one widget of each kind, all kept in the URL."""
+    import streamlit as st
+
+    from core.ui.widgets import Allowed, language_key, linked, start_notice
+
+    lang = st.query_params.get("lang", "en")
+    start_notice(lang)
+    linked(
+        st.slider,
+        "demo.epochs",
+        "epochs",
+        30,
+        Allowed(low=1, high=100, whole=True),
+        label="Epochs",
+        min_value=1,
+        max_value=100,
+    )
+    linked(
+        st.multiselect,
+        "demo.rates",
+        "lr",
+        [0.01],
+        Allowed(low=0, high=10, above_low=True, most=3),
+        label="Rates",
+        options=[0.001, 0.01, 0.1],
+    )
+    linked(
+        st.selectbox,
+        language_key("demo.data", lang),
+        "dataset",
+        "diabetes",
+        Allowed(options=("diabetes", "digits", "blood_pressure")),
+        label="Data",
+        options=["diabetes", "digits", "blood_pressure"],
+        format_func=lambda name: f"{lang}:{name}",
+    )
+    linked(
+        st.select_slider,
+        "demo.batch",
+        "batch_size",
+        32,
+        Allowed(options=(1, 8, 32, "full")),
+        label="Batch",
+        options=[1, 8, 32, "full"],
+    )
+
+
+def open_demo(**query: object) -> AppTest:
+    at = AppTest.from_function(demo, default_timeout=30)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_defaults_stay_out_of_the_link() -> None:
+    at = open_demo()
+    assert at.slider(key="demo.epochs").value == 30
+    assert at.multiselect(key="demo.rates").value == [0.01]
+    assert at.selectbox(key="demo.data.en").value == "diabetes"
+    assert at.select_slider(key="demo.batch").value == 32
+    assert dict(at.query_params) == {}
+    assert at.warning == []
+
+
+def test_the_link_seeds_every_widget() -> None:
+    at = open_demo(epochs="12", lr=["0.1", "0.001"], dataset="digits", batch_size="full")
+    assert at.slider(key="demo.epochs").value == 12
+    assert at.multiselect(key="demo.rates").value == [0.1, 0.001]
+    assert at.selectbox(key="demo.data.en").value == "digits"
+    assert at.select_slider(key="demo.batch").value == "full"
+    assert at.warning == []
+
+
+def test_changes_go_to_the_link_and_a_default_leaves_it() -> None:
+    at = open_demo()
+    at.slider(key="demo.epochs").set_value(7)
+    at.multiselect(key="demo.rates").set_value([0.001, 0.1])
+    at.select_slider(key="demo.batch").set_value(8)
+    at.run()
+    assert at.query_params == {"epochs": "7", "lr": ["0.001", "0.1"], "batch_size": "8"}  # repeated keys for lists
+    at.slider(key="demo.epochs").set_value(30).run()
+    assert "epochs" not in at.query_params
+    at.multiselect(key="demo.rates").set_value([]).run()
+    assert at.query_params["lr"] == ""  # an empty choice is kept, so the link does not bring the default back
+    assert open_demo(lr="").multiselect(key="demo.rates").value == []
+
+
+def test_the_link_decides_only_on_the_first_draw() -> None:
+    at = open_demo(epochs="12")
+    at.slider(key="demo.epochs").set_value(40).run()
+    at.run()
+    assert at.slider(key="demo.epochs").value == 40
+    assert at.query_params["epochs"] == "40"
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_bad_values_fall_back_and_are_named_in_one_notice(lang: str) -> None:
+    at = open_demo(lang=lang, epochs="-5", lr=["0.1", "junk", "0"], dataset="xx", batch_size="0")
+    assert at.slider(key="demo.epochs").value == 30
+    assert at.multiselect(key="demo.rates").value == [0.1]  # the good one of the repeated keys stays
+    assert at.selectbox(key=f"demo.data.{lang}").value == "diabetes"
+    assert at.select_slider(key="demo.batch").value == 32
+    (notice,) = at.warning
+    text = notice.value
+    assert text.startswith(t("link.ignored", lang, items="")[:10])
+    for name, value, allowed in (
+        ("epochs", "-5", Allowed(low=1, high=100, whole=True)),
+        ("lr", "junk", Allowed(low=0, high=10, above_low=True)),
+        ("lr", "0", Allowed(low=0, high=10, above_low=True)),
+        ("dataset", "xx", Allowed(options=("diabetes", "digits", "blood_pressure"))),
+        ("batch_size", "0", Allowed(options=(1, 8, 32, "full"))),
+    ):
+        item = t("link.item", lang, name=code_span(name), value=code_span(value), reason=allowed.describe(lang))
+        assert item in text
+
+
+def test_repeated_keys_whose_last_value_is_junk() -> None:
+    at = open_demo(epochs=["12", "junk"], lr=["junk", "nope"])
+    assert at.slider(key="demo.epochs").value == 30  # a single value is the last one: junk, so the default
+    assert at.multiselect(key="demo.rates").value == [0.01]  # nothing usable: the default, never an empty page
+    assert "`junk`" in at.warning[0].value and "`nope`" in at.warning[0].value
+
+
+def test_too_many_values_keep_the_first_and_name_the_rest() -> None:
+    at = open_demo(lr=["0.001", "0.01", "0.1", "1", "2"])
+    assert at.multiselect(key="demo.rates").value == [0.001, 0.01, 0.1]
+    assert "`1`" in at.warning[0].value and "`2`" in at.warning[0].value
+
+
+def test_a_language_switch_keeps_a_translated_choice_and_shows_its_new_label() -> None:
+    at = open_demo(lang="ja")
+    at.selectbox(key="demo.data.ja").set_value("digits").run()
+    for lang in ("en", "ja"):
+        at.query_params["lang"] = lang
+        at.run()
+        box = at.selectbox(key=f"demo.data.{lang}")
+        assert box.value == "digits" and f"{lang}:digits" in box.options
+        assert len(at.selectbox) == 1
+    at.slider(key="demo.epochs").set_value(20).run()  # another widget changes: the choice stays
+    assert at.selectbox(key="demo.data.ja").value == "digits"
+    assert at.query_params == {"lang": "ja", "dataset": "digits", "epochs": "20"}
+
+
+@pytest.mark.parametrize("payload", PAYLOADS.values(), ids=PAYLOADS.keys())
+def test_payloads_are_shown_as_text(payload: str) -> None:
+    at = open_demo(epochs=payload, dataset=payload, lr=payload)
+    text = at.warning[0].value
+    # CommonMark is the independent oracle: the notice renders with no link, image or HTML, the payload as code.
+    html = MarkdownIt("commonmark").renderInline(text)
+    assert "<a " not in html and "<img" not in html and "<b>" not in html
+    escaped = payload.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    assert f"<code>{escaped}</code>" in html
+    assert text.count(code_span(payload)) == 3
+
+
+@pytest.mark.parametrize("payload", PAYLOADS.values(), ids=PAYLOADS.keys())
+def test_code_span_renders_its_text_literally(payload: str) -> None:
+    html = MarkdownIt("commonmark").renderInline(f"ignored: {code_span(payload)} (see)")
+    escaped = payload.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    assert html == f"ignored: <code>{escaped}</code> (see)"
+
+
+def test_code_span_keeps_one_line_and_a_bounded_length() -> None:
+    assert code_span("a\n\nb") == "`a b`"
+    assert len(code_span("x" * 500)) < 70
+
+
+@pytest.mark.parametrize(
+    ("allowed", "text", "value"),
+    [
+        (Allowed(options=(1, 8, 32, "full"), knob="batch_size"), "full", "full"),
+        (Allowed(options=(1, 8, 32, "full"), knob="batch_size"), "8", 8),
+        (Allowed(options=(1, 8, 32, "full"), knob="batch_size"), "8.0", 8),
+        (Allowed(low=1, high=100, whole=True, knob="epochs"), "12", 12),
+        (Allowed(options=(False, True)), "1", True),
+        (Allowed(low=0, high=100, above_low=True, knob="lr"), "1e-3", 0.001),
+    ],
+)
+def test_allowed_reads_link_texts(allowed: Allowed, text: str, value: object) -> None:
+    assert allowed.read(text) == value
+
+
+@pytest.mark.parametrize(
+    ("allowed", "text"),
+    [
+        (Allowed(options=(1, 8, 32, "full"), knob="batch_size"), "0"),
+        (Allowed(options=(1, 8, 32, "full"), knob="batch_size"), "9"),
+        (Allowed(low=1, high=100, whole=True, knob="epochs"), "101"),
+        (Allowed(low=1, high=100, whole=True, knob="epochs"), "2.5"),
+        (Allowed(low=0, high=100, above_low=True, knob="lr"), "0"),
+        (Allowed(low=0, high=100, above_low=True, knob="lr"), "inf"),
+        (Allowed(low=0, high=100, above_low=True), "nan"),
+        (Allowed(options=("sgd", "adam")), "SGD"),
+    ],
+)
+def test_allowed_refuses_what_the_widget_cannot_show(allowed: Allowed, text: str) -> None:
+    with pytest.raises((ValueError, KeyError, ConfigError)):
+        allowed.read(text)
+
+
+def test_url_text_is_what_a_person_types() -> None:
+    assert [url_text(v) for v in (10.0, 0.001, 1e-5, 8, "full", True, False)] == [
+        "10",
+        "0.001",
+        "1e-05",
+        "8",
+        "full",
+        "1",
+        "0",
+    ]
