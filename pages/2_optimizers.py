@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.charts import format_lr
 from core.charts.surfaces import epoch_loss_chart, landscape_chart, loss_by_step_chart
-from core.config import ConfigError, RunConfig, WalkConfig
+from core.config import MAX_WALK_LR, ConfigError, RunConfig, WalkConfig
 from core.i18n import join, t
 from core.lessons.surfaces import (
     MAX_STEPS,
@@ -25,17 +25,23 @@ from core.lessons.surfaces import (
 from core.lessons.theory import gd_stability_bound, momentum_stability_bound, nesterov_stability_bound
 from core.ui import (
     LR_CHOICES,
+    Allowed,
     cached_train,
     choice_pills,
     choice_select,
     epochs_slider,
+    linked,
     setup_page,
     show_chart,
     show_config_error,
+    url_slider,
 )
 from core.ui.stepper import Button, Stepper
 
 SCALES = (1, 10, 100, 1000)
+MIN_LR = 1e-4
+MAX_SEED = 2**31 - 1
+SEEN_SURFACE = "optimizers.seen_surface"  # the landscape of the last run, to notice a switch
 GRID_RESOLUTION = 60
 TICK_SECONDS = 0.3
 PLAY_FRAMES = 30  # Play reaches the last step in about this many frames, whatever the number of steps
@@ -57,75 +63,89 @@ def settings(lang: str) -> WalkConfig:
                 t("optimizers.controls.surface", lang),
                 list(SURFACES),
                 "ravine",
+                "optimizers.surface",
                 "surface",
+                lang,
                 lambda name: t(f"optimizers.surfaces.{name}", lang),
             )
         chosen = SURFACES[surface]
-        if st.session_state.get("walk_surface", surface) != surface:
+        if st.session_state.setdefault(SEEN_SURFACE, surface) != surface:
             # A new landscape starts from its own start point and its own telling learning rate.
-            st.session_state.update(lr=chosen.lr, x0=chosen.start[0], y0=chosen.start[1])
-        st.session_state["walk_surface"] = surface
+            st.session_state.update({SEEN_SURFACE: surface, "optimizers.lr": chosen.lr})
+            st.session_state.update({"optimizers.x0": chosen.start[0], "optimizers.y0": chosen.start[1]})
         with top[1]:
             optimizers = choice_pills(
                 t("optimizers.controls.optimizers", lang),
                 SURFACE_OPTIMIZERS,
                 WalkConfig.optimizers,
+                "optimizers.opts",
                 "opts",
+                lang,
                 lambda name: t(f"common.optimizers.{name}", lang),
                 help=t("optimizers.controls.optimizers_help", lang),
             )
-        below, above = edge_rates(surface)
+        below, above = (format_lr(rate) for rate in edge_rates(surface))
         row = st.columns(4)
-        lr = row[0].number_input(
-            t("optimizers.controls.lr", lang),
-            min_value=1e-4,
-            max_value=10.0,
-            value=chosen.lr,
-            step=0.001,
-            format="%.4f",
-            help=t("optimizers.controls.lr_help", lang, below=format_lr(below), above=format_lr(above)),
-            key="lr",
-            bind="query-params",
-        )
-        steps = row[1].slider(
-            t("optimizers.controls.steps", lang), 10, MAX_STEPS, 100, step=10, key="steps", bind="query-params"
-        )
+        with row[0]:
+            lr = linked(
+                st.number_input,
+                "optimizers.lr",
+                "lr",
+                chosen.lr,
+                Allowed(low=MIN_LR, high=MAX_WALK_LR),
+                label=t("optimizers.controls.lr", lang),
+                min_value=MIN_LR,
+                max_value=MAX_WALK_LR,
+                step=0.001,
+                format="%.4f",
+                help=t("optimizers.controls.lr_help", lang, below=below, above=above),
+            )
         x_min, x_max, y_min, y_max = chosen.view
-        x0 = row[2].slider(
-            t("optimizers.controls.start_x", lang), x_min, x_max, chosen.start[0], 0.05, key="x0", bind="query-params"
-        )
-        y0 = row[3].slider(
-            t("optimizers.controls.start_y", lang), y_min, y_max, chosen.start[1], 0.01, key="y0", bind="query-params"
-        )
+        with row[1]:
+            steps = _slider("steps", "steps", lang, 10, MAX_STEPS, 100, 10)
+        with row[2]:
+            x0 = _slider("x0", "start_x", lang, x_min, x_max, chosen.start[0], 0.05)
+        with row[3]:
+            y0 = _slider("y0", "start_y", lang, y_min, y_max, chosen.start[1], 0.01)
         row = st.columns([2, 1, 1])
-        scale = row[0].segmented_control(
-            t("optimizers.controls.scale", lang),
-            SCALES,
-            default=1,
-            format_func=lambda factor: f"× {factor}",
-            required=True,
-            help=t("optimizers.controls.scale_help", lang),
-            key="scale",
-            bind="query-params",
-        )
+        with row[0]:
+            scale = linked(
+                st.segmented_control,
+                "optimizers.scale",
+                "scale",
+                1,
+                Allowed(options=SCALES),
+                label=t("optimizers.controls.scale", lang),
+                options=SCALES,
+                format_func=lambda factor: f"× {factor}",
+                required=True,
+                help=t("optimizers.controls.scale_help", lang),
+            )
         seed = 0
         if chosen.noise:
-            seed = row[1].number_input(
-                t("optimizers.controls.seed", lang),
-                min_value=0,
-                max_value=2**31 - 1,
-                value=0,
-                help=t("optimizers.controls.seed_help", lang),
-                key="seed",
-                bind="query-params",
-            )
+            with row[1]:
+                seed = linked(
+                    st.number_input,
+                    "optimizers.seed",
+                    "seed",
+                    0,
+                    Allowed(low=0, high=MAX_SEED, whole=True),
+                    label=t("optimizers.controls.seed", lang),
+                    min_value=0,
+                    max_value=MAX_SEED,
+                    help=t("optimizers.controls.seed_help", lang),
+                )
         st.caption(t("optimizers.controls.momentum_note", lang, momentum=MOMENTUM))
     return WalkConfig(surface, tuple(optimizers), lr, (x0, y0), steps, seed, scale or 1).validated()
 
 
+def _slider(name: str, label: str, lang: str, low: float, high: float, default: float, step: float) -> float:
+    return url_slider(f"optimizers.{name}", name, t(f"optimizers.controls.{label}", lang), low, high, default, step)
+
+
 def walk(config: WalkConfig, lang: str) -> None:
     """Next step / Play / Reset over the paths, then the landscape and the loss per step."""
-    stepper = Stepper("walk", config.steps)
+    stepper = Stepper("optimizers.walk", config.steps)
     stepper.follow(config)
     st.markdown(t("optimizers.analogy.try", lang))
     stepper.buttons(
@@ -195,17 +215,21 @@ def real_data(optimizers: tuple[str, ...], lang: str) -> None:
     st.header(t("optimizers.real.heading", lang))
     st.markdown(t("optimizers.real.intro", lang, seed=DATA_SEED))
     lr_col, epochs_col = st.columns(2)
-    lr = lr_col.select_slider(
-        t("optimizers.real.lr", lang),
-        options=[rate for rate in LR_CHOICES if rate <= 1.0],
-        value=DATA_DEFAULTS["lr"],
-        format_func=format_lr,
-        help=t("optimizers.real.lr_help", lang),
-        key="data_lr",
-        bind="query-params",
-    )
+    rates = tuple(rate for rate in LR_CHOICES if rate <= 1.0)
+    with lr_col:
+        lr = linked(
+            st.select_slider,
+            "optimizers.data_lr",
+            "data_lr",
+            DATA_DEFAULTS["lr"],
+            Allowed(options=rates),
+            label=t("optimizers.real.lr", lang),
+            options=rates,
+            format_func=format_lr,
+            help=t("optimizers.real.lr_help", lang),
+        )
     with epochs_col:
-        epochs = epochs_slider(lang, default=DATA_DEFAULTS["epochs"], high=100)
+        epochs = epochs_slider(lang, "optimizers.data_epochs", "data_epochs", DATA_DEFAULTS["epochs"], high=100)
     if not optimizers:
         return
     base = RunConfig(dataset="breast_cancer", model="mlp", lr=lr, seed=DATA_SEED, epochs=epochs)
