@@ -19,6 +19,8 @@ MAX_EPOCHS = 1000
 MAX_HIDDEN = 512
 MAX_LAYERS = 3
 MAX_LR = 100.0
+MAX_WALK_LR = 10.0
+MAX_LOSS_SCALE = 1000.0
 
 
 class ConfigError(ValueError):
@@ -188,3 +190,62 @@ def _parse(key: str, text: str) -> object:
     if key == "weight_decay":
         return None if text in ("", "None") else text
     return text
+
+
+@dataclass(frozen=True)
+class WalkConfig:
+    """The 2-D optimizer lesson: which landscape, which optimizers, and how far and how fast they walk it."""
+
+    surface: str = "ravine"
+    optimizers: tuple[str, ...] = ("sgd", "momentum", "adam")
+    lr: float = 0.018
+    start: tuple[float, float] = (-2.0, 0.8)
+    steps: int = 100
+    seed: int = 0
+    scale: float = 1.0  # the factor the loss is multiplied by
+
+    @classmethod
+    def for_surface(cls, surface: str, **changes: object) -> WalkConfig:
+        """The lesson on `surface`, starting from its own start point with its own telling learning rate."""
+        from core.lessons.surfaces import SURFACES
+
+        _choice("surface", surface, tuple(SURFACES))
+        chosen = SURFACES[surface]
+        return cls(surface=surface, lr=chosen.lr, start=chosen.start, **changes).validated()
+
+    def replace(self, **changes: object) -> WalkConfig:
+        """A copy with some fields changed, validated again."""
+        return dataclasses.replace(self, **changes).validated()
+
+    def validated(self) -> WalkConfig:
+        """Check every field; raise ConfigError with a readable message for anything out of range."""
+        from core.lessons.surfaces import MAX_STEPS, SURFACE_OPTIMIZERS, SURFACES
+
+        _choice("surface", self.surface, tuple(SURFACES))
+        for name in self.optimizers:
+            _choice("optimizer", name, SURFACE_OPTIMIZERS)
+        lr = _number("lr", self.lr)
+        if not 0 < lr <= MAX_WALK_LR:
+            raise ConfigError("lr_range", value=self.lr, max=MAX_WALK_LR)
+        steps = _integer("steps", self.steps)
+        if not 1 <= steps <= MAX_STEPS:
+            raise ConfigError("steps", value=self.steps, max=MAX_STEPS)
+        x, y = (_number("start", value) for value in self.start)
+        x_min, x_max, y_min, y_max = SURFACES[self.surface].view
+        if not (x_min <= x <= x_max and y_min <= y <= y_max):
+            raise ConfigError("start", x=x, y=y, x_min=x_min, x_max=x_max, y_min=y_min, y_max=y_max)
+        seed = _integer("seed", self.seed)
+        if not 0 <= seed < 2**31:
+            raise ConfigError("seed", value=self.seed)
+        scale = _number("scale", self.scale)
+        if not 0 < scale <= MAX_LOSS_SCALE:
+            raise ConfigError("loss_scale", value=self.scale, max=MAX_LOSS_SCALE)
+        return dataclasses.replace(
+            self,
+            optimizers=tuple(dict.fromkeys(self.optimizers)),
+            lr=lr,
+            start=(x, y),
+            steps=steps,
+            seed=seed,
+            scale=scale,
+        )

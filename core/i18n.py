@@ -43,3 +43,8 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **params: object) -> str:
 def keys(lang: str) -> set[str]:
     """All dotted keys of a locale (for tests that compare the two languages)."""
     return set(_texts(lang))
+
+
+def join(items: list[str] | tuple[str, ...], lang: str = DEFAULT_LANGUAGE) -> str:
+    """Items as one list in the language's own way: "a, b" in English, 「a、b」 in Japanese."""
+    return t("common.list_separator", lang).join(items)

@@ -4,76 +4,58 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-import torch
 
 from core.charts import format_lr
 from core.charts.surfaces import epoch_loss_chart, landscape_chart, loss_by_step_chart
-from core.config import ConfigError, RunConfig
-from core.i18n import t
-from core.lessons.surfaces import SURFACE_OPTIMIZERS, SURFACES, grid, trajectory
-from core.lessons.theory import (
-    gd_stability_bound,
-    max_hessian_eigenvalue,
-    momentum_stability_bound,
-    nesterov_stability_bound,
+from core.config import MAX_WALK_LR, ConfigError, RunConfig, WalkConfig
+from core.i18n import join, t
+from core.lessons.surfaces import (
+    MAX_STEPS,
+    MOMENTUM,
+    SURFACE_OPTIMIZERS,
+    SURFACES,
+    EdgeWalk,
+    curvature_at_minimum,
+    edge_rates,
+    final_epochs,
+    grid,
+    sgd_at_the_limit,
+    walks,
 )
+from core.lessons.theory import gd_stability_bound, momentum_stability_bound, nesterov_stability_bound
 from core.ui import (
     LR_CHOICES,
+    Allowed,
     cached_train,
     choice_pills,
     choice_select,
     epochs_slider,
+    linked,
     setup_page,
     show_chart,
     show_config_error,
+    url_slider,
 )
+from core.ui.stepper import Button, Stepper
 
-MOMENTUM = 0.9
-DEFAULT_OPTIMIZERS = ("sgd", "momentum", "adam")
 SCALES = (1, 10, 100, 1000)
-MAX_STEPS = 1000
+MIN_LR = 1e-4
+MAX_SEED = 2**31 - 1
+SEEN_SURFACE = "optimizers.seen_surface"  # the landscape of the last run, to notice a switch
 GRID_RESOLUTION = 60
 TICK_SECONDS = 0.3
 PLAY_FRAMES = 30  # Play reaches the last step in about this many frames, whatever the number of steps
 DATA_SEED = 0
 DATA_DEFAULTS = {"lr": 0.01, "epochs": 30}
 
-SHOWN, PLAYING, SEEN = "walk_shown", "walk_playing", "walk_settings"  # animation state (not in the URL)
+cached_walks = st.cache_data(max_entries=128, show_spinner=False)(walks)
+landscape = st.cache_data(max_entries=16, show_spinner=False)(grid)
+curvature = st.cache_data(max_entries=16, show_spinner=False)(curvature_at_minimum)
+limit_walks = st.cache_data(max_entries=64, show_spinner=False)(sgd_at_the_limit)
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
-def walks(
-    surface: str,
-    optimizers: tuple[str, ...],
-    lr: float,
-    start: tuple[float, float],
-    steps: int,
-    seed: int,
-    scale: float,
-) -> pd.DataFrame:
-    """Every chosen optimizer's path, computed once per setting for all sessions."""
-    paths = [
-        trajectory(surface, name, lr, start, steps, seed=seed, loss_scale=scale, momentum=MOMENTUM)
-        for name in optimizers
-    ]
-    return pd.concat(paths, ignore_index=True)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def landscape(surface: str) -> pd.DataFrame:
-    """The heat-map cells of a surface."""
-    return grid(surface, GRID_RESOLUTION)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def curvature_at_minimum(surface: str) -> float:
-    """λmax of the surface's Hessian at its minimum (power iteration on Hessian-vector products)."""
-    point = torch.tensor(SURFACES[surface].minimum, dtype=torch.float64, requires_grad=True)
-    return max_hessian_eigenvalue(lambda: SURFACES[surface].loss(point), [point])
-
-
-def surface_settings(lang: str) -> dict:
-    """The landscape controls; returns the chosen surface, optimizers, lr, start, steps, seed and loss scale."""
+def settings(lang: str) -> WalkConfig:
+    """The landscape controls in one bordered box; returns the lesson's setting."""
     with st.container(border=True):
         top = st.columns([3, 5])
         with top[0]:
@@ -81,163 +63,116 @@ def surface_settings(lang: str) -> dict:
                 t("optimizers.controls.surface", lang),
                 list(SURFACES),
                 "ravine",
+                "optimizers.surface",
                 "surface",
+                lang,
                 lambda name: t(f"optimizers.surfaces.{name}", lang),
             )
         chosen = SURFACES[surface]
-        if st.session_state.get("walk_surface", surface) != surface:
+        if st.session_state.setdefault(SEEN_SURFACE, surface) != surface:
             # A new landscape starts from its own start point and its own telling learning rate.
-            st.session_state.update(lr=chosen.lr, x0=chosen.start[0], y0=chosen.start[1])
-        st.session_state["walk_surface"] = surface
-        bound = gd_stability_bound(curvature_at_minimum(surface))
+            st.session_state.update({SEEN_SURFACE: surface, "optimizers.lr": chosen.lr})
+            st.session_state.update({"optimizers.x0": chosen.start[0], "optimizers.y0": chosen.start[1]})
         with top[1]:
             optimizers = choice_pills(
                 t("optimizers.controls.optimizers", lang),
                 SURFACE_OPTIMIZERS,
-                DEFAULT_OPTIMIZERS,
+                WalkConfig.optimizers,
+                "optimizers.opts",
                 "opts",
+                lang,
                 lambda name: t(f"common.optimizers.{name}", lang),
                 help=t("optimizers.controls.optimizers_help", lang),
             )
+        below, above = (format_lr(rate) for rate in edge_rates(surface))
         row = st.columns(4)
         with row[0]:
-            lr = st.number_input(
-                t("optimizers.controls.lr", lang),
-                min_value=1e-4,
-                max_value=10.0,
-                value=chosen.lr,
+            lr = linked(
+                st.number_input,
+                "optimizers.lr",
+                "lr",
+                chosen.lr,
+                Allowed(low=MIN_LR, high=MAX_WALK_LR),
+                label=t("optimizers.controls.lr", lang),
+                min_value=MIN_LR,
+                max_value=MAX_WALK_LR,
                 step=0.001,
                 format="%.4f",
-                help=t("optimizers.controls.lr_help", lang, **hint_rates(bound)),
-                key="lr",
-                bind="query-params",
-            )
-        with row[1]:
-            steps = st.slider(
-                t("optimizers.controls.steps", lang), 10, MAX_STEPS, 100, step=10, key="steps", bind="query-params"
+                help=t("optimizers.controls.lr_help", lang, below=below, above=above),
             )
         x_min, x_max, y_min, y_max = chosen.view
+        with row[1]:
+            steps = _slider("steps", "steps", lang, 10, MAX_STEPS, 100, 10)
         with row[2]:
-            x0 = st.slider(
-                t("optimizers.controls.start_x", lang),
-                x_min,
-                x_max,
-                chosen.start[0],
-                0.05,
-                key="x0",
-                bind="query-params",
-            )
+            x0 = _slider("x0", "start_x", lang, x_min, x_max, chosen.start[0], 0.05)
         with row[3]:
-            y0 = st.slider(
-                t("optimizers.controls.start_y", lang),
-                y_min,
-                y_max,
-                chosen.start[1],
-                0.01,
-                key="y0",
-                bind="query-params",
-            )
+            y0 = _slider("y0", "start_y", lang, y_min, y_max, chosen.start[1], 0.01)
         row = st.columns([2, 1, 1])
         with row[0]:
-            scale = st.segmented_control(
-                t("optimizers.controls.scale", lang),
-                SCALES,
-                default=1,
+            scale = linked(
+                st.segmented_control,
+                "optimizers.scale",
+                "scale",
+                1,
+                Allowed(options=SCALES),
+                label=t("optimizers.controls.scale", lang),
+                options=SCALES,
                 format_func=lambda factor: f"× {factor}",
                 required=True,
                 help=t("optimizers.controls.scale_help", lang),
-                key="scale",
-                bind="query-params",
             )
         seed = 0
         if chosen.noise:
             with row[1]:
-                seed = st.number_input(
-                    t("optimizers.controls.seed", lang),
+                seed = linked(
+                    st.number_input,
+                    "optimizers.seed",
+                    "seed",
+                    0,
+                    Allowed(low=0, high=MAX_SEED, whole=True),
+                    label=t("optimizers.controls.seed", lang),
                     min_value=0,
-                    max_value=2**31 - 1,
-                    value=0,
+                    max_value=MAX_SEED,
                     help=t("optimizers.controls.seed_help", lang),
-                    key="seed",
-                    bind="query-params",
                 )
         st.caption(t("optimizers.controls.momentum_note", lang, momentum=MOMENTUM))
-    return {
-        "surface": surface,
-        "optimizers": tuple(optimizers),
-        "lr": float(lr),
-        "start": (float(x0), float(y0)),
-        "steps": int(steps),
-        "seed": int(seed),
-        "scale": float(scale or 1),
-    }
+    return WalkConfig(surface, tuple(optimizers), lr, (x0, y0), steps, seed, scale or 1).validated()
 
 
-def hint_rates(bound: float) -> dict[str, str]:
-    """Two learning rates to try: 1 % below the SGD limit and 5 % above it."""
-    return {"below": f"{0.99 * bound:.3g}", "above": f"{1.05 * bound:.2g}"}
+def _slider(name: str, label: str, lang: str, low: float, high: float, default: float, step: float) -> float:
+    return url_slider(f"optimizers.{name}", name, t(f"optimizers.controls.{label}", lang), low, high, default, step)
 
 
-def play_controls(lang: str, steps: int) -> None:
-    """Next step, Play/Pause and Reset: they move how much of each path is shown."""
-    shown, playing = st.session_state[SHOWN], st.session_state[PLAYING]
-
-    def next_step() -> None:
-        st.session_state[SHOWN] = min(steps, st.session_state[SHOWN] + 1)
-        st.session_state[PLAYING] = False
-
-    def play_or_pause() -> None:
-        if not st.session_state[PLAYING] and st.session_state[SHOWN] >= steps:
-            st.session_state[SHOWN] = 0  # Play at the end starts again from the start
-        st.session_state[PLAYING] = not st.session_state[PLAYING]
-
-    def reset() -> None:
-        st.session_state[SHOWN] = 0
-        st.session_state[PLAYING] = False
-
-    with st.container(horizontal=True):
-        st.button(
-            t("optimizers.controls.next", lang),
-            icon=":material/skip_next:",
-            on_click=next_step,
-            disabled=shown >= steps,
-            key="walk_next",
-        )
-        st.button(
-            t(f"optimizers.controls.{'pause' if playing else 'play'}", lang),
-            icon=":material/pause:" if playing else ":material/play_arrow:",
-            on_click=play_or_pause,
-            type="primary",
-            key="walk_play",
-        )
-        st.button(t("optimizers.controls.reset", lang), icon=":material/replay:", on_click=reset, key="walk_reset")
+def walk(config: WalkConfig, lang: str) -> None:
+    """Next step / Play / Reset over the paths, then the landscape and the loss per step."""
+    stepper = Stepper("optimizers.walk", config.steps)
+    stepper.follow(config)
+    st.markdown(t("optimizers.analogy.try", lang))
+    stepper.buttons(
+        Button(t("optimizers.controls.next", lang), ":material/skip_next:", shortcut="Right"),
+        Button(t("optimizers.controls.reset", lang), ":material/restart_alt:"),
+        play=(
+            Button(t("optimizers.controls.play", lang), ":material/play_arrow:"),
+            Button(t("optimizers.controls.pause", lang), ":material/pause:"),
+        ),
+    )
+    st.fragment(show_walk, run_every=TICK_SECONDS if stepper.playing else None)(stepper, config, lang)
 
 
-def show_walk(paths: pd.DataFrame, setting: dict, lang: str) -> None:
+def show_walk(stepper: Stepper, config: WalkConfig, lang: str) -> None:
     """The landscape with the paths up to the shown step, and the loss per step below it."""
-    steps = setting["steps"]
-    if st.session_state[PLAYING]:
-        st.session_state[SHOWN] = min(steps, st.session_state[SHOWN] + max(1, steps // PLAY_FRAMES))
-        if st.session_state[SHOWN] >= steps:
-            st.session_state[PLAYING] = False
-            st.rerun()  # the whole page again, now without the timer, so the Play button turns back
-    shown = st.session_state[SHOWN]
-    surface = SURFACES[setting["surface"]]
+    stepper.tick(PLAY_FRAMES)
+    paths = cached_walks(config)
+    surface = SURFACES[config.surface]
     names = {name: t(f"common.optimizers.{name}", lang) for name in SURFACE_OPTIMIZERS}
-    titles = {key: t(f"optimizers.chart.{key}", lang) for key in ("x", "y", "optimizer", "step", "start", "minimum")}
-    titles["loss"] = t("optimizers.chart.loss", lang)
-    visible = paths[paths["step"] <= shown]
-    st.markdown(f"**{t('optimizers.controls.progress', lang, shown=shown, steps=steps)}**")
+    titles = {key: t(f"optimizers.chart.{key}", lang) for key in ("x", "y", "loss", "optimizer", "step", "start")}
+    titles["minimum"] = t("optimizers.chart.minimum", lang)
+    visible = paths[paths["step"] <= stepper.position]
+    st.markdown(f"**{t('optimizers.controls.progress', lang, shown=stepper.position, steps=config.steps)}**")
+    cells = landscape(config.surface, GRID_RESOLUTION)
     show_chart(
         landscape_chart(
-            landscape(setting["surface"]),
-            visible,
-            names,
-            titles,
-            surface.view,
-            setting["start"],
-            surface.minimum,
-            log_colour=surface.log_colour,
+            cells, visible, names, titles, surface.view, config.start, surface.minimum, log_colour=surface.log_colour
         )
     )
     st.caption(t("optimizers.chart.landscape_caption", lang))
@@ -245,31 +180,34 @@ def show_walk(paths: pd.DataFrame, setting: dict, lang: str) -> None:
     show_chart(loss_by_step_chart(visible, names, titles, min_loss=surface.min_loss))
     st.caption(t("optimizers.chart.loss_caption", lang))
     for step, gone in visible[visible["diverged"]].groupby("step"):
-        st.error(t("optimizers.diverged", lang, names=", ".join(names[n] for n in gone["optimizer"]), step=int(step)))
+        st.error(t("optimizers.diverged", lang, names=join([names[n] for n in gone["optimizer"]], lang), step=step))
 
 
-def curvature_facts(setting: dict, lang: str) -> None:
-    """λmax at the minimum and the stability limits it sets, computed by core.lessons.theory for this surface."""
+def curvature_facts(config: WalkConfig, lang: str) -> None:
+    """λmax at the minimum, the stability limits it sets, and what SGD does at the limit on this landscape."""
     st.subheader(t("optimizers.facts.heading", lang))
-    lam = curvature_at_minimum(setting["surface"])
-    bound = gd_stability_bound(lam)
+    lam = curvature(config.surface)
     columns = st.columns(4)
     columns[0].metric(t("optimizers.facts.lambda", lang), f"{lam:.4g}", help=t("optimizers.facts.lambda_help", lang))
-    columns[1].metric(t("optimizers.facts.sgd", lang), f"{bound:.4g}")
-    columns[2].metric(
-        t("optimizers.facts.momentum", lang, momentum=MOMENTUM), f"{momentum_stability_bound(lam, MOMENTUM):.4g}"
-    )
-    columns[3].metric(
-        t("optimizers.facts.nesterov", lang, momentum=MOMENTUM), f"{nesterov_stability_bound(lam, MOMENTUM):.4g}"
-    )
-    st.markdown(t("optimizers.facts.explain", lang, **hint_rates(bound)))
-    scaled_bound = gd_stability_bound(setting["scale"] * lam)
-    verdict = "stable" if setting["lr"] < scaled_bound else "unstable"
+    columns[1].metric(t("optimizers.facts.sgd", lang), f"{gd_stability_bound(lam):.4g}")
+    for column, name, bound in ((2, "momentum", momentum_stability_bound), (3, "nesterov", nesterov_stability_bound)):
+        columns[column].metric(t(f"optimizers.facts.{name}", lang, momentum=MOMENTUM), f"{bound(lam, MOMENTUM):.4g}")
+    st.markdown(t("optimizers.facts.explain", lang))
+    outcomes = "\n".join(f"- {_outcome(edge, lang)}" for edge in limit_walks(config.surface, config.seed))
+    st.markdown(f"{t('optimizers.facts.edge_title', lang, steps=MAX_STEPS)}\n\n{outcomes}")
+    st.markdown(t(f"optimizers.facts.edge_note.{config.surface}", lang))
+    scaled_bound = gd_stability_bound(config.scale * lam)
+    verdict = "stable" if config.lr < scaled_bound else "unstable"
     (st.success if verdict == "stable" else st.warning)(
-        t(f"optimizers.facts.your_lr_{verdict}", lang, lr=format_lr(setting["lr"]))
+        t(f"optimizers.facts.your_lr_{verdict}", lang, lr=format_lr(config.lr))
     )
-    if setting["scale"] != 1:
-        st.info(t("optimizers.facts.scaled", lang, scale=f"{setting['scale']:g}", bound=f"{scaled_bound:.3g}"))
+    if config.scale != 1:
+        st.info(t("optimizers.facts.scaled", lang, scale=f"{config.scale:g}", bound=f"{scaled_bound:.3g}"))
+
+
+def _outcome(edge: EdgeWalk, lang: str) -> str:
+    gap = f"{edge.gap:.2g}"
+    return t(f"optimizers.facts.edge.{edge.outcome}", lang, lr=format_lr(edge.lr), step=edge.step, gap=gap)
 
 
 def real_data(optimizers: tuple[str, ...], lang: str) -> None:
@@ -277,80 +215,60 @@ def real_data(optimizers: tuple[str, ...], lang: str) -> None:
     st.header(t("optimizers.real.heading", lang))
     st.markdown(t("optimizers.real.intro", lang, seed=DATA_SEED))
     lr_col, epochs_col = st.columns(2)
+    rates = tuple(rate for rate in LR_CHOICES if rate <= 1.0)
     with lr_col:
-        lr = st.select_slider(
-            t("optimizers.real.lr", lang),
-            options=[rate for rate in LR_CHOICES if rate <= 1.0],
-            value=DATA_DEFAULTS["lr"],
+        lr = linked(
+            st.select_slider,
+            "optimizers.data_lr",
+            "data_lr",
+            DATA_DEFAULTS["lr"],
+            Allowed(options=rates),
+            label=t("optimizers.real.lr", lang),
+            options=rates,
             format_func=format_lr,
             help=t("optimizers.real.lr_help", lang),
-            key="data_lr",
-            bind="query-params",
         )
     with epochs_col:
-        epochs = epochs_slider(lang, default=DATA_DEFAULTS["epochs"], high=100)
+        epochs = epochs_slider(lang, "optimizers.data_epochs", "data_epochs", DATA_DEFAULTS["epochs"], high=100)
     if not optimizers:
         return
-    configs = tuple(
-        RunConfig(dataset="breast_cancer", model="mlp", optimizer=name, lr=lr, seed=DATA_SEED, epochs=epochs)
-        for name in optimizers
-    )
+    base = RunConfig(dataset="breast_cancer", model="mlp", lr=lr, seed=DATA_SEED, epochs=epochs)
     try:
-        result = cached_train(configs)
+        result = cached_train(tuple(base.replace(optimizer=name) for name in optimizers))
     except ConfigError as err:
         show_config_error(err, lang)
         return
     frame = result.epochs.assign(optimizer=result.epochs["run"].map(dict(enumerate(optimizers))))
     names = {name: t(f"common.optimizers.{name}", lang) for name in optimizers}
     titles = {key: t(f"optimizers.real.{key}", lang) for key in ("epoch", "loss", "accuracy", "optimizer")}
-    left, right = st.columns(2)
-    for column, metric in ((left, "train_loss"), (right, "val_loss")):
+    for column, metric in zip(st.columns(2), ("train", "val"), strict=True):
         with column:
-            title = t(f"optimizers.real.{'train' if metric == 'train_loss' else 'val'}_title", lang)
-            show_chart(epoch_loss_chart(frame, metric, names, {**titles, "title": title}))
-    last = frame.sort_values("epoch").groupby("run").tail(1).sort_values("run")
-    table = pd.DataFrame(
-        {
-            titles["optimizer"]: last["optimizer"].map(names),
-            t("optimizers.real.table_train", lang): last["train_loss"].round(4),
-            t("optimizers.real.table_val", lang): last["val_loss"].round(4),
-            t("optimizers.real.table_accuracy", lang): (100 * last["val_accuracy"]).round(1).astype(str) + " %",
-            t("optimizers.real.table_diverged", lang): last["diverged"],
-        }
-    )
-    st.dataframe(table, hide_index=True, width="stretch")
+            title = t(f"optimizers.real.{metric}_title", lang)
+            show_chart(epoch_loss_chart(frame, f"{metric}_loss", names, {**titles, "title": title}))
+    last = final_epochs(frame)
+    table = {
+        titles["optimizer"]: last["optimizer"].map(names),
+        t("optimizers.real.table_train", lang): last["train_loss"].round(4),
+        t("optimizers.real.table_val", lang): last["val_loss"].round(4),
+        t("optimizers.real.table_accuracy", lang): (100 * last["val_accuracy"]).round(1).astype(str) + " %",
+        t("optimizers.real.table_diverged", lang): last["diverged"],
+    }
+    st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
     st.markdown(t("optimizers.real.takeaway", lang))
 
 
 lang = setup_page("optimizers")
 st.title(t("optimizers.title", lang))
 st.markdown(t("optimizers.intro", lang))
-resident, attending = st.columns(2)
-for column, who in ((resident, "sgd"), (attending, "adam")):
+for column, who in zip(st.columns(2), ("sgd", "adam"), strict=True):
     with column, st.container(border=True, height="stretch"):
         st.markdown(f"#### {t(f'optimizers.analogy.{who}_title', lang)}")
         st.markdown(t(f"optimizers.analogy.{who}", lang))
-
-setting = surface_settings(lang)
-st.markdown(t(f"optimizers.notes.{setting['surface']}", lang))
-if not setting["optimizers"]:
-    st.info(t("optimizers.controls.no_optimizer", lang))
+config = settings(lang)
+st.markdown(t(f"optimizers.notes.{config.surface}", lang))
+if config.optimizers:
+    walk(config, lang)
 else:
-    signature = tuple(setting.values())
-    if st.session_state.get(SEEN) != signature:
-        # New settings: show the whole walk at once; Reset and Play replay it step by step.
-        st.session_state.update({SEEN: signature, SHOWN: setting["steps"], PLAYING: False})
-    st.markdown(t("optimizers.analogy.try", lang))
-    play_controls(lang, setting["steps"])
-    paths = walks(
-        setting["surface"],
-        setting["optimizers"],
-        setting["lr"],
-        setting["start"],
-        setting["steps"],
-        setting["seed"],
-        setting["scale"],
-    )
-    st.fragment(show_walk, run_every=TICK_SECONDS if st.session_state[PLAYING] else None)(paths, setting, lang)
-curvature_facts(setting, lang)
-real_data(setting["optimizers"], lang)
+    st.info(t("optimizers.controls.no_optimizer", lang))
+curvature_facts(config, lang)
+real_data(config.optimizers, lang)

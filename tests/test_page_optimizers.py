@@ -28,7 +28,7 @@ JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uff01-\uff5e]")
 DEFAULT_OPTIMIZERS = ["sgd", "momentum", "adam"]
 
 
-def open_page(lang: str, **params: str) -> AppTest:
+def open_page(lang: str, **params: str | list[str]) -> AppTest:
     """The page as a visitor reaches it: app.py first, then the page, with `params` in the URL."""
     st.cache_data.clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
@@ -157,39 +157,39 @@ def test_japanese_page_has_no_english_sentences() -> None:
 
 def test_reset_next_and_play_move_the_shown_step() -> None:
     at = open_page("en")
-    at.button(key="walk_reset").click().run()
+    at.button(key="optimizers.walk_reset").click().run()
     no_exception(at)
     assert set(paths_on_map(at)["step"]) == {0}
-    at.button(key="walk_next").click().run()
-    at.button(key="walk_next").click().run()
+    at.button(key="optimizers.walk_next_step").click().run()
+    at.button(key="optimizers.walk_next_step").click().run()
     assert set(paths_on_map(at)["step"]) == {0, 1, 2}
     assert any(m.value == f"**{t('optimizers.controls.progress', 'en', shown=2, steps=100)}**" for m in at.markdown)
-    at.button(key="walk_play").click().run()
+    at.button(key="optimizers.walk_play").click().run()
     no_exception(at)
-    assert at.session_state["walk_playing"]
-    assert at.button(key="walk_play").label == t("optimizers.controls.pause", "en")
+    assert at.session_state["optimizers.walk_playing"]
+    assert at.button(key="optimizers.walk_play").label == t("optimizers.controls.pause", "en")
     assert paths_on_map(at)["step"].max() > 2  # the first frame has already advanced
-    at.button(key="walk_play").click().run()
-    assert not at.session_state["walk_playing"]
+    at.button(key="optimizers.walk_play").click().run()
+    assert not at.session_state["optimizers.walk_playing"]
 
 
 def test_above_the_bound_sgd_diverges_and_is_reported() -> None:
     at = open_page("en", opts="sgd")
-    at.number_input(key="lr").set_value(0.021).run()
+    at.number_input(key="optimizers.lr").set_value(0.021).run()
     no_exception(at)
     shown = paths_on_map(at)
     assert shown["diverged"].iloc[-1]
     assert any(t("optimizers.diverged", "en", names="SGD", step=int(shown["step"].max())) == e.value for e in at.error)
     assert at.warning[0].value == t("optimizers.facts.your_lr_unstable", "en", lr="0.021")
-    at.number_input(key="lr").set_value(0.0198).run()
+    at.number_input(key="optimizers.lr").set_value(0.0198).run()
     assert not paths_on_map(at)["diverged"].any()
     assert not at.error
 
 
 def test_scaling_the_loss_leaves_adam_on_the_page_unchanged() -> None:
-    at = open_page("en", opts="sgd,adam")
+    at = open_page("en", opts=["sgd", "adam"])
     before = paths_on_map(at)
-    at.button_group(key="scale").set_value(1000).run()
+    at.button_group(key="optimizers.scale").set_value(1000).run()
     no_exception(at)
     after = paths_on_map(at)
     adam_before, adam_after = (frame[frame["optimizer"] == "adam"][["x", "y"]] for frame in (before, after))
@@ -200,14 +200,14 @@ def test_scaling_the_loss_leaves_adam_on_the_page_unchanged() -> None:
 
 @pytest.mark.parametrize("surface", list(SURFACES))
 def test_every_surface_at_the_extremes(surface: str) -> None:
-    at = open_page("en", surface=surface, opts=",".join(SURFACE_OPTIMIZERS))
+    at = open_page("en", surface=surface, opts=list(SURFACE_OPTIMIZERS))
     no_exception(at)
     view = SURFACES[surface].view
     for lr, steps, corner in ((10.0, 1000, (view[1], view[3])), (1e-4, 10, (view[0], view[2]))):
-        at.number_input(key="lr").set_value(lr)
-        at.slider(key="steps").set_value(steps)
-        at.slider(key="x0").set_value(corner[0])
-        at.slider(key="y0").set_value(corner[1]).run()
+        at.number_input(key="optimizers.lr").set_value(lr)
+        at.slider(key="optimizers.steps").set_value(steps)
+        at.slider(key="optimizers.x0").set_value(corner[0])
+        at.slider(key="optimizers.y0").set_value(corner[1]).run()
         no_exception(at)
         shown = paths_on_map(at)
         assert sorted(shown["optimizer"].unique()) == sorted(SURFACE_OPTIMIZERS)
@@ -217,23 +217,23 @@ def test_every_surface_at_the_extremes(surface: str) -> None:
         assert np.isfinite(heat["loss"]).all()
     if SURFACES[surface].noise:
         first = paths_on_map(at)
-        at.number_input(key="seed").set_value(5).run()
+        at.number_input(key="optimizers.seed").set_value(5).run()
         assert not np.allclose(first[["x", "y"]], paths_on_map(at)[["x", "y"]])
 
 
 def test_a_new_surface_brings_its_own_start_and_learning_rate() -> None:
     at = open_page("en")
-    at.selectbox(key="surface").set_value("rosenbrock").run()
+    at.selectbox(key="optimizers.surface.en").set_value("rosenbrock").run()
     no_exception(at)
     rosenbrock = SURFACES["rosenbrock"]
-    assert at.number_input(key="lr").value == rosenbrock.lr
-    assert (at.slider(key="x0").value, at.slider(key="y0").value) == rosenbrock.start
+    assert at.number_input(key="optimizers.lr").value == rosenbrock.lr
+    assert (at.slider(key="optimizers.x0").value, at.slider(key="optimizers.y0").value) == rosenbrock.start
     assert at.query_params["surface"] == "rosenbrock"
 
 
 def test_no_optimizer_chosen_shows_a_hint_instead_of_charts() -> None:
     at = open_page("ja")
-    at.button_group(key="opts").set_value([]).run()
+    at.button_group(key="optimizers.opts.ja").set_value([]).run()
     no_exception(at)
     assert at.info[0].value == t("optimizers.controls.no_optimizer", "ja")
     assert not at.get("vega_lite_chart")
@@ -241,9 +241,9 @@ def test_no_optimizer_chosen_shows_a_hint_instead_of_charts() -> None:
 
 
 def test_real_data_extremes_train_every_optimizer_with_matched_seeds() -> None:
-    at = open_page("en", opts=",".join(SURFACE_OPTIMIZERS))
-    at.select_slider(key="data_lr").set_value(1.0)
-    at.slider(key="epochs").set_value(100).run()
+    at = open_page("en", opts=list(SURFACE_OPTIMIZERS))
+    at.select_slider(key="optimizers.data_lr").set_value(1.0)
+    at.slider(key="optimizers.data_epochs").set_value(100).run()
     no_exception(at)
     for frames in chart_frames(at)[2:]:
         [epochs] = frames

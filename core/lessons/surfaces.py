@@ -8,14 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import torch
 
+from core.lessons.theory import gd_stability_bound, max_hessian_eigenvalue
 from core.optim import make_optimizer
 
+if TYPE_CHECKING:
+    from core.config import WalkConfig
+
 SURFACE_OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
+MOMENTUM = 0.9  # torch's usual choice for momentum and Nesterov
+MAX_STEPS = 1000  # the longest walk the page offers
+SETTLED = 1e-6  # a walk whose loss stays this close to the minimum has settled
 
 # The ravine as a least-squares problem: two "cases" with no bias, so that
 # mean((X·w)²) = ½(x² + 100·y²), whose Hessian 2/N·XᵀX = diag(1, 100).
@@ -65,8 +73,9 @@ class Surface:
 
 SURFACES: dict[str, Surface] = {
     "ravine": Surface("ravine", _ravine, (-2.5, 2.5, -1.0, 1.0), (-2.0, 0.8), (0.0, 0.0), 0.0, lr=0.018),
+    # At 0.015 Adam holds the valley floor while SGD jitters across it (at 0.01 Adam is still on its way down).
     "noisy_ravine": Surface(
-        "noisy_ravine", _ravine, (-2.5, 2.5, -1.0, 1.0), (-2.0, 0.8), (0.0, 0.0), 0.0, lr=0.01, noise=0.5
+        "noisy_ravine", _ravine, (-2.5, 2.5, -1.0, 1.0), (-2.0, 0.8), (0.0, 0.0), 0.0, lr=0.015, noise=0.5
     ),
     "rosenbrock": Surface("rosenbrock", _rosenbrock, (-2.0, 2.0, -1.0, 3.0), (-1.2, 1.0), (1.0, 1.0), 0.0, lr=0.002),
     "saddle": Surface(
@@ -95,7 +104,7 @@ def trajectory(
     steps: int = 100,
     seed: int = 0,
     loss_scale: float = 1.0,
-    momentum: float = 0.9,
+    momentum: float = MOMENTUM,
 ) -> pd.DataFrame:
     """The path of a torch.optim optimizer on a surface: one row per step (step 0 is the start).
 
@@ -124,6 +133,15 @@ def trajectory(
     return frame
 
 
+def walks(config: WalkConfig) -> pd.DataFrame:
+    """Every chosen optimizer's path for one setting of the lesson, one after the other."""
+    paths = [
+        trajectory(config.surface, name, config.lr, config.start, config.steps, config.seed, config.scale)
+        for name in config.optimizers
+    ]
+    return pd.concat(paths, ignore_index=True)
+
+
 def grid(surface: Surface | str, resolution: int = 80) -> pd.DataFrame:
     """The loss on a resolution × resolution grid of cells covering the view: x, x2, y, y2 (cell edges), loss."""
     surface = SURFACES[surface] if isinstance(surface, str) else surface
@@ -144,3 +162,49 @@ def grid(surface: Surface | str, resolution: int = 80) -> pd.DataFrame:
             "loss": loss.reshape(-1).numpy(),
         }
     )
+
+
+def curvature_at_minimum(surface: Surface | str) -> float:
+    """λmax of the surface's Hessian at its minimum (power iteration on Hessian-vector products)."""
+    surface = SURFACES[surface] if isinstance(surface, str) else surface
+    point = torch.tensor(surface.minimum, dtype=torch.float64, requires_grad=True)
+    return max_hessian_eigenvalue(lambda: surface.loss(point), [point])
+
+
+def edge_rates(surface: Surface | str) -> tuple[float, float]:
+    """Two learning rates to try with SGD, rounded as the page shows them: 1 % below 2/λmax and 5 % above it."""
+    bound = gd_stability_bound(curvature_at_minimum(surface))
+    return float(f"{0.99 * bound:.3g}"), float(f"{1.05 * bound:.3g}")
+
+
+@dataclass(frozen=True)
+class EdgeWalk:
+    """What SGD did at one learning rate: settles, flies_off or wanders (neither, within the steps walked)."""
+
+    lr: float
+    outcome: str
+    step: int  # the step where it left the map (flies_off), else the number of steps walked
+    gap: float  # loss above the minimum over the last tenth of the walk (median), or where it left the map
+
+
+def walk_outcome(surface: Surface | str, path: pd.DataFrame, lr: float) -> EdgeWalk:
+    """Classify one path of `trajectory` by how it ends."""
+    surface = SURFACES[surface] if isinstance(surface, str) else surface
+    gaps = path["loss"] - surface.min_loss
+    last = int(path["step"].iloc[-1])
+    if path["diverged"].iloc[-1]:
+        return EdgeWalk(lr, "flies_off", last, float(gaps.iloc[-1]))
+    gap = float(gaps.iloc[-max(1, len(path) // 10) :].median())
+    return EdgeWalk(lr, "settles" if gap < SETTLED else "wanders", last, gap)
+
+
+def sgd_at_the_limit(surface: Surface | str, seed: int = 0, steps: int = MAX_STEPS) -> tuple[EdgeWalk, EdgeWalk]:
+    """SGD just below and just above 2/λmax (the rates of `edge_rates`), walked from the surface's start."""
+    return tuple(
+        walk_outcome(surface, trajectory(surface, "sgd", lr, steps=steps, seed=seed), lr) for lr in edge_rates(surface)
+    )
+
+
+def final_epochs(epochs: pd.DataFrame) -> pd.DataFrame:
+    """The last epoch of every run, in run order (the table under the real-data charts)."""
+    return epochs.sort_values("epoch").groupby("run").tail(1).sort_values("run").reset_index(drop=True)

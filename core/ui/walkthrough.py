@@ -19,8 +19,9 @@ from core.lessons.walkthrough import (
     snapshot_after,
     steps_after_next_batch,
 )
+from core.ui.stepper import Button, Stepper
 
-STEPS_KEY = "walkthrough_steps"  # the whole state of the walk: how many lines of the loop have run
+STEPPER = Stepper("walkthrough")  # the whole state of the walk: how many lines of the loop have run
 VERSION = 1  # part of the cache key: bump when the walk's numbers change
 FRESH = "background-color: rgba(255, 176, 32, 0.28)"  # marks what the current line just changed
 ACTIVE_LINE = "background: rgba(255, 176, 32, 0.30); border-left: 4px solid #f0a020; font-weight: 700"
@@ -40,22 +41,9 @@ def cached_snapshot(steps: int, seed: int, lr: float, version: int) -> dict:
     return snapshot_after(steps, seed, lr)
 
 
-def _next_step() -> None:
-    st.session_state[STEPS_KEY] += 1
-
-
-def _next_batch() -> None:
-    st.session_state[STEPS_KEY] = steps_after_next_batch(st.session_state[STEPS_KEY])
-
-
-def _reset() -> None:
-    st.session_state[STEPS_KEY] = 0
-
-
 def render_walkthrough(lang: str, seed: int = 0) -> None:
     """Draw the walk through the training loop for the current session."""
-    st.session_state.setdefault(STEPS_KEY, 0)
-    snapshot = cached_snapshot(st.session_state[STEPS_KEY], seed, LEARNING_RATE, VERSION)
+    snapshot = cached_snapshot(STEPPER.position, seed, LEARNING_RATE, VERSION)
     patients = snapshot["patients"]
 
     st.subheader(t("loop.title", lang))
@@ -79,30 +67,19 @@ def render_walkthrough(lang: str, seed: int = 0) -> None:
 
 def _controls(lang: str, snapshot: dict) -> None:
     """Next step / Next batch / Reset and where the loop stands."""
-    with st.container(horizontal=True, vertical_alignment="center"):
-        st.button(
-            t("loop.buttons.next_step", lang),
-            key="walkthrough_next_step",
-            on_click=_next_step,
-            type="primary",
-            icon=":material/skip_next:",
-            shortcut="Right",
-        )
-        st.button(
-            t("loop.buttons.next_batch", lang),
-            key="walkthrough_next_batch",
-            on_click=_next_batch,
-            help=t("loop.buttons.next_batch_help", lang),
-            icon=":material/fast_forward:",
-            shortcut="Shift+Right",
-        )
-        st.button(
-            t("loop.buttons.reset", lang),
-            key="walkthrough_reset",
-            on_click=_reset,
-            help=t("loop.buttons.reset_help", lang),
-            icon=":material/restart_alt:",
-        )
+    STEPPER.buttons(
+        Button(t("loop.buttons.next_step", lang), ":material/skip_next:", shortcut="Right"),
+        Button(t("loop.buttons.reset", lang), ":material/restart_alt:", help=t("loop.buttons.reset_help", lang)),
+        jump=(
+            Button(
+                t("loop.buttons.next_batch", lang),
+                ":material/fast_forward:",
+                help=t("loop.buttons.next_batch_help", lang),
+                shortcut="Shift+Right",
+            ),
+            steps_after_next_batch,
+        ),
+    )
     if snapshot["line"] is None:
         st.markdown(t("loop.status.start", lang))
     else:
