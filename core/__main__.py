@@ -7,7 +7,6 @@ app's URLs: `RunConfig.from_params` reads both, so the two can never drift apart
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import errno
 import os
@@ -105,14 +104,7 @@ def _write_csv(table: pd.DataFrame, path: str | None) -> None:
         return
     if sys.stdout is None:  # started with standard output closed
         raise OSError(errno.EBADF, os.strerror(errno.EBADF))
-    try:
-        table.to_csv(sys.stdout, index=False)
-        sys.stdout.flush()  # a closed pipe or a full disk shows here, not in Python's flush at exit
-    except OSError:
-        # Nothing more can reach this output: point it at /dev/null so that the flush at exit stays quiet.
-        with contextlib.suppress(OSError, ValueError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise
+    table.to_csv(sys.stdout, index=False)  # pandas flushes: a closed pipe or a full disk raises here
 
 
 def _fail(message: str) -> int:
