@@ -21,7 +21,7 @@ from core.i18n import t
 from core.training import ENGINES, train
 
 PROG = "python -m core"
-METAVARS = {"lr": "LR", "hidden": "SIZES", "batch_size": "N|full", "shuffle": "{0,1}"}
+METAVARS = {"lr": "LR", "hidden": "SIZES", "batch_size": "N|full", "shuffle": "{0,1}"}  # the others: choices or NAME
 
 
 def cli_language() -> str:
@@ -59,7 +59,7 @@ def parser(lang: str = "en") -> argparse.ArgumentParser:
     )
     for field in dataclasses.fields(RunConfig):
         choices = CHOICES.get(field.name)
-        metavar = "{" + ",".join(choices) + "}" if choices else METAVARS.get(field.name, field.name.upper())
+        metavar = _braced(choices) if choices else METAVARS.get(field.name, field.name.upper())
         text = t(f"cli.flags.{field.name}", lang)
         if field.default is not None:
             text += t("cli.default", lang, value=format_param(field.default))
@@ -68,7 +68,7 @@ def parser(lang: str = "en") -> argparse.ArgumentParser:
         "--no-shuffle", dest="shuffle", action="store_const", const="0", help=t("cli.flags.no_shuffle", lang)
     )
     engine_help = t("cli.flags.engine", lang) + t("cli.default", lang, value=ENGINES[0])
-    run.add_argument("--engine", default=ENGINES[0], metavar="{" + ",".join(ENGINES) + "}", help=engine_help)
+    run.add_argument("--engine", default=ENGINES[0], metavar=_braced(ENGINES), help=engine_help)
     run.add_argument("--csv", metavar="PATH", help=t("cli.flags.csv", lang))
     return root
 
@@ -115,6 +115,10 @@ def _fail(message: str) -> int:
 def _one_line(text: str) -> str:
     """Control characters (a newline in a pasted value) escaped, so that an error stays on one line."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _braced(options: Sequence[str]) -> str:
+    return "{" + ",".join(options) + "}"
 
 
 def _is_number(text: str) -> bool:
