@@ -38,15 +38,15 @@ class ConfigError(ValueError):
     def __init__(self, key: str, **params: object) -> None:
         self.key = key
         self.params = params
-        from core.i18n import t
-
-        super().__init__(t(f"errors.{key}", "en", **params))
+        super().__init__(self.message("en"))
 
     def message(self, lang: str) -> str:
-        """The message in `lang`."""
+        """The message in `lang`; a tuple parameter is listed the way `lang` lists items."""
         from core.i18n import t
 
-        return t(f"errors.{self.key}", lang, **self.params)
+        separator = t("errors.list_separator", lang)
+        params = {k: separator.join(v) if isinstance(v, tuple) else v for k, v in self.params.items()}
+        return t(f"errors.{self.key}", lang, **params)
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class RunConfig:
         """Check every field; raise ConfigError with a readable message for anything out of range."""
         for name, options in CHOICES.items():
             if getattr(self, name) not in options:
-                raise ConfigError("choice", name=name, value=getattr(self, name), options=", ".join(options))
+                raise ConfigError("choice", name=name, value=getattr(self, name), options=options)
         if self.shuffle not in (True, False):  # 0 and 1 too; a string such as "0" would read as True
             raise ConfigError("switch", name="shuffle", value=self.shuffle)
         lr = _number("lr", self.lr)

@@ -137,3 +137,10 @@ def test_a_flag_left_out_keeps_the_default_and_several_rates_make_a_sweep():
         RunConfig(batch_size="full", shuffle=False),
     ]
     assert configs_from_args(parser().parse_args(["train"])) == [RunConfig()]
+
+
+def test_choice_messages_list_the_options_the_way_each_language_lists_items():
+    with pytest.raises(ConfigError) as info:
+        RunConfig(order="backwards").validated()
+    assert str(info.value) == info.value.message("en") and "random, sorted" in str(info.value)
+    assert "random、sorted" in info.value.message("ja")
