@@ -14,6 +14,17 @@ LOSSES = ("auto", "mse", "bce", "ce")
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 ORDERS = ("random", "sorted")
 DEVICES = ("auto", "cpu", "cuda")
+CHOICES = {
+    "dataset": DATASETS,
+    "model": MODELS,
+    "activation": ACTIVATIONS,
+    "loss": LOSSES,
+    "optimizer": OPTIMIZERS,
+    "scheduler": SCHEDULERS,
+    "order": ORDERS,
+    "device": DEVICES,
+}
+SWITCH = {"1": True, "0": False, "true": True, "false": False}
 
 MAX_EPOCHS = 1000
 MAX_HIDDEN = 512
@@ -29,9 +40,15 @@ class ConfigError(ValueError):
     def __init__(self, key: str, **params: object) -> None:
         self.key = key
         self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str) -> str:
+        """The message in `lang`; a tuple parameter is listed the way `lang` lists items."""
         from core.i18n import t
 
-        super().__init__(t(f"errors.{key}", "en", **params))
+        separator = t("errors.list_separator", lang)
+        params = {k: separator.join(v) if isinstance(v, tuple) else v for k, v in self.params.items()}
+        return t(f"errors.{self.key}", lang, **params)
 
 
 @dataclass(frozen=True)
@@ -66,20 +83,19 @@ class RunConfig:
 
     def validated(self) -> RunConfig:
         """Check every field; raise ConfigError with a readable message for anything out of range."""
-        _choice("dataset", self.dataset, DATASETS)
-        _choice("model", self.model, MODELS)
-        _choice("loss", self.loss, LOSSES)
-        _choice("activation", self.activation, ACTIVATIONS)
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
-        _choice("scheduler", self.scheduler, SCHEDULERS)
-        _choice("order", self.order, ORDERS)
-        _choice("device", self.device, DEVICES)
+        for name, options in CHOICES.items():
+            _choice(name, getattr(self, name), options)
+        if self.shuffle not in (True, False):  # 0 and 1 too; a string such as "0" would read as True
+            raise ConfigError("switch", name="shuffle", value=self.shuffle)
         lr = _number("lr", self.lr)
         if not 0 < lr <= MAX_LR:
             raise ConfigError("lr_range", value=self.lr, max=MAX_LR)
         batch = self.batch_size
         if batch != "full":
-            batch = _integer("batch_size", batch)
+            try:
+                batch = _integer("batch_size", batch)
+            except ConfigError:
+                batch = 0  # not a whole number: the batch-size message also names 'full'
             if batch < 1:
                 raise ConfigError("batch_size", value=self.batch_size)
         epochs = _integer("epochs", self.epochs)
@@ -106,8 +122,9 @@ class RunConfig:
             raise ConfigError("seed", value=self.seed)
         counts = {name: _integer(name, getattr(self, name)) for name in ("step_size", "patience", "warmup_epochs")}
         for name, value in counts.items():
-            if value < (1 if name == "step_size" else 0):
-                raise ConfigError("positive", name=name, value=value)
+            least = 1 if name == "step_size" else 0
+            if value < least:
+                raise ConfigError("at_least", name=name, value=value, least=least)
         return dataclasses.replace(
             self,
             hidden=hidden if self.model == "mlp" else (),
@@ -128,17 +145,17 @@ class RunConfig:
         return dataclasses.replace(self, lr=1.0, seed=0)
 
     def to_params(self) -> dict[str, str]:
-        """Flat string form, for URLs and exports (only fields that differ from the defaults)."""
+        """Flat string form, keyed by field name, for URLs, the command line and exports (non-default fields only)."""
         out = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if value != f.default:
-                out[f.name] = _format(value)
+                out[f.name] = format_param(value)
         return out
 
     @classmethod
     def from_params(cls, params: dict[str, str]) -> RunConfig:
-        """Parse the flat string form; unknown keys are ignored, bad values raise ConfigError."""
+        """Parse the flat string form; unknown keys are ignored, missing ones keep their default, bad values raise."""
         known = {f.name for f in dataclasses.fields(cls)}
         values: dict[str, object] = {}
         for key, text in params.items():
@@ -150,29 +167,35 @@ class RunConfig:
 
 def _choice(name: str, value: object, options: tuple[str, ...]) -> None:
     if value not in options:
-        raise ConfigError("choice", name=name, value=value, options=", ".join(options))
+        raise ConfigError("choice", name=name, value=value, options=options)
+
+
+def _as_float(value: object) -> float:
+    """float(value), or NaN for anything that is no number (True is no number here)."""
+    if isinstance(value, bool):
+        return math.nan
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return math.nan
 
 
 def _number(name: str, value: object) -> float:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ConfigError("number", name=name, value=value) from None
+    number = _as_float(value)
     if not math.isfinite(number):
         raise ConfigError("number", name=name, value=value)
     return number
 
 
 def _integer(name: str, value: object) -> int:
-    if isinstance(value, bool):
-        raise ConfigError("integer", name=name, value=value)
-    number = _number(name, value)
-    if number != int(number):
+    number = _as_float(value)
+    if not math.isfinite(number) or number != int(number):
         raise ConfigError("integer", name=name, value=value)
     return int(number)
 
 
-def _format(value: object) -> str:
+def format_param(value: object) -> str:
+    """The flat string form of one value: 32,16 for layer sizes, 1/0 for a switch."""
     if isinstance(value, tuple):
         return ",".join(map(str, value))
     if isinstance(value, bool):
@@ -182,11 +205,14 @@ def _format(value: object) -> str:
 
 def _parse(key: str, text: str) -> object:
     if key == "hidden":
-        return tuple(_integer("hidden", part) for part in text.split(",") if part.strip())
+        try:
+            return tuple(_integer("hidden", part) for part in text.split(",") if part.strip())
+        except ConfigError:
+            raise ConfigError("hidden", value=text, max=MAX_HIDDEN, layers=MAX_LAYERS) from None
     if key == "shuffle":
-        return text.lower() in ("1", "true", "yes", "on")
-    if key == "batch_size":
-        return "full" if text == "full" else text
+        if text.lower() not in SWITCH:
+            raise ConfigError("switch", name=key, value=text)
+        return SWITCH[text.lower()]
     if key == "weight_decay":
         return None if text in ("", "None") else text
     return text

@@ -8,7 +8,6 @@ from datetime import timedelta
 import streamlit as st
 
 from core.config import ConfigError, RunConfig
-from core.i18n import t
 from core.training import ENGINE_VERSION, Result, resolve_device, train
 
 CACHE_ENTRIES = 256  # a lecture hall explores a few dozen settings; frames for one sweep are well under 1 MB
@@ -47,4 +46,4 @@ def _train(
 
 def show_config_error(err: ConfigError, lang: str) -> None:
     """The error as one translated sentence (never a traceback)."""
-    st.error(t("errors." + err.key, lang, **err.params), icon=":material/error:")
+    st.error(err.message(lang), icon=":material/error:")
