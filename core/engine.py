@@ -1,8 +1,8 @@
 """The fast engine: runs that differ only in learning rate and seed train together as one vectorised model.
 
 Every parameter gets a leading K axis (one slice per run) and the layers become batched matrix products.
-A real torch.optim optimizer steps all K slices at learning rate 1; each slice's update is then scaled by that
-run's own learning rate. This is exact because for every optimizer offered here the update is linear in the
+A real torch.optim optimizer computes all K slices' updates at learning rate 1; each run then adds its own learning
+rate times its update. This is exact because for every optimizer offered here the update is linear in the
 learning rate and the optimizer's state (momentum, squared-gradient averages) never depends on it. Schedules come
 from real torch.optim.lr_scheduler objects, one per run, attached to a one-parameter stand-in optimizer.
 """
@@ -71,22 +71,35 @@ def train_together(
     sizes = layer_sizes(base, split, loss_name)
     activation = _ACTIVATIONS[base.activation]
 
-    # All parameters of run i live in row i of one flat leaf tensor, so the optimizer, the update scaling and the
-    # gradient norms are a handful of tensor operations whatever the depth of the model.
+    # All parameters of run i live in row i of one flat tensor, so the update, the weight decay and the gradient
+    # norms are a handful of tensor operations whatever the depth of the model. Each layer's weight [K, in, out]
+    # and bias [K, 1, out] is a leaf view of it; their gradients are gathered into one flat tensor of the same
+    # layout.
     inits = [initial_weights(sizes, init_seed(c.seed)) for c in configs]
-    theta = torch.stack([torch.cat([t.flatten() for w, b in run for t in (w.T, b)]) for run in inits])
-    theta = theta.to(device).requires_grad_()
-    layers, offset = [], 0  # (fan_in, fan_out, where the weights start, where the bias starts) per layer
+    theta = torch.stack([torch.cat([t.flatten() for w, b in run for t in (w.T, b)]) for run in inits]).to(device)
+    grad = torch.zeros_like(theta)
+    weights, offset = [], 0
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
-        layers.append((fan_in, fan_out, offset, offset + fan_in * fan_out))
-        offset += (fan_in + 1) * fan_out
-    optimizer = make_optimizer(base.optimizer, [theta], 1.0, base.momentum, base.weight_decay, fused=device == "cpu")
+        for shape in ((k, fan_in, fan_out), (k, 1, fan_out)):
+            end = offset + math.prod(shape[1:])
+            weights.append(theta[:, offset:end].view(shape).detach().requires_grad_())
+            offset = end
+    # The optimizer steps a zero "delta" whose gradient is theta's at learning rate 1, so delta becomes exactly
+    # torch's unit update; each run then adds its own lr x delta. That is exact because every update offered here
+    # is linear in the learning rate and the optimizer's state never depends on it. Weight decay is applied here,
+    # as torch documents it: coupled (added to the gradient) or, for AdamW, decoupled (theta *= 1 - lr x decay).
+    delta = torch.zeros_like(theta)
+    delta.grad = grad
+    optimizer = make_optimizer(base.optimizer, [delta], 1.0, base.momentum, base.weight_decay, fused=device == "cpu")
+    group = optimizer.param_groups[0]
+    decay, group["weight_decay"] = group["weight_decay"], 0.0
+    decoupled = group.get("decoupled_weight_decay", False)
+    ones = torch.ones(k, device=device)
 
     def forward(x: torch.Tensor) -> torch.Tensor:
-        for i, (fan_in, fan_out, start, bias) in enumerate(layers):
-            weight = theta[:, start:bias].view(k, fan_in, fan_out)
-            x = torch.baddbmm(theta[:, None, bias : bias + fan_out], x, weight)
-            if i < len(layers) - 1:
+        for i in range(0, len(weights), 2):
+            x = torch.baddbmm(weights[i + 1], x, weights[i])
+            if i < len(weights) - 2:
                 x = activation(x)
         return x
 
@@ -138,22 +151,26 @@ def train_together(
     alive = torch.ones(k, dtype=torch.bool)
     step_loss = torch.zeros(total_steps, k, device=device)
     step_grad = torch.zeros(total_steps, k, device=device)
-    before = torch.empty_like(theta)
     step = 0
     for epoch in range(1, base.epochs + 1):
         if plateau:
             lr_table[step : step + steps_per_epoch] = torch.tensor([s.param_groups[0]["lr"] for s in stand_ins])
         for start in range(0, n, batch_size):
             index = orders[epoch - 1, :, start : start + batch_size]
-            theta.grad = None
             losses = batched_loss(loss_name, split, forward(x_train[index]), y_train[index])
-            losses.sum().backward()  # runs share no parameters, so each row gets its own run's gradient
+            # Runs share no parameters, so each row gets its own run's gradient.
+            torch.cat([g.view(k, -1) for g in torch.autograd.grad(losses, weights, ones)], 1, out=grad)
             with torch.no_grad():
                 step_loss[step] = losses
-                step_grad[step] = theta.grad.norm(dim=1)
-                before.copy_(theta)
+                torch.linalg.vector_norm(grad, dim=1, out=step_grad[step])
+                lr = lr_column[step]
+                if decay and decoupled:
+                    theta.mul_(1 - lr * decay)
+                elif decay:
+                    grad.add_(theta, alpha=decay)
                 optimizer.step()
-                theta.copy_(before.lerp_(theta, lr_column[step]))  # each run's unit-LR update times its own LR
+                theta.addcmul_(delta, lr)
+                delta.zero_()
             step += 1
         # Divergence is checked once per epoch: a run that blew up keeps computing in its own row until then (rows
         # never mix, so nothing reaches the other runs), and its records end just before the blow-up (_fill_steps).
