@@ -21,7 +21,12 @@ from core.models import initial_weights, layer_sizes, resolve_loss
 from core.optim import PER_BATCH_SCHEDULERS, make_optimizer, make_scheduler
 from core.runlog import RunLog, accuracy, examples_per_batch, explode_limit, init_seed, order_seed, targets
 
-_ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
+# Each activation with its backward rule written from its output, as torch's own backward formulas are.
+_ACTIVATIONS = {
+    "relu": (torch.relu, lambda grad, out: grad.masked_fill_(out <= 0, 0.0)),
+    "tanh": (torch.tanh, lambda grad, out: grad.mul_(1 - out * out)),
+    "sigmoid": (torch.sigmoid, lambda grad, out: grad.mul_(1 - out).mul_(out)),
+}
 
 
 def shuffle_orders(n: int, epochs: int, seed: int, shuffle: bool) -> torch.Tensor:
@@ -39,19 +44,31 @@ def shuffle_orders(n: int, epochs: int, seed: int, shuffle: bool) -> torch.Tenso
     return torch.stack(orders)
 
 
-def batched_loss(loss: str, split: Split, outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean loss of each run [K] from outputs [K, B, C] and labels [K, B]."""
-    if loss == "bce":
-        return F.binary_cross_entropy_with_logits(outputs[..., 0], labels, reduction="none").mean(1)
+def batched_loss(
+    loss: str, split: Split, outputs: torch.Tensor, labels: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean loss of each run [K] from outputs [K, B, C] and labels [K, B], and its gradient by the outputs."""
+    k, b, c = outputs.shape
     if loss == "ce":
-        k, b, c = outputs.shape
-        return F.cross_entropy(outputs.reshape(k * b, c), labels.reshape(-1), reduction="none").view(k, b).mean(1)
+        losses = F.cross_entropy(outputs.reshape(k * b, c), labels.reshape(-1), reduction="none").view(k, b).mean(1)
+        return losses, (F.softmax(outputs, -1) - F.one_hot(labels, c)).mul_(1 / b)
+    if loss == "bce":
+        logits = outputs[..., 0]
+        losses = F.binary_cross_entropy_with_logits(logits, labels, reduction="none").mean(1)
+        return losses, (torch.sigmoid(logits) - labels).mul_(1 / b)[..., None]
     if split.task == "regression":
-        return ((outputs[..., 0] - labels) ** 2).mean(1)
+        error = outputs[..., 0] - labels
+        return (error**2).mean(1), (error * 2).mul_(1 / b)[..., None]
     if split.task == "binary":
-        return ((torch.sigmoid(outputs[..., 0]) - labels) ** 2).mean(1)
-    one_hot = F.one_hot(labels, split.n_classes).to(outputs.dtype)
-    return ((F.softmax(outputs, dim=-1) - one_hot) ** 2).mean((1, 2))
+        probability = torch.sigmoid(outputs[..., 0])
+        error = probability - labels
+        gradient = (error * 2).mul_(1 / b).mul_(1 - probability).mul_(probability)
+        return (error**2).mean(1), gradient[..., None]
+    probabilities = F.softmax(outputs, -1)
+    error = probabilities - F.one_hot(labels, c)
+    by_probability = (error * 2).mul_(1 / (b * c))
+    gradient = probabilities * (by_probability - (by_probability * probabilities).sum(-1, keepdim=True))
+    return (error**2).mean((1, 2)), gradient
 
 
 def train_together(
@@ -69,21 +86,21 @@ def train_together(
     steps_per_epoch = math.ceil(n / batch_size)
     total_steps = steps_per_epoch * base.epochs
     sizes = layer_sizes(base, split, loss_name)
-    activation = _ACTIVATIONS[base.activation]
+    activation, activation_backward = _ACTIVATIONS[base.activation]
 
     # All parameters of run i live in row i of one flat tensor, so the update, the weight decay and the gradient
     # norms are a handful of tensor operations whatever the depth of the model. Each layer's weight [K, in, out]
-    # and bias [K, 1, out] is a leaf view of it; their gradients are gathered into one flat tensor of the same
-    # layout.
+    # and bias [K, 1, out] is a view of it, and their gradients are views of one flat tensor of the same layout.
     inits = [initial_weights(sizes, init_seed(c.seed)) for c in configs]
     theta = torch.stack([torch.cat([t.flatten() for w, b in run for t in (w.T, b)]) for run in inits]).to(device)
     grad = torch.zeros_like(theta)
-    weights, offset = [], 0
+    layers, gradients, offset = [], [], 0  # (weight, bias) of each layer, in theta and in grad
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
-        for shape in ((k, fan_in, fan_out), (k, 1, fan_out)):
-            end = offset + math.prod(shape[1:])
-            weights.append(theta[:, offset:end].view(shape).detach().requires_grad_())
-            offset = end
+        bias = offset + fan_in * fan_out
+        end = bias + fan_out
+        for flat, views in ((theta, layers), (grad, gradients)):
+            views.append((flat[:, offset:bias].view(k, fan_in, fan_out), flat[:, bias:end].view(k, 1, fan_out)))
+        offset = end
     # The optimizer steps a zero "delta" whose gradient is theta's at learning rate 1, so delta becomes exactly
     # torch's unit update; each run then adds its own lr x delta. That is exact because every update offered here
     # is linear in the learning rate and the optimizer's state never depends on it. Weight decay is applied here,
@@ -94,22 +111,34 @@ def train_together(
     group = optimizer.param_groups[0]
     decay, group["weight_decay"] = group["weight_decay"], 0.0
     decoupled = group.get("decoupled_weight_decay", False)
-    ones = torch.ones(k, device=device)
 
-    def forward(x: torch.Tensor) -> torch.Tensor:
-        for i in range(0, len(weights), 2):
-            x = torch.baddbmm(weights[i + 1], x, weights[i])
-            if i < len(weights) - 2:
-                x = activation(x)
-        return x
+    def forward(x: torch.Tensor) -> list[torch.Tensor]:
+        """The input of every layer, then the outputs."""
+        values = [x]
+        for i, (weight, bias) in enumerate(layers):
+            values.append(torch.baddbmm(bias, values[-1], weight))
+            if i < len(layers) - 1:
+                values[-1] = activation(values[-1])
+        return values
+
+    def backward(values: list[torch.Tensor], by_outputs: torch.Tensor) -> None:
+        """Backpropagation by hand into `grad`, with the formulas of torch's baddbmm and activation backward.
+
+        At these sizes autograd's graph bookkeeping costs more than the arithmetic; the reference loop, which uses
+        autograd, checks these gradients in the tests."""
+        for i in reversed(range(len(layers))):
+            torch.bmm(values[i].transpose(1, 2), by_outputs, out=gradients[i][0])
+            torch.sum(by_outputs, 1, keepdim=True, out=gradients[i][1])
+            if i > 0:
+                by_outputs = activation_backward(torch.bmm(by_outputs, layers[i][0].transpose(1, 2)), values[i])
 
     def evaluate(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if len(x) == 0:
             return torch.full((k,), math.nan), torch.full((k,), math.nan)
-        with torch.no_grad():
-            outputs = forward(x.expand(k, *x.shape))
-            labels = y.expand(k, *y.shape)
-            return batched_loss(loss_name, split, outputs, labels).cpu(), accuracy(outputs, labels, split.task).cpu()
+        outputs = forward(x.expand(k, *x.shape))[-1]
+        labels = y.expand(k, *y.shape)
+        losses, _ = batched_loss(loss_name, split, outputs, labels)
+        return losses.cpu(), accuracy(outputs, labels, split.task).cpu()
 
     # Learning rates: real schedulers, one per run, on one-parameter stand-in optimizers. All but plateau depend
     # on the step count alone, so their whole table is known before training starts.
@@ -157,20 +186,19 @@ def train_together(
             lr_table[step : step + steps_per_epoch] = torch.tensor([s.param_groups[0]["lr"] for s in stand_ins])
         for start in range(0, n, batch_size):
             index = orders[epoch - 1, :, start : start + batch_size]
-            losses = batched_loss(loss_name, split, forward(x_train[index]), y_train[index])
-            # Runs share no parameters, so each row gets its own run's gradient.
-            torch.cat([g.view(k, -1) for g in torch.autograd.grad(losses, weights, ones)], 1, out=grad)
-            with torch.no_grad():
-                step_loss[step] = losses
-                torch.linalg.vector_norm(grad, dim=1, out=step_grad[step])
-                lr = lr_column[step]
-                if decay and decoupled:
-                    theta.mul_(1 - lr * decay)
-                elif decay:
-                    grad.add_(theta, alpha=decay)
-                optimizer.step()
-                theta.addcmul_(delta, lr)
-                delta.zero_()
+            values = forward(x_train[index])
+            losses, by_outputs = batched_loss(loss_name, split, values[-1], y_train[index])
+            backward(values, by_outputs)
+            step_loss[step] = losses
+            torch.linalg.vector_norm(grad, dim=1, out=step_grad[step])
+            lr = lr_column[step]
+            if decay and decoupled:
+                theta.mul_(1 - lr * decay)
+            elif decay:
+                grad.add_(theta, alpha=decay)
+            optimizer.step()
+            theta.addcmul_(delta, lr)
+            delta.zero_()
             step += 1
         # Divergence is checked once per epoch: a run that blew up keeps computing in its own row until then (rows
         # never mix, so nothing reaches the other runs), and its records end just before the blow-up (_fill_steps).
