@@ -10,7 +10,7 @@ from real torch.optim.lr_scheduler objects, one per run, attached to a one-param
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 from torch.nn import functional as F
@@ -29,19 +29,21 @@ _ACTIVATIONS = {
 }
 
 
-def shuffle_orders(n: int, epochs: int, seed: int, shuffle: bool) -> torch.Tensor:
-    """Index order of every epoch [epochs, n], drawing exactly what DataLoader(shuffle, generator) draws."""
-    if not shuffle:
-        return torch.arange(n).expand(epochs, n)
+def shuffle_orders(n: int, seed: int, shuffle: bool) -> Iterator[torch.Tensor]:
+    """Index order of each epoch in turn, drawing exactly what DataLoader(shuffle, generator) draws.
+
+    One epoch at a time: a long run of many rates never holds every epoch's order at once."""
     generator = torch.Generator().manual_seed(order_seed(seed))
-    orders = []
-    for _ in range(epochs):
+    while True:
+        if not shuffle:
+            yield torch.arange(n)
+            continue
         # Per epoch, DataLoader's iterator draws a base seed, RandomSampler a permutation, and the exhausted
         # sampler one more (empty-sliced) permutation.
         torch.empty((), dtype=torch.int64).random_(generator=generator)
-        orders.append(torch.randperm(n, generator=generator))
+        order = torch.randperm(n, generator=generator)
         torch.randperm(n, generator=generator)
-    return torch.stack(orders)
+        yield order
 
 
 def batched_loss(
@@ -168,7 +170,7 @@ def train_together(
                     stand_in.step()  # a no-op (no gradient) that keeps the scheduler's call-order check satisfied
                     scheduler.step()
     lr_table = lr_table.to(device)
-    orders = torch.stack([shuffle_orders(n, base.epochs, c.seed, base.shuffle) for c in configs], 1).to(device)
+    orders = [shuffle_orders(n, c.seed, base.shuffle) for c in configs]
 
     logs = [RunLog() for _ in configs]
     train_loss, _ = evaluate(x_train, y_train)
@@ -184,8 +186,9 @@ def train_together(
     for epoch in range(1, base.epochs + 1):
         if plateau:
             lr_table[step : step + steps_per_epoch] = torch.tensor([s.param_groups[0]["lr"] for s in stand_ins])
+        order = torch.stack([next(runs_order) for runs_order in orders]).to(device)
         for start in range(0, n, batch_size):
-            index = orders[epoch - 1, :, start : start + batch_size]
+            index = order[:, start : start + batch_size]
             values = forward(x_train[index])
             losses, by_outputs = batched_loss(loss_name, split, values[-1], y_train[index])
             backward(values, by_outputs)
