@@ -1,13 +1,21 @@
-"""Fast engine vs reference loop on the same 8-learning-rate sweep, measured in one run.
+"""Paired, interleaved timings of the fast engine against the reference loop (and a schedule against none).
 
-Adam, batch 32, 60 epochs, breast cancer, MLP 30-32-1. Both engines are warmed up first (one-time library
-loading is process start-up, not training), then each is timed `--repeats` times; the best time of each counts.
+Each case has two contenders trained on the same configs. Every round times both, alternating which goes first, so
+a load spike on a shared machine hits both members of a pair about equally; the ratio of each pair is one sample,
+and the median and minimum of those samples are printed. Nothing here is asserted: the figures are for people.
+
+    python -m benchmarks.bench_engine [--rounds 5] [--cases sweep,k1,...]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
 
 from core.config import RunConfig
 from core.training import train
@@ -15,42 +23,75 @@ from core.training import train
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1)
 
 
-def best_time(configs: list[RunConfig], engine: str, repeats: int) -> float:
-    """Shortest wall-clock time of `repeats` trainings."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        train(configs, engine)
-        times.append(time.perf_counter() - start)
-    return min(times)
+@dataclass(frozen=True)
+class Case:
+    """Two ways of training: `slow` over `fast` is the paired ratio."""
+
+    title: str
+    slow: Callable[[], object]
+    fast: Callable[[], object]
+    names: tuple[str, str] = ("reference", "fast")
+
+
+def sweep(rates: int = 8, **settings: object) -> list[RunConfig]:
+    """The benchmark sweep (Adam, batch 32, 60 epochs, breast cancer, MLP 30-32-1), `rates` rates from 1e-4 up."""
+    defaults = {"dataset": "breast_cancer", "hidden": (32,), "optimizer": "adam", "batch_size": 32, "epochs": 60}
+    rates_used = [LEARNING_RATES[i % 8] * (1 + i // 8) for i in range(rates)]
+    return [RunConfig(**(defaults | settings), lr=lr) for lr in rates_used]
+
+
+def engines(title: str, configs: list[RunConfig]) -> Case:
+    """Reference loop against fast engine on the same configs."""
+    return Case(title, lambda: train(configs, "reference"), lambda: train(configs, "fast"))
+
+
+def schedule_cost(title: str, configs: list[RunConfig]) -> Case:
+    """Fast engine without a schedule against the same configs with one-cycle (a per-batch schedule)."""
+    scheduled = [c.replace(scheduler="onecycle") for c in configs]
+    return Case(title, lambda: train(configs), lambda: train(scheduled), ("no schedule", "one-cycle"))
+
+
+CASES = {
+    "sweep": lambda: engines("8 rates, Adam, batch 32, 60 epochs, breast cancer MLP 30-32-1", sweep()),
+    "k1": lambda: engines("K = 1: one rate, same setting", sweep(1)),
+    "batch1": lambda: engines("8 rates, batch 1, 2 epochs", sweep(batch_size=1, epochs=2)),
+    "full": lambda: engines("32 rates, full batch, 200 epochs", sweep(32, batch_size="full", epochs=200)),
+    "onecycle8": lambda: schedule_cost("8 rates: one-cycle vs none (ratio > 1: the schedule costs)", sweep()),
+    "onecycle64": lambda: schedule_cost("64 rates: one-cycle vs none", sweep(64, epochs=20)),
+}
+
+
+def paired_ratios(case: Case, rounds: int) -> tuple[list[float], list[float], list[float]]:
+    """Wall-clock seconds of each contender per round, and the ratio of each pair (alternating who goes first)."""
+    case.slow(), case.fast()  # warm-up: one-time library loading is process start-up, not training
+    slow_times, fast_times, ratios = [], [], []
+    for round_ in range(rounds):
+        pair = {}
+        order = ("slow", "fast") if round_ % 2 == 0 else ("fast", "slow")
+        for name in order:
+            start = time.perf_counter()
+            getattr(case, name)()
+            pair[name] = time.perf_counter() - start
+        slow_times.append(pair["slow"])
+        fast_times.append(pair["fast"])
+        ratios.append(pair["slow"] / pair["fast"])
+    return slow_times, fast_times, ratios
 
 
 def main() -> None:
-    """Print both times and their ratio."""
+    """Print, per case, the median times and the median and minimum paired ratio."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=60)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated, from: {', '.join(CASES)}")
     args = parser.parse_args()
-    configs = [
-        RunConfig(
-            dataset="breast_cancer",
-            model="mlp",
-            hidden=(32,),
-            optimizer="adam",
-            batch_size=32,
-            epochs=args.epochs,
-            lr=lr,
-        )
-        for lr in LEARNING_RATES
-    ]
-    for engine in ("fast", "reference"):
-        train([configs[0].replace(epochs=1)], engine)  # warm-up
-    fast = best_time(configs, "fast", args.repeats)
-    reference = best_time(configs, "reference", args.repeats)
-    print(f"8-LR sweep, {args.epochs} epochs, batch 32, Adam, breast cancer MLP 30-32-1")
-    print(f"reference engine: {reference:.2f} s")
-    print(f"fast engine:      {fast:.2f} s")
-    print(f"ratio:            {reference / fast:.1f}x")
+    torch.set_num_threads(1)
+    for key in args.cases.split(","):
+        case = CASES[key]()
+        slow, fast, ratios = paired_ratios(case, args.rounds)
+        print(case.title)
+        print(f"  {case.names[0]:>12}: {statistics.median(slow):7.3f} s (median of {args.rounds})")
+        print(f"  {case.names[1]:>12}: {statistics.median(fast):7.3f} s")
+        print(f"  paired ratio: median {statistics.median(ratios):.2f}x, minimum {min(ratios):.2f}x")
 
 
 if __name__ == "__main__":

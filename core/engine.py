@@ -1,8 +1,8 @@
 """The fast engine: runs that differ only in learning rate and seed train together as one vectorised model.
 
 Every parameter gets a leading K axis (one slice per run) and the layers become batched matrix products.
-A real torch.optim optimizer steps all K slices at learning rate 1; each slice's update is then scaled by that
-run's own learning rate. This is exact because for every optimizer offered here the update is linear in the
+A real torch.optim optimizer computes all K slices' updates at learning rate 1; each run then adds its own learning
+rate times its update. This is exact because for every optimizer offered here the update is linear in the
 learning rate and the optimizer's state (momentum, squared-gradient averages) never depends on it. Schedules come
 from real torch.optim.lr_scheduler objects: every schedule but plateau is linear in the base LR, so one table at
 LR 1 (core.optim.lr_table) times each run's LR gives every run's rates; plateau follows each run's own validation
@@ -12,7 +12,7 @@ loss, so it keeps one real scheduler per run on a one-parameter stand-in optimiz
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 from torch.nn import functional as F
@@ -23,37 +23,56 @@ from core.models import initial_weights, layer_sizes, resolve_loss
 from core.optim import lr_table, make_optimizer, make_scheduler
 from core.runlog import RunLog, accuracy, examples_per_batch, init_seed, order_seed, stop_limit, targets
 
-_ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
+# Each activation with its backward rule written from its output, as torch's own backward formulas are.
+_ACTIVATIONS = {
+    "relu": (torch.relu, lambda grad, out: grad.masked_fill_(out <= 0, 0.0)),
+    "tanh": (torch.tanh, lambda grad, out: grad.mul_(1 - out * out)),
+    "sigmoid": (torch.sigmoid, lambda grad, out: grad.mul_(1 - out).mul_(out)),
+}
 
 
-def shuffle_orders(n: int, epochs: int, seed: int, shuffle: bool) -> torch.Tensor:
-    """Index order of every epoch [epochs, n], drawing exactly what DataLoader(shuffle, generator) draws."""
-    if not shuffle:
-        return torch.arange(n).expand(epochs, n)
+def shuffle_orders(n: int, seed: int, shuffle: bool) -> Iterator[torch.Tensor]:
+    """Index order of each epoch in turn, drawing exactly what DataLoader(shuffle, generator) draws.
+
+    One epoch at a time: a long run of many rates never holds every epoch's order at once."""
     generator = torch.Generator().manual_seed(order_seed(seed))
-    orders = []
-    for _ in range(epochs):
+    while True:
+        if not shuffle:
+            yield torch.arange(n)
+            continue
         # Per epoch, DataLoader's iterator draws a base seed, RandomSampler a permutation, and the exhausted
         # sampler one more (empty-sliced) permutation.
         torch.empty((), dtype=torch.int64).random_(generator=generator)
-        orders.append(torch.randperm(n, generator=generator))
+        order = torch.randperm(n, generator=generator)
         torch.randperm(n, generator=generator)
-    return torch.stack(orders)
+        yield order
 
 
-def batched_loss(loss: str, split: Split, outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean loss of each run [K] from outputs [K, B, C] and labels [K, B]."""
-    if loss == "bce":
-        return F.binary_cross_entropy_with_logits(outputs[..., 0], labels, reduction="none").mean(1)
+def batched_loss(
+    loss: str, split: Split, outputs: torch.Tensor, labels: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean loss of each run [K] from outputs [K, B, C] and labels [K, B], and its gradient by the outputs."""
+    k, b, c = outputs.shape
     if loss == "ce":
-        k, b, c = outputs.shape
-        return F.cross_entropy(outputs.reshape(k * b, c), labels.reshape(-1), reduction="none").view(k, b).mean(1)
+        losses = F.cross_entropy(outputs.reshape(k * b, c), labels.reshape(-1), reduction="none").view(k, b).mean(1)
+        return losses, (F.softmax(outputs, -1) - F.one_hot(labels, c)).mul_(1 / b)
+    if loss == "bce":
+        logits = outputs[..., 0]
+        losses = F.binary_cross_entropy_with_logits(logits, labels, reduction="none").mean(1)
+        return losses, (torch.sigmoid(logits) - labels).mul_(1 / b)[..., None]
     if split.task == "regression":
-        return ((outputs[..., 0] - labels) ** 2).mean(1)
+        error = outputs[..., 0] - labels
+        return (error**2).mean(1), (error * 2).mul_(1 / b)[..., None]
     if split.task == "binary":
-        return ((torch.sigmoid(outputs[..., 0]) - labels) ** 2).mean(1)
-    one_hot = F.one_hot(labels, split.n_classes).to(outputs.dtype)
-    return ((F.softmax(outputs, dim=-1) - one_hot) ** 2).mean((1, 2))
+        probability = torch.sigmoid(outputs[..., 0])
+        error = probability - labels
+        gradient = (error * 2).mul_(1 / b).mul_(1 - probability).mul_(probability)
+        return (error**2).mean(1), gradient[..., None]
+    probabilities = F.softmax(outputs, -1)
+    error = probabilities - F.one_hot(labels, c)
+    by_probability = (error * 2).mul_(1 / (b * c))
+    gradient = probabilities * (by_probability - (by_probability * probabilities).sum(-1, keepdim=True))
+    return (error**2).mean((1, 2)), gradient
 
 
 def train_together(
@@ -78,34 +97,59 @@ def train_together(
     steps_per_epoch = math.ceil(n / batch_size)
     total_steps = steps_per_epoch * base.epochs
     sizes = layer_sizes(base, split, loss_name)
-    activation = _ACTIVATIONS[base.activation]
+    activation, activation_backward = _ACTIVATIONS[base.activation]
 
-    # All parameters of run i live in row i of one flat leaf tensor, so the optimizer, the update scaling and the
-    # gradient norms are a handful of tensor operations whatever the depth of the model.
+    # All parameters of run i live in row i of one flat tensor, so the update, the weight decay and the gradient
+    # norms are a handful of tensor operations whatever the depth of the model. Each layer's weight [K, in, out]
+    # and bias [K, 1, out] is a view of it, and their gradients are views of one flat tensor of the same layout.
     inits = [initial_weights(sizes, init_seed(c.seed)) for c in configs]
-    theta = torch.stack([torch.cat([t.flatten() for w, b in run for t in (w.T, b)]) for run in inits])
-    theta = theta.to(device).requires_grad_()
-    layers, offset = [], 0  # (fan_in, fan_out, where the weights start, where the bias starts) per layer
+    theta = torch.stack([torch.cat([t.flatten() for w, b in run for t in (w.T, b)]) for run in inits]).to(device)
+    grad = torch.zeros_like(theta)
+    layers, gradients, offset = [], [], 0  # (weight, bias) of each layer, in theta and in grad
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
-        layers.append((fan_in, fan_out, offset, offset + fan_in * fan_out))
-        offset += (fan_in + 1) * fan_out
-    optimizer = make_optimizer(base.optimizer, [theta], 1.0, base.momentum, base.weight_decay, fused=device == "cpu")
+        bias = offset + fan_in * fan_out
+        end = bias + fan_out
+        for flat, views in ((theta, layers), (grad, gradients)):
+            views.append((flat[:, offset:bias].view(k, fan_in, fan_out), flat[:, bias:end].view(k, 1, fan_out)))
+        offset = end
+    # The optimizer steps a zero "delta" whose gradient is theta's at learning rate 1, so delta becomes exactly
+    # torch's unit update; each run then adds its own lr x delta. That is exact because every update offered here
+    # is linear in the learning rate and the optimizer's state never depends on it. Weight decay is applied here,
+    # as torch documents it: coupled (added to the gradient) or, for AdamW, decoupled (theta *= 1 - lr x decay).
+    delta = torch.zeros_like(theta)
+    delta.grad = grad
+    optimizer = make_optimizer(base.optimizer, [delta], 1.0, base.momentum, base.weight_decay, fused=device == "cpu")
+    group = optimizer.param_groups[0]
+    decay, group["weight_decay"] = group["weight_decay"], 0.0
+    decoupled = group.get("decoupled_weight_decay", False)
 
-    def forward(x: torch.Tensor) -> torch.Tensor:
-        for i, (fan_in, fan_out, start, bias) in enumerate(layers):
-            weight = theta[:, start:bias].view(k, fan_in, fan_out)
-            x = torch.baddbmm(theta[:, None, bias : bias + fan_out], x, weight)
+    def forward(x: torch.Tensor) -> list[torch.Tensor]:
+        """The input of every layer, then the outputs."""
+        values = [x]
+        for i, (weight, bias) in enumerate(layers):
+            values.append(torch.baddbmm(bias, values[-1], weight))
             if i < len(layers) - 1:
-                x = activation(x)
-        return x
+                values[-1] = activation(values[-1])
+        return values
+
+    def backward(values: list[torch.Tensor], by_outputs: torch.Tensor) -> None:
+        """Backpropagation by hand into `grad`, with the formulas of torch's baddbmm and activation backward.
+
+        At these sizes autograd's graph bookkeeping costs more than the arithmetic; the reference loop, which uses
+        autograd, checks these gradients in the tests."""
+        for i in reversed(range(len(layers))):
+            torch.bmm(values[i].transpose(1, 2), by_outputs, out=gradients[i][0])
+            torch.sum(by_outputs, 1, keepdim=True, out=gradients[i][1])
+            if i > 0:
+                by_outputs = activation_backward(torch.bmm(by_outputs, layers[i][0].transpose(1, 2)), values[i])
 
     def evaluate(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if len(x) == 0:
             return torch.full((k,), math.nan), torch.full((k,), math.nan)
-        with torch.no_grad():
-            outputs = forward(x.expand(k, *x.shape))
-            labels = y.expand(k, *y.shape)
-            return batched_loss(loss_name, split, outputs, labels).cpu(), accuracy(outputs, labels, split.task).cpu()
+        outputs = forward(x.expand(k, *x.shape))[-1]
+        labels = y.expand(k, *y.shape)
+        losses, _ = batched_loss(loss_name, split, outputs, labels)
+        return losses.cpu(), accuracy(outputs, labels, split.task).cpu()
 
     # Learning rates [steps, K]: the schedule's table at LR 1 times each run's LR; plateau's are filled per epoch.
     plateau = base.scheduler == "plateau"
@@ -119,7 +163,7 @@ def train_together(
     else:
         lrs = torch.outer(lr_table(base, steps_per_epoch), torch.tensor([c.lr for c in configs], dtype=torch.float64))
     lrs = lrs.float().to(device)
-    orders = torch.stack([shuffle_orders(n, base.epochs, c.seed, base.shuffle) for c in configs], 1).to(device)
+    orders = [shuffle_orders(n, c.seed, base.shuffle) for c in configs]
 
     logs = [RunLog() for _ in configs]
     train_loss, _ = evaluate(x_train, y_train)
@@ -131,22 +175,26 @@ def train_together(
     alive = torch.ones(k, dtype=torch.bool)
     step_loss = torch.zeros(total_steps, k, device=device)
     step_grad = torch.zeros(total_steps, k, device=device)
-    before = torch.empty_like(theta)
     step = 0
     for epoch in range(1, base.epochs + 1):
         if plateau:
             lrs[step : step + steps_per_epoch] = torch.tensor([s.param_groups[0]["lr"] for s in stand_ins])
+        order = torch.stack([next(runs_order) for runs_order in orders]).to(device)
         for start in range(0, n, batch_size):
-            index = orders[epoch - 1, :, start : start + batch_size]
-            theta.grad = None
-            losses = batched_loss(loss_name, split, forward(x_train[index]), y_train[index])
-            losses.sum().backward()  # runs share no parameters, so each row gets its own run's gradient
-            with torch.no_grad():
-                step_loss[step] = losses
-                step_grad[step] = theta.grad.norm(dim=1)
-                before.copy_(theta)
-                optimizer.step()
-                theta.copy_(before.lerp_(theta, lr_column[step]))  # each run's unit-LR update times its own LR
+            index = order[:, start : start + batch_size]
+            values = forward(x_train[index])
+            losses, by_outputs = batched_loss(loss_name, split, values[-1], y_train[index])
+            backward(values, by_outputs)
+            step_loss[step] = losses
+            torch.linalg.vector_norm(grad, dim=1, out=step_grad[step])
+            lr = lr_column[step]
+            if decay and decoupled:
+                theta.mul_(1 - lr * decay)
+            elif decay:
+                grad.add_(theta, alpha=decay)
+            optimizer.step()
+            theta.addcmul_(delta, lr)
+            delta.zero_()
             step += 1
         # The stop bound is checked once per epoch: a run past it keeps computing in its own row until then (rows
         # never mix, so nothing reaches the other runs), and its records end just before it passed it (_fill_steps).
