@@ -38,3 +38,7 @@ for row_start in range(0, len(lessons), 3):
             st.markdown(f"### {t(f'nav.{nav_key}', lang)}")
             st.markdown(t(f"home.lessons.{nav_key}", lang))
             st.page_link(path, label=t("home.open", lang), icon=icon, query_params={"lang": lang})
+
+with st.expander(t("home.references_title", lang)):
+    st.markdown(t("home.references", lang))
+st.caption(t("home.disclaimer", lang))

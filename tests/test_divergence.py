@@ -174,7 +174,8 @@ def test_the_command_line_gives_the_reason(tmp_path, capsys):
     ]
     assert main([*args, "--csv", str(tmp_path / "runs.csv")]) == 0
     lines = capsys.readouterr().err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("python -m core: note: run 1 (learning rate 100) diverges: the loss ended 1.9×10¹¹")
+    expected = "python -m core: note: run 1 (learning rate 100) diverges: the loss ended 1.9×10¹¹"
+    assert len(lines) == 1 and lines[0].startswith(expected)
     assert pd.read_csv(tmp_path / "runs.csv").groupby("lr")["diverged"].all().to_dict() == {0.001: False, 100.0: True}
 
 
