@@ -29,9 +29,9 @@ def english(monkeypatch):
     monkeypatch.setenv("LANG", "C.UTF-8")
 
 
-def run_cli(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    kwargs = {"capture_output": True, **kwargs} if "stdout" not in kwargs else {"stderr": subprocess.PIPE, **kwargs}
-    return subprocess.run([sys.executable, "-m", "core", *args], text=True, timeout=300, **kwargs)
+def run_cli(*args: str, stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "core", *args]
+    return subprocess.run(command, stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=300)
 
 
 def run_main(argv: list[str]) -> tuple[int, str, str]:
