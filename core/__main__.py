@@ -85,7 +85,10 @@ def configs_from_args(args: argparse.Namespace) -> list[RunConfig]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (2, with one line on stderr, for any bad input)."""
     lang = cli_language()
-    args = parser(lang).parse_args(argv)
+    try:
+        args = parser(lang).parse_args(argv)
+    except SystemExit as done:  # --help (0) or a bad command line (2, its one line already written)
+        return int(done.code or 0)
     try:
         if args.csv == "":
             raise ConfigError("csv_empty")

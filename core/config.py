@@ -106,7 +106,7 @@ class RunConfig:
         if self.model == "mlp" and not sizes_ok:
             raise ConfigError("hidden", value=",".join(map(str, self.hidden)), max=MAX_HIDDEN, layers=MAX_LAYERS)
         momentum = _number("momentum", self.momentum)
-        if not 0 <= momentum < 1:
+        if not 0 <= momentum < 1 or (self.optimizer == "nesterov" and momentum == 0):  # torch needs it for Nesterov
             raise ConfigError("momentum", value=self.momentum)
         if self.optimizer == "nesterov" and momentum == 0:
             raise ConfigError("nesterov_momentum")  # torch refuses it: Nesterov looks ahead along the momentum
@@ -114,7 +114,7 @@ class RunConfig:
         if decay is not None and not 0 <= decay <= 1:
             raise ConfigError("weight_decay", value=self.weight_decay)
         gamma = _number("gamma", self.gamma)
-        if not 0 < gamma <= 1:
+        if not 0 < gamma < 1:  # ReduceLROnPlateau refuses 1; elsewhere 1 would be no schedule at all
             raise ConfigError("gamma", value=self.gamma)
         val_fraction = _number("val_fraction", self.val_fraction)
         if not 0 <= val_fraction <= 0.5:
