@@ -108,8 +108,6 @@ class RunConfig:
         momentum = _number("momentum", self.momentum)
         if not 0 <= momentum < 1 or (self.optimizer == "nesterov" and momentum == 0):  # torch needs it for Nesterov
             raise ConfigError("momentum", value=self.momentum)
-        if self.optimizer == "nesterov" and momentum == 0:
-            raise ConfigError("nesterov_momentum")  # torch refuses it: Nesterov looks ahead along the momentum
         decay = None if self.weight_decay is None else _number("weight_decay", self.weight_decay)
         if decay is not None and not 0 <= decay <= 1:
             raise ConfigError("weight_decay", value=self.weight_decay)

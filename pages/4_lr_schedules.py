@@ -35,7 +35,7 @@ DEFAULTS = {"schedules": ("none", "step", "cosine", "warmup-cosine"), "lr": 0.03
 HIDDEN = (64, 32)
 KNOBS = {  # name: (default, low, high, whole number?)
     "step_size": (3, 1, 50, True),
-    "gamma": (0.5, 0.05, 1.0, False),
+    "gamma": (0.5, 0.05, 0.95, False),  # below 1: torch's plateau refuses 1
     "warmup_epochs": (1, 0, 20, True),
     "patience": (2, 0, 20, True),
 }
