@@ -151,9 +151,3 @@ def test_choice_messages_list_the_options_the_way_each_language_lists_items():
     assert str(info.value) == info.value.message("en") and "random, sorted" in str(info.value)
     assert "random、sorted" in info.value.message("ja")
 
-
-def test_nesterov_without_momentum_is_refused_with_a_message() -> None:
-    with pytest.raises(ConfigError) as caught:
-        RunConfig(optimizer="nesterov", momentum=0).validated()
-    assert caught.value.key == "momentum"
-    assert RunConfig(optimizer="sgd", momentum=0).validated().momentum == 0
