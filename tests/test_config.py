@@ -150,4 +150,3 @@ def test_choice_messages_list_the_options_the_way_each_language_lists_items():
         RunConfig(order="backwards").validated()
     assert str(info.value) == info.value.message("en") and "random, sorted" in str(info.value)
     assert "random、sorted" in info.value.message("ja")
-
