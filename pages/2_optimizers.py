@@ -117,7 +117,7 @@ def settings(lang: str) -> WalkConfig:
                 Allowed(options=SCALES),
                 label=t("optimizers.controls.scale", lang),
                 options=SCALES,
-                format_func=lambda factor: f"× {factor}",
+                format_func=lambda factor: f"× {factor:g}",
                 required=True,
                 help=t("optimizers.controls.scale_help", lang),
             )
