@@ -195,7 +195,7 @@ def curvature_facts(config: WalkConfig, lang: str) -> None:
     st.markdown(t("optimizers.facts.explain", lang))
     outcomes = "\n".join(f"- {_outcome(edge, lang)}" for edge in limit_walks(config.surface, config.seed))
     st.markdown(f"{t('optimizers.facts.edge_title', lang, steps=MAX_STEPS)}\n\n{outcomes}")
-    st.markdown(t(f"optimizers.facts.edge_note.{config.surface}", lang))
+    st.markdown(t(f"optimizers.facts.edge_note.{config.surface}", lang, steps=MAX_STEPS))
     scaled_bound = gd_stability_bound(config.scale * lam)
     verdict = "stable" if config.lr < scaled_bound else "unstable"
     (st.success if verdict == "stable" else st.warning)(

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.charts import finite, format_lr, loss_curves, needs_log_scale
 from core.config import ConfigError, RunConfig
-from core.i18n import t
+from core.i18n import join, t
 from core.lessons.verdicts import VERDICTS, lr_verdicts
 from core.training import Result
 from core.ui import (
@@ -77,7 +77,7 @@ def verdicts(result: Result, lang: str) -> None:
         rows = table[table["verdict"] == verdict]
         if rows.empty:
             continue
-        rates = ", ".join(_describe(row, lang) for _, row in rows.iterrows())
+        rates = join([_describe(row, lang) for _, row in rows.iterrows()], lang)
         CALLOUTS[verdict](
             f"**{t(f'lr.verdicts.{verdict}.title', lang, rates=rates)}**\n\n{t(f'lr.verdicts.{verdict}.body', lang)}"
         )

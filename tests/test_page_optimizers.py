@@ -14,7 +14,7 @@ from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
 
 from core.charts import format_lr
-from core.i18n import t
+from core.i18n import join, t
 from core.lessons.surfaces import MAX_STEPS, RAVINE_CASES, SURFACE_OPTIMIZERS, SURFACES, sgd_at_the_limit, trajectory
 from core.lessons.theory import (
     gd_stability_bound,
@@ -299,3 +299,8 @@ def test_each_landscape_states_only_what_sgd_does_on_it(surface: str) -> None:
         said = t(f"optimizers.facts.edge.{edge.outcome}", "en", lr=format_lr(edge.lr), step=edge.step, gap=gap)
         assert f"- {said}" in text.splitlines()
     assert t(f"optimizers.facts.edge_note.{surface}", "en", steps=MAX_STEPS) in text
+
+
+def test_names_are_listed_in_each_languages_own_way() -> None:
+    assert join(["SGD", "Adam", "AdamW"], "ja") == "SGD、Adam、AdamW"
+    assert join(["SGD", "Adam", "AdamW"], "en") == "SGD, Adam, AdamW"
