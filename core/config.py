@@ -44,10 +44,9 @@ class ConfigError(ValueError):
 
     def message(self, lang: str) -> str:
         """The message in `lang`; a tuple parameter is listed the way `lang` lists items."""
-        from core.i18n import t
+        from core.i18n import join, t
 
-        separator = t("errors.list_separator", lang)
-        params = {k: separator.join(v) if isinstance(v, tuple) else v for k, v in self.params.items()}
+        params = {k: join(v, lang) if isinstance(v, tuple) else v for k, v in self.params.items()}
         return t(f"errors.{self.key}", lang, **params)
 
 

@@ -139,7 +139,7 @@ def epochs_text(lang: str, epochs: int | None) -> str:
 
 
 def race_section(lang: str) -> None:
-    """MSE and cross-entropy train the same confidently wrong neuron with real SGD; count the epochs."""
+    """MSE and cross-entropy train the same neuron from the same start with real SGD; count the epochs."""
     st.header(t("losses.race.header", lang))
     lr_col, w_col, b_col = st.columns(3)
     with lr_col:
@@ -166,16 +166,18 @@ def race_section(lang: str) -> None:
     mse_col, bce_col = st.columns(2)
     mse_col.metric(t("losses.race.epochs_mse", lang), epochs_text(lang, epochs["mse"]))
     bce_col.metric(t("losses.race.epochs_bce", lang), epochs_text(lang, epochs["bce"]))
-    if epochs["mse"] is None:
+    kind = lesson.race_start(start)
+    if kind == "right":
+        st.info(t("losses.race.already_right", lang, start=start, threshold=lesson.THRESHOLD))
+    elif epochs["mse"] is None:
         st.warning(t("losses.race.stuck", lang, max=lesson.MAX_EPOCHS))
     elif epochs["bce"] and epochs["mse"] > epochs["bce"]:
         st.success(t("losses.race.faster", lang, ratio=epochs["mse"] / epochs["bce"]))
     else:
         st.info(t("losses.race.not_faster", lang))
-
-    slope = start * (1 - start)
-    pull = lesson.gradient_on_weight("bce", start) / lesson.gradient_on_weight("mse", start)
-    st.markdown(t("losses.race.why", lang, slope=slope, ratio=pull))
+    if kind != "right":
+        pull = lesson.gradient_on_weight("bce", start) / lesson.gradient_on_weight("mse", start)
+        st.markdown(t(f"losses.race.why_{kind}", lang, slope=start * (1 - start), ratio=pull))
     st.latex(t("losses.race.formula", lang))
     st.caption(t("losses.race.half_note", lang))
 
@@ -197,6 +199,8 @@ def race_section(lang: str) -> None:
     )
     show_chart(chart)
 
+    if kind == "right":
+        return  # no training curves: not one step was needed
     st.subheader(t("losses.race.curves_header", lang))
     curve_names = names(lang, "losses.race.names", ("output", "loss_value"))
     last_epoch = int(paths["epoch"].max())  # one x range for both, so the gap in epochs is seen, not read

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -34,7 +36,6 @@ from core.ui import (
     setup_page,
     show_chart,
     show_config_error,
-    url_slider,
 )
 from core.ui.stepper import Button, Stepper
 
@@ -71,8 +72,9 @@ def settings(lang: str) -> WalkConfig:
         chosen = SURFACES[surface]
         if st.session_state.setdefault(SEEN_SURFACE, surface) != surface:
             # A new landscape starts from its own start point and its own telling learning rate.
+            x0, y0 = chosen.start
             st.session_state.update({SEEN_SURFACE: surface, "optimizers.lr": chosen.lr})
-            st.session_state.update({"optimizers.x0": chosen.start[0], "optimizers.y0": chosen.start[1]})
+            st.session_state.update({"optimizers.x0": x0, "optimizers.y0": y0})
         with top[1]:
             optimizers = choice_pills(
                 t("optimizers.controls.optimizers", lang),
@@ -85,28 +87,17 @@ def settings(lang: str) -> WalkConfig:
                 help=t("optimizers.controls.optimizers_help", lang),
             )
         below, above = (format_lr(rate) for rate in edge_rates(surface))
-        row = st.columns(4)
-        with row[0]:
-            lr = linked(
-                st.number_input,
-                "optimizers.lr",
-                "lr",
-                chosen.lr,
-                Allowed(low=MIN_LR, high=MAX_WALK_LR),
-                label=t("optimizers.controls.lr", lang),
-                min_value=MIN_LR,
-                max_value=MAX_WALK_LR,
-                step=0.001,
-                format="%.4f",
-                help=t("optimizers.controls.lr_help", lang, below=below, above=above),
-            )
         x_min, x_max, y_min, y_max = chosen.view
+        row = st.columns(4)
+        lr_help = t("optimizers.controls.lr_help", lang, below=below, above=above)
+        with row[0]:
+            lr = _number(st.number_input, "lr", "lr", lang, (MIN_LR, MAX_WALK_LR, chosen.lr, 0.001), lr_help, "%.4f")
         with row[1]:
-            steps = _slider("steps", "steps", lang, 10, MAX_STEPS, 100, 10)
+            steps = _number(st.slider, "steps", "steps", lang, (10, MAX_STEPS, 100, 10))
         with row[2]:
-            x0 = _slider("x0", "start_x", lang, x_min, x_max, chosen.start[0], 0.05)
+            x0 = _number(st.slider, "x0", "start_x", lang, (x_min, x_max, chosen.start[0], 0.05))
         with row[3]:
-            y0 = _slider("y0", "start_y", lang, y_min, y_max, chosen.start[1], 0.01)
+            y0 = _number(st.slider, "y0", "start_y", lang, (y_min, y_max, chosen.start[1], 0.01))
         row = st.columns([2, 1, 1])
         with row[0]:
             scale = linked(
@@ -117,30 +108,39 @@ def settings(lang: str) -> WalkConfig:
                 Allowed(options=SCALES),
                 label=t("optimizers.controls.scale", lang),
                 options=SCALES,
-                format_func=lambda factor: f"× {factor}",
+                format_func=lambda factor: f"× {factor:g}",
                 required=True,
                 help=t("optimizers.controls.scale_help", lang),
             )
         seed = 0
         if chosen.noise:
             with row[1]:
-                seed = linked(
-                    st.number_input,
-                    "optimizers.seed",
-                    "seed",
-                    0,
-                    Allowed(low=0, high=MAX_SEED, whole=True),
-                    label=t("optimizers.controls.seed", lang),
-                    min_value=0,
-                    max_value=MAX_SEED,
-                    help=t("optimizers.controls.seed_help", lang),
-                )
+                seed_help = t("optimizers.controls.seed_help", lang)
+                seed = _number(st.number_input, "seed", "seed", lang, (0, MAX_SEED, 0, 1), seed_help)
         st.caption(t("optimizers.controls.momentum_note", lang, momentum=MOMENTUM))
     return WalkConfig(surface, tuple(optimizers), lr, (x0, y0), steps, seed, scale or 1).validated()
 
 
-def _slider(name: str, label: str, lang: str, low: float, high: float, default: float, step: float) -> float:
-    return url_slider(f"optimizers.{name}", name, t(f"optimizers.controls.{label}", lang), low, high, default, step)
+def _number(
+    widget: Callable, name: str, label: str, lang: str, span: tuple, help: str | None = None, shown: str | None = None
+) -> float:
+    """A number widget keyed `optimizers.<name>`, kept in the URL as `<name>`; span = (low, high, default, step)."""
+    low, high, default, step = span
+    whole = all(isinstance(value, int) for value in (low, high, default))
+    extra = {"format": shown} if shown else {}
+    return linked(
+        widget,
+        f"optimizers.{name}",
+        name,
+        default,
+        Allowed(low=low, high=high, whole=whole),
+        label=t(f"optimizers.controls.{label}", lang),
+        min_value=low,
+        max_value=high,
+        step=step,
+        help=help,
+        **extra,
+    )
 
 
 def walk(config: WalkConfig, lang: str) -> None:
@@ -195,7 +195,7 @@ def curvature_facts(config: WalkConfig, lang: str) -> None:
     st.markdown(t("optimizers.facts.explain", lang))
     outcomes = "\n".join(f"- {_outcome(edge, lang)}" for edge in limit_walks(config.surface, config.seed))
     st.markdown(f"{t('optimizers.facts.edge_title', lang, steps=MAX_STEPS)}\n\n{outcomes}")
-    st.markdown(t(f"optimizers.facts.edge_note.{config.surface}", lang))
+    st.markdown(t(f"optimizers.facts.edge_note.{config.surface}", lang, steps=MAX_STEPS))
     scaled_bound = gd_stability_bound(config.scale * lam)
     verdict = "stable" if config.lr < scaled_bound else "unstable"
     (st.success if verdict == "stable" else st.warning)(

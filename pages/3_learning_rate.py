@@ -11,7 +11,7 @@ import torch
 from core.charts import finite, format_lr, loss_curves, needs_log_scale
 from core.charts.valley import range_test_chart, regime_strip, valley_chart
 from core.config import ConfigError, RunConfig
-from core.i18n import t
+from core.i18n import join, t
 from core.lessons import lr_finder, valley
 from core.lessons.autopsy import first_spike, initial_sharpness
 from core.lessons.verdicts import VERDICTS, lr_verdicts
@@ -93,7 +93,7 @@ def verdicts(result: Result, lang: str) -> None:
         rows = table[table["verdict"] == verdict]
         if rows.empty:
             continue
-        rates = t("lr.joiner", lang).join(_describe(row, lang) for _, row in rows.iterrows())
+        rates = join([_describe(row, lang) for _, row in rows.iterrows()], lang)
         CALLOUTS[verdict](
             f"**{t(f'lr.verdicts.{verdict}.title', lang, rates=rates)}**\n\n{t(f'lr.verdicts.{verdict}.body', lang)}"
         )

@@ -9,7 +9,7 @@ from core.charts import format_lr, needs_log_scale
 from core.charts.batches import batch_loss_chart, class_strip, first_epoch_chart, progress_chart, train_val_chart
 from core.config import ConfigError, RunConfig
 from core.data import load_split
-from core.i18n import t
+from core.i18n import join, t
 from core.lessons.batches import (
     class_mix,
     first_epoch,
@@ -158,15 +158,13 @@ def progress(configs: list[RunConfig], n: int, lang: str) -> None:
         t("batches.batch.reading_item", lang, batch=names[row.run], updates=f"{row.updates:,}", loss=f"{row.loss:.3g}")
         for row in last.itertuples()
     ]
-    st.markdown(
-        t("batches.batch.reading", lang, epochs=configs[0].epochs, items=t("link.list_separator", lang).join(items))
-    )
+    st.markdown(t("batches.batch.reading", lang, epochs=configs[0].epochs, items=join(items, lang)))
     if len({config.lr for config in configs}) > 1:
         rates = [
             t("batches.batch.reading_rate", lang, batch=name, lr=format_lr(c.lr))
             for name, c in zip(names, configs, strict=True)
         ]
-        st.caption(t("batches.batch.rates_used", lang, items=t("link.list_separator", lang).join(rates)))
+        st.caption(t("batches.batch.rates_used", lang, items=join(rates, lang)))
     st.markdown(t("batches.batch.views", lang))
 
 

@@ -149,3 +149,16 @@ def test_loss_for_each_dataset_follows_the_app_rule() -> None:
         split = load_split(row.dataset)
         assert row.loss == resolve_loss(RunConfig(dataset=row.dataset), split)
         assert hasattr(nn, row.torch_loss.removeprefix("nn."))
+
+
+@pytest.mark.parametrize("w", [-3.0, -1.0, 0.0, 0.5, 2.0, 6.0])
+@pytest.mark.parametrize("b", [-3.0, 0.0, 2.0])
+def test_race_start_matches_the_epochs_plain_sgd_needs(w: float, b: float) -> None:
+    output = 1 / (1 + math.exp(-(w * lesson.INPUT_X + b)))
+    kind = lesson.race_start(output)
+    expected = "right" if output < 0.1 else "confident" if output >= 0.9 else "unsure"
+    assert kind == expected
+    # "right" exactly when not one SGD step is needed (torch, used directly, as the oracle).
+    logit = torch.tensor(w * lesson.INPUT_X + b, dtype=torch.float64)
+    assert (kind == "right") == (torch.sigmoid(logit).item() < lesson.THRESHOLD)
+    assert (kind == "right") == (lesson.epochs_until("bce", w=w, b=b, max_epochs=50)[0] == 0)

@@ -229,3 +229,26 @@ def test_japanese_page_has_no_english_sentences() -> None:
     assert prose
     assert [text for text in prose if not JAPANESE.search(text)] == []
     assert all(JAPANESE.search(slider.label) for slider in at.main.slider)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_an_already_right_start_says_so_and_draws_no_empty_curves(lang: str) -> None:
+    at = open_page(lang, race_w="-3.0", race_b="-3.0")
+    start = 1 / (1 + math.exp(6))  # σ(−3·1 − 3), below the threshold: a benign case called benign
+    assert start < lesson.THRESHOLD
+    assert [i.value for i in at.info if "%" in i.value] == [
+        t("losses.race.already_right", lang, start=start, threshold=lesson.THRESHOLD)
+    ]
+    assert len(charts(at)) == 3  # penalty, cross-entropy and gradient; no training curves of zero epochs
+    text = " ".join(m.value for m in at.markdown)
+    assert "203" not in text and "×" not in text
+    assert not any(t(f"losses.race.{key}", lang)[:12] in text for key in ("why_confident", "why_unsure"))
+
+
+def test_an_unsure_start_is_not_called_a_confident_mistake() -> None:
+    at = open_page("en", race_w="0.0", race_b="0.0")  # σ(0) = 0.5: wrong, but not confidently
+    text = " ".join(m.value for m in at.markdown)
+    # BCE over MSE at σ = 0.5: (σ − y) / (2(σ − y)·σ(1 − σ)) = 1 / (2 · 0.25) = 2.
+    assert t("losses.race.why_unsure", "en", slope=0.25, ratio=2.0) in text
+    assert "confidently wrong and hardly hears" not in text
+    assert len(charts(at)) == 5

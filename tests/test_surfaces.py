@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from core.lessons.surfaces import SURFACE_OPTIMIZERS, SURFACES, grid, trajectory
+from core.config import ConfigError, WalkConfig
+from core.i18n import t
+from core.lessons.surfaces import (
+    MAX_STEPS,
+    SETTLED,
+    SURFACE_OPTIMIZERS,
+    SURFACES,
+    curvature_at_minimum,
+    edge_rates,
+    final_epochs,
+    grid,
+    sgd_at_the_limit,
+    trajectory,
+    walks,
+)
 from core.lessons.theory import gd_stability_bound, max_hessian_eigenvalue
 
 
@@ -116,3 +132,140 @@ def test_grid_covers_the_view_edge_to_edge() -> None:
     )
     centres = torch.tensor(np.stack([(frame["x"] + frame["x2"]) / 2, (frame["y"] + frame["y2"]) / 2], axis=1))
     assert np.allclose(surface.loss(centres).numpy(), frame["loss"])
+
+
+# --- what the page says about SGD at 2/λmax, checked against plain torch loops ----------------------------------
+
+
+def _plain_sgd(name: str, lr: float, steps: int, seed: int = 0, optimizer: str = "sgd") -> np.ndarray:
+    """The walk written out with torch.optim directly: rows of (x, y, loss); stops when it leaves the map far behind."""
+    surface = SURFACES[name]
+    x_min, x_max, y_min, y_max = surface.view
+    width, height = x_max - x_min, y_max - y_min
+    point = torch.tensor(surface.start, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([point], lr=lr) if optimizer == "adam" else torch.optim.SGD([point], lr=lr)
+    draws = torch.Generator().manual_seed(seed)
+    rows = [(*surface.start, float(surface.loss(point.detach())))]
+    for _ in range(steps):
+        opt.zero_grad()
+        if surface.noise:
+            targets = torch.randn(2, generator=draws, dtype=torch.float64) * surface.noise
+            loss = ((torch.stack([point[0], 10 * point[1]]) - targets) ** 2).mean()
+        else:
+            loss = surface.loss(point)
+        loss.backward()
+        opt.step()
+        x, y = point.tolist()
+        rows.append((x, y, float(surface.loss(point.detach()))))
+        inside = x_min - 10 * width <= x <= x_max + 10 * width and y_min - 10 * height <= y <= y_max + 10 * height
+        if not (inside and np.isfinite(rows[-1][2])):
+            break
+    return np.array(rows)
+
+
+# The outcomes each landscape's note relies on (optimizers.facts.edge_note.*).
+EDGE_OUTCOMES = {
+    "ravine": ("settles", "flies_off"),
+    "noisy_ravine": ("wanders", "flies_off"),
+    "rosenbrock": ("wanders", "wanders"),
+    "saddle": ("settles", "flies_off"),
+}
+
+
+@pytest.mark.parametrize("name", list(SURFACES))
+def test_sgd_at_the_limit_does_what_the_landscape_note_says(name: str) -> None:
+    below, above = sgd_at_the_limit(name)
+    assert (below.outcome, above.outcome) == EDGE_OUTCOMES[name]
+    for edge in (below, above):
+        path = _plain_sgd(name, edge.lr, MAX_STEPS)
+        gaps = path[:, 2] - SURFACES[name].min_loss
+        if edge.outcome == "flies_off":
+            assert edge.step == len(path) - 1 < MAX_STEPS
+        else:
+            assert len(path) == MAX_STEPS + 1
+            assert edge.gap == pytest.approx(np.median(gaps[-(len(path) // 10) :]), rel=1e-9, abs=1e-15)
+            assert (edge.gap < SETTLED) == (edge.outcome == "settles")
+
+
+def test_the_two_rates_sit_either_side_of_the_closed_form_limit() -> None:
+    # Rosenbrock at (1, 1): H = [[802, -400], [-400, 200]], λmax = 501 + √(301² + 400²).
+    lam = 501 + math.hypot(301, 400)
+    assert edge_rates("rosenbrock") == (float(f"{0.99 * 2 / lam:.3g}"), float(f"{1.05 * 2 / lam:.3g}"))
+    assert edge_rates("rosenbrock") == (0.00198, 0.0021)
+    assert edge_rates("ravine") == (0.0198, 0.021)
+    assert curvature_at_minimum("saddle") == pytest.approx(2.0)
+
+
+def test_ravine_flies_off_when_the_closed_form_leaves_the_map() -> None:
+    # Across the ravine y_n = (1 − 100·lr)^n · y₀; the walk stops once |y| passes y_max + 10 view heights = 21.
+    _, above = sgd_at_the_limit("ravine")
+    factor = abs(1 - 100 * above.lr)
+    assert above.step == math.ceil(math.log(21 / 0.8) / math.log(factor))
+
+
+def test_rosenbrock_paths_are_still_far_from_the_minimum() -> None:
+    for lr in edge_rates("rosenbrock"):
+        x, y, _ = _plain_sgd("rosenbrock", lr, MAX_STEPS)[-1]
+        assert math.hypot(x - 1, y - 1) > 0.1
+
+
+def test_saddle_curvature_is_two_across_the_ridge_and_in_the_valleys() -> None:
+    loss = SURFACES["saddle"].loss
+    for x, y in ((0.3, -0.7), (-1.5, 0.2), (1.0, 1.3)):
+        assert torch.autograd.functional.hessian(loss, torch.tensor([x, y], dtype=torch.float64))[0, 0] == 2
+    valley = torch.autograd.functional.hessian(loss, torch.tensor([0.0, 1.0], dtype=torch.float64))
+    assert torch.allclose(torch.linalg.eigvalsh(valley), torch.tensor([2.0, 2.0], dtype=torch.float64))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_on_noisy_minibatches_adam_holds_the_valley_floor_better_than_sgd(seed: int) -> None:
+    # The Adam card: "one odd case does not flip the plan", at the noisy ravine's own learning rate and 100 steps.
+    lr = SURFACES["noisy_ravine"].lr
+    sgd, adam = (_plain_sgd("noisy_ravine", lr, 100, seed, optimizer) for optimizer in ("sgd", "adam"))
+    across = {name: np.abs(np.diff(path[:, 1])).sum() for name, path in (("sgd", sgd), ("adam", adam))}
+    off_floor = {name: np.abs(path[-20:, 1]).mean() for name, path in (("sgd", sgd), ("adam", adam))}
+    assert across["adam"] < across["sgd"] / 5
+    assert off_floor["adam"] < off_floor["sgd"]
+    pd.testing.assert_frame_equal(
+        trajectory("noisy_ravine", "adam", lr, steps=100, seed=seed)[["x", "y"]],
+        pd.DataFrame(adam[:, :2], columns=["x", "y"]),
+    )
+
+
+def test_walks_draw_every_chosen_optimizer_from_the_config() -> None:
+    config = WalkConfig.for_surface("saddle", optimizers=("adam", "sgd", "adam"), steps=20)
+    assert config.optimizers == ("adam", "sgd") and config.lr == SURFACES["saddle"].lr
+    frame = walks(config)
+    for name in config.optimizers:
+        alone = trajectory("saddle", name, config.lr, config.start, 20).reset_index(drop=True)
+        pd.testing.assert_frame_equal(frame[frame["optimizer"] == name].reset_index(drop=True), alone)
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"surface": "moon"}, "choice"),
+        ({"optimizers": ("sgd", "lbfgs")}, "choice"),
+        ({"lr": 0}, "lr_range"),
+        ({"lr": 11}, "lr_range"),
+        ({"steps": 0}, "steps"),
+        ({"steps": MAX_STEPS + 1}, "steps"),
+        ({"start": (3.0, 0.0)}, "start"),
+        ({"seed": -1}, "seed"),
+        ({"scale": 0}, "loss_scale"),
+        ({"lr": float("nan")}, "number"),
+    ],
+)
+def test_walk_config_rejects_what_the_lesson_cannot_draw(changes: dict, key: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        WalkConfig().replace(**changes)
+    assert caught.value.key == key
+    for lang in ("en", "ja"):
+        assert t(f"errors.{key}", lang, **caught.value.params)
+
+
+def test_final_epochs_takes_each_runs_last_epoch_in_run_order() -> None:
+    epochs = pd.DataFrame({"run": [1, 0, 1, 0, 1], "epoch": [0, 0, 2, 1, 1], "train_loss": [5.0, 4.0, 1.0, 2.0, 3.0]})
+    last = final_epochs(epochs)
+    assert last["run"].tolist() == [0, 1]
+    assert last["train_loss"].tolist() == [2.0, 1.0]

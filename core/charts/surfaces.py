@@ -25,12 +25,15 @@ OPTIMIZER_COLOURS = {
 MARK_COLOUR = "#222222"
 FADED = 0.15
 LOG_FLOOR = 1e-4  # the lowest loss a log colour scale shows; below it every cell is "at the bottom"
+LEGEND_COLUMNS = 2  # six optimizer names in three rows fit under a half-width chart at 1280 px
 
 
 def _colour(codes: Sequence[str], names: Mapping[str, str], title: str) -> alt.Color:
     """Colour by the display name, with each optimizer's fixed colour."""
     scale = alt.Scale(domain=[names[c] for c in codes], range=[OPTIMIZER_COLOURS.get(c, MARK_COLOUR) for c in codes])
-    return alt.Color("name:N", scale=scale, title=title, legend=alt.Legend(orient="top", labelLimit=300))
+    # Below the chart and wrapped into rows: a one-line legend beside or above a narrow chart cuts names off.
+    legend = alt.Legend(orient="bottom", direction="horizontal", columns=LEGEND_COLUMNS, labelLimit=300)
+    return alt.Color("name:N", scale=scale, title=title, legend=legend)
 
 
 def _pick(name: str) -> alt.Parameter:
@@ -141,7 +144,7 @@ def loss_by_step_chart(
 
 
 def epoch_loss_chart(
-    epochs: pd.DataFrame, metric: str, names: Mapping[str, str], titles: Mapping[str, str], height: int = 300
+    epochs: pd.DataFrame, metric: str, names: Mapping[str, str], titles: Mapping[str, str], height: int = 420
 ) -> alt.Chart:
     """One loss (`metric`: train_loss or val_loss) per epoch, one line per optimizer, log y.
 

@@ -31,6 +31,7 @@ INPUT_X = 1.0
 LABEL_Y = 0.0
 LEARNING_RATE = 0.15
 THRESHOLD = 0.1
+CONFIDENT = 0.9  # an output at least this far from the truth is a confident mistake
 MAX_EPOCHS = 5000
 MAX_LOGIT = 13.0  # the gradient curve spans z = ±13, past every start the page offers
 
@@ -109,6 +110,14 @@ def sigmoid(z: float) -> float:
         return 1.0 / (1.0 + math.exp(-z))
     e = math.exp(z)
     return e / (1.0 + e)
+
+
+def race_start(probability: float, y: float = LABEL_Y, threshold: float = THRESHOLD) -> str:
+    """How the neuron starts: "right" (already within the threshold), "confident" (a confident mistake) or "unsure"."""
+    miss = abs(probability - y)
+    if miss < threshold:
+        return "right"
+    return "confident" if miss >= CONFIDENT else "unsure"
 
 
 def gradient_on_weight(loss: str, probability: float, x: float = INPUT_X, y: float = LABEL_Y) -> float:

@@ -30,7 +30,7 @@ import streamlit as st
 
 from core.charts import format_lr
 from core.config import DATASETS, MAX_LR, ConfigError, RunConfig
-from core.i18n import t
+from core.i18n import join, t
 from core.optim import OPTIMIZERS
 
 T = TypeVar("T")
@@ -86,7 +86,7 @@ class Allowed:
         """What the link may hold, as the end of a sentence ("must be a whole number from 1 to 100")."""
         if self.options is not None:
             names = [code_span(url_text(option)) for option in self.options]
-            return t("link.one_of", lang, options=t("link.list_separator", lang).join(names))
+            return t("link.one_of", lang, options=join(names, lang))
         kind = "above" if self.above_low else "whole_between" if self.whole else "between"
         return t(f"link.{kind}", lang, low=url_text(self.low), high=url_text(self.high))
 
