@@ -22,7 +22,7 @@ from core.optim import PER_BATCH_SCHEDULERS
 from core.reference import train_reference
 from core.runlog import RunLog, examples_per_batch
 
-ENGINE_VERSION = "3"  # part of every cache key: bump it when results change
+ENGINE_VERSION = "4"  # part of every cache key: bump it when results change
 ENGINES = ("fast", "reference")
 
 # Compute guard: an upper bound of a request's training time and memory, so that no click can freeze the app or

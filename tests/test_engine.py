@@ -222,3 +222,14 @@ def test_the_guard_refuses_what_took_too_long_or_too_much_memory(configs, reason
     with pytest.raises(ConfigError) as info:
         train(configs)
     assert info.value.key == reason
+
+
+def test_cached_frames_are_compact_and_keep_their_values():
+    from core.ui.runs import compact
+
+    result = train([RunConfig(epochs=3, lr=lr) for lr in (1e-3, 0.3)])
+    small = compact(result)
+    for name in ("epochs", "steps", "runs"):
+        pd.testing.assert_frame_equal(getattr(small, name), getattr(result, name), check_dtype=False, rtol=1e-6)
+    assert small.steps.memory_usage(index=False).sum() < 0.6 * result.steps.memory_usage(index=False).sum()
+    assert small.steps["lr"].equals(result.steps["lr"])  # exact: pages match it to their settings
