@@ -1,10 +1,11 @@
 """The fast engine: runs that differ only in learning rate and seed train together as one vectorised model.
 
-Every parameter gets a leading K axis (one slice per run) and the layers become batched matrix products.
-A real torch.optim optimizer computes all K slices' updates at learning rate 1; each run then adds its own learning
-rate times its update. This is exact because for every optimizer offered here the update is linear in the
-learning rate and the optimizer's state (momentum, squared-gradient averages) never depends on it. Schedules come
-from real torch.optim.lr_scheduler objects, one per run, attached to a one-parameter stand-in optimizer.
+Every parameter gets a leading K axis (one slice per run) and the layers become batched matrix products, with
+gradients computed by hand from torch's own backward formulas. A real torch.optim optimizer computes all K slices'
+updates at learning rate 1; each run then adds its own learning rate times its update. This is exact because for
+every optimizer offered here the update is linear in the learning rate and the optimizer's state (momentum,
+squared-gradient averages) never depends on it. Schedules come from real torch.optim.lr_scheduler objects, one per
+run, attached to a one-parameter stand-in optimizer.
 """
 
 from __future__ import annotations
