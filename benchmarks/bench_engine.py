@@ -55,7 +55,7 @@ CASES = {
     "sweep": lambda: engines("8 rates, Adam, batch 32, 60 epochs, breast cancer MLP 30-32-1", sweep()),
     "k1": lambda: engines("K = 1: one rate, same setting", sweep(1)),
     "batch1": lambda: engines("8 rates, batch 1, 2 epochs", sweep(batch_size=1, epochs=2)),
-    "full": lambda: engines("32 rates, full batch, 200 epochs", sweep(32, batch_size="full", epochs=200)),
+    "full": lambda: engines("16 rates, full batch, 100 epochs", sweep(16, batch_size="full", epochs=100)),
     "onecycle8": lambda: schedule_cost("8 rates: one-cycle vs none (ratio > 1: the schedule costs)", sweep()),
     "onecycle64": lambda: schedule_cost("64 rates: one-cycle vs none", sweep(64, epochs=20)),
 }
