@@ -1,12 +1,13 @@
 """The fast engine: runs that differ only in learning rate and seed train together as one vectorised model.
 
-Every parameter gets a leading K axis (one slice per run) and the layers become batched matrix products.
-A real torch.optim optimizer computes all K slices' updates at learning rate 1; each run then adds its own learning
-rate times its update. This is exact because for every optimizer offered here the update is linear in the
-learning rate and the optimizer's state (momentum, squared-gradient averages) never depends on it. Schedules come
-from real torch.optim.lr_scheduler objects: every schedule but plateau is linear in the base LR, so one table at
-LR 1 (core.optim.lr_table) times each run's LR gives every run's rates; plateau follows each run's own validation
-loss, so it keeps one real scheduler per run on a one-parameter stand-in optimizer.
+Every parameter gets a leading K axis (one slice per run) and the layers become batched matrix products, with
+gradients computed by hand from torch's own backward formulas. A real torch.optim optimizer computes all K slices'
+updates at learning rate 1; each run then adds its own learning rate times its update. This is exact because for
+every optimizer offered here the update is linear in the learning rate and the optimizer's state (momentum,
+squared-gradient averages) never depends on it. Schedules come from real torch.optim.lr_scheduler objects: every
+schedule but plateau is linear in the base LR, so one table at LR 1 (core.optim.lr_table) times each run's LR gives
+every run's rates; plateau follows each run's own validation loss, so it keeps one real scheduler per run on a
+one-parameter stand-in optimizer.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ vectorised model; the reference engine (`core.reference`) is the article's plain
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -17,17 +18,51 @@ from core.config import ConfigError, RunConfig
 from core.data import load_split
 from core.engine import train_together
 from core.models import layer_sizes, resolve_loss
+from core.optim import PER_BATCH_SCHEDULERS
 from core.reference import train_reference
 from core.runlog import RunLog, examples_per_batch, judge
 
 ENGINE_VERSION = "4"  # part of every cache key: bump it when results change
 ENGINES = ("fast", "reference")
 
-# Compute guard, in estimated seconds on a 2-core laptop CPU (measured there): a fixed cost per optimizer step plus
-# the arithmetic, per example and parameter, of forward and backward passes.
-STEP_SECONDS = {"fast": 4.5e-4, "reference": 6e-4}
-EXAMPLE_PARAMETER_SECONDS = 1.3e-10
+# Compute guard: an upper bound of a request's training time and memory, so that no click can freeze the app or
+# exhaust the machine. The cost model, per group of runs trained together (one run per group in the reference):
+#   seconds = steps x (STEP + layers x LAYER_STEP)   one optimizer step's fixed cost (tensor dispatch, Python)
+#           + steps x runs x RUN_STEP                what each run adds to a step (its step record)
+#           + epochs x runs x RUN_EPOCH              what each run adds to an epoch (shuffle, evaluation, records)
+#           + examples x runs x parameters x EXAMPLE  forward and backward arithmetic, evaluation included
+#           + steps x runs x parameters x PARAMETER  the optimizer's and the update's work on every parameter
+#           + steps x runs x SCHEDULE                per-batch schedules (one scheduler object per run)
+# where examples = epochs x (training + validation examples). Constants are thread CPU seconds (one torch thread)
+# fitted on the 2-core development machine under the load of other work, then raised to bound every measured
+# config of benchmarks/guard_fit.py; tests/test_engine.py checks measured <= estimate on a spread of configs.
+COSTS = {
+    "fast": {
+        "STEP": 3e-4,
+        "LAYER_STEP": 5e-4,
+        "RUN_STEP": 3e-6,
+        "RUN_EPOCH": 1.2e-4,
+        "EXAMPLE": 3e-10,
+        "PARAMETER": 8e-9,
+        "SCHEDULE": 8e-5,
+    },
+    "reference": {
+        "STEP": 0,
+        "LAYER_STEP": 0,
+        "RUN_STEP": 2e-3,
+        "RUN_EPOCH": 8e-3,
+        "EXAMPLE": 2.5e-9,
+        "PARAMETER": 1.5e-8,
+        "SCHEDULE": 5e-5,
+    },
+}
 MAX_SECONDS = 30.0
+# Memory: per run, its parameters in 6 copies (weights, gradient, update, two optimizer states, the initial draw),
+# 3 copies of every layer's values for the largest pass (a batch in training, a whole split in evaluation), 3 index
+# copies of the shuffle order, and RECORD_BYTES per recorded step or epoch of each run (Python tuples, then the
+# frames: ~450 bytes measured at the peak, 100 runs x 1,000 full-batch epochs).
+MAX_BYTES = 1e9
+RECORD_BYTES = 600
 
 # `diverged` is the verdict on the run's whole record (core.runlog.judge), the same on every row of a run.
 EPOCH_COLUMNS = ["run", "lr", "seed", "epoch", "train_loss", "val_loss", "val_accuracy", "diverged"]
@@ -69,19 +104,84 @@ def resolve_device(name: str) -> str:
     return name
 
 
-def estimated_seconds(configs: Sequence[RunConfig], engine: str = "fast") -> float:
-    """Rough training time of a request; the fast engine pays the per-step cost once for a whole group."""
-    total = 0.0
-    groups = {c.group_key() for c in configs} if engine == "fast" else configs
-    for config in groups:
+@dataclass(frozen=True)
+class Workload:
+    """What one group of runs trained together costs, in the counts of the cost model."""
+
+    runs: int
+    layers: int
+    epochs: int
+    steps: int
+    examples: int
+    parameters: int
+    widest_pass: int  # examples x layer widths of the largest forward pass, per run
+    shuffled: int  # training examples (the length of one shuffle order)
+    per_batch_schedule: bool
+
+
+def workloads(configs: Sequence[RunConfig], engine: str = "fast") -> list[Workload]:
+    """One workload per group (the fast engine trains runs that differ only in lr and seed together)."""
+    configs = [c.validated() for c in configs]
+    groups = Counter(c.group_key() for c in configs).items() if engine == "fast" else [(c, 1) for c in configs]
+    out = []
+    for config, runs in groups:
         split = load_split(config.dataset, config.val_fraction, order=config.order)
         sizes = layer_sizes(config, split, resolve_loss(config, split))
-        n_params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
-        n = len(split.x_train)
-        steps = math.ceil(n / examples_per_batch(config, n)) * config.epochs
-        runs = sum(c.group_key() == config for c in configs) if engine == "fast" else 1
-        total += steps * STEP_SECONDS[engine] + config.epochs * runs * n * n_params * EXAMPLE_PARAMETER_SECONDS
-    return total
+        n, n_val = len(split.x_train), len(split.x_val)
+        batch = examples_per_batch(config, n)
+        out.append(
+            Workload(
+                runs=runs,
+                layers=len(sizes) - 1,
+                epochs=config.epochs,
+                steps=math.ceil(n / batch) * config.epochs,
+                examples=config.epochs * (n + n_val),
+                parameters=sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=True)),
+                widest_pass=max(batch, n, n_val) * sum(sizes),
+                shuffled=n,
+                per_batch_schedule=config.scheduler in PER_BATCH_SCHEDULERS,
+            )
+        )
+    return out
+
+
+def cost_counts(w: Workload) -> dict[str, float]:
+    """How many times a workload pays each constant of the cost model."""
+    run_steps = w.steps * w.runs
+    return {
+        "STEP": w.steps,
+        "LAYER_STEP": w.steps * w.layers,
+        "RUN_STEP": run_steps,
+        "RUN_EPOCH": w.epochs * w.runs,
+        "EXAMPLE": w.examples * w.runs * w.parameters,
+        "PARAMETER": run_steps * w.parameters,
+        "SCHEDULE": run_steps * w.per_batch_schedule,
+    }
+
+
+def estimated_seconds(configs: Sequence[RunConfig], engine: str = "fast") -> float:
+    """An upper bound of the training time (thread CPU seconds on the development machine) of a request."""
+    cost = COSTS[engine]
+    return sum(count * cost[name] for w in workloads(configs, engine) for name, count in cost_counts(w).items())
+
+
+def estimated_bytes(configs: Sequence[RunConfig], engine: str = "fast") -> float:
+    """An upper bound of the memory a request needs while it trains and for its records."""
+    total, peak = 0.0, 0.0
+    for w in workloads(configs, engine):
+        total += w.runs * (w.steps + w.epochs + 1) * RECORD_BYTES  # records accumulate over all groups
+        peak = max(peak, w.runs * (4 * (6 * w.parameters + 3 * w.widest_pass) + 8 * 3 * w.shuffled))
+    return total + peak
+
+
+def check_size(configs: Sequence[RunConfig], engine: str = "fast") -> None:
+    """Refuse a request beyond the guard's time or memory limit, saying what to reduce."""
+    seconds = estimated_seconds(configs, engine)
+    if seconds > MAX_SECONDS:
+        raise ConfigError("too_big", seconds=seconds, limit=MAX_SECONDS)
+    megabytes = estimated_bytes(configs, engine) / 1e6
+    if megabytes > MAX_BYTES / 1e6:
+        raise ConfigError("too_much_memory", megabytes=megabytes, limit=MAX_BYTES / 1e6)
 
 
 def train(
@@ -94,9 +194,7 @@ def train(
     if engine not in ENGINES:
         raise ConfigError("choice", name="engine", value=engine, options=", ".join(ENGINES))
     configs = [c.validated() for c in configs]
-    seconds = estimated_seconds(configs, engine)
-    if seconds > MAX_SECONDS:
-        raise ConfigError("too_big", seconds=seconds, limit=MAX_SECONDS)
+    check_size(configs, engine)
     devices = [resolve_device(c.device) for c in configs]
     groups: dict[tuple, list[int]] = {}
     for i, config in enumerate(configs):

@@ -5,12 +5,17 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
+import pandas as pd
 import streamlit as st
 
 from core.config import ConfigError, RunConfig
 from core.training import ENGINE_VERSION, Result, resolve_device, train
 
-CACHE_ENTRIES = 256  # a lecture hall explores a few dozen settings; frames for one sweep are well under 1 MB
+# A lecture hall explores a few dozen settings; a typical sweep's frames take ~0.2 MB. The guard admits at most
+# MAX_BYTES / RECORD_BYTES (~1.7 million) recorded rows per request, ~60 MB once compact (36 bytes a row), so the
+# byte bound keeps at least four of the largest entries, and the cache never holds more than CACHE_SIZE.
+CACHE_ENTRIES = 256
+CACHE_SIZE = "256MB"  # pickled bytes, as Streamlit counts them
 CACHE_TTL = timedelta(hours=12)
 
 
@@ -24,7 +29,7 @@ def cached_train(configs: tuple[RunConfig, ...], engine: str = "fast") -> Result
     return _train(key, engine, ENGINE_VERSION, devices, configs)
 
 
-@st.cache_data(max_entries=CACHE_ENTRIES, ttl=CACHE_TTL, show_spinner=False)
+@st.cache_data(max_entries=CACHE_ENTRIES, max_size=CACHE_SIZE, ttl=CACHE_TTL, show_spinner=False)
 def _train(
     key: tuple, engine: str, engine_version: str, devices: tuple[str, ...], _configs: tuple[RunConfig, ...]
 ) -> Result:
@@ -39,9 +44,21 @@ def _train(
             bar.progress(percent)
 
     try:
-        return train(_configs, engine=engine, progress=progress)
+        return compact(train(_configs, engine=engine, progress=progress))
     finally:
         bar.empty()
+
+
+def compact(result: Result) -> Result:
+    """The same frames in 32-bit columns (half the memory); `lr` stays exact, since pages match it to settings."""
+
+    def shrink(frame: pd.DataFrame) -> pd.DataFrame:
+        smaller = {"float64": "float32", "int64": "int32"}
+        return frame.astype(
+            {name: smaller[str(t)] for name, t in frame.dtypes.items() if str(t) in smaller and name != "lr"}
+        )
+
+    return Result(*(shrink(getattr(result, field.name)) for field in dataclasses.fields(result)))
 
 
 def show_config_error(err: ConfigError, lang: str) -> None:
