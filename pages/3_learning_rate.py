@@ -64,7 +64,9 @@ def curves(result: Result, lang: str) -> None:
         )
     with log_col:
         wide = needs_log_scale(finite(result.epochs, "train_loss")["train_loss"])  # losses spanning decades
-        log = linked(st.toggle, "lr.log", "log", wide, Allowed(options=(False, True)), label=t("lr.log_axis", lang))
+        # The key follows that default: an untouched toggle follows the data, a choice against it stays in the link.
+        key = f"lr.log.{'wide' if wide else 'narrow'}"
+        log = linked(st.toggle, key, "log", wide, Allowed(options=(False, True)), label=t("lr.log_axis", lang))
     show_chart(loss_curves(result.epochs, lang, metric=metric or "train_loss", runs=result.runs, log_y=log, height=360))
     st.caption(t("lr.chart_help", lang))
 

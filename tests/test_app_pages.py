@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.charts import needs_log_scale
 from core.i18n import _texts, t
 from core.ui.page import existing_pages
 
@@ -251,10 +252,27 @@ def test_lr_page_ignores_text_that_is_no_rate_and_survives_an_empty_selection() 
 def test_restyling_the_chart_keeps_the_runs() -> None:
     at = open_app("en", LR_PAGE)
     at.button_group(key="lr.curve.en").set_value("val_loss")
-    at.toggle(key="lr.log").set_value(True)
+    (log,) = at.toggle
+    log.set_value(True)
     at.run()
     assert not at.exception
     (chart,) = charts(at)
     assert '"log"' in chart.spec
     lines, _ = lr_chart_data(at)
     assert sorted(lines["lr_label"].unique(), key=float) == ["0.001", "0.01", "0.1", "1"]
+
+
+def test_an_untouched_log_toggle_follows_the_data_and_stays_out_of_the_link() -> None:
+    at = open_app("en", LR_PAGE, lr="0.1")
+    shown = []
+    for dataset in ("blood_pressure", "digits"):  # a regression loss in one decade, cross-entropy over several
+        at.selectbox(key="lr.dataset.en").set_value(dataset).run()
+        lines, _ = lr_chart_data(at)
+        (log,) = at.toggle
+        assert log.value == needs_log_scale(lines["loss"])
+        assert "log" not in at.query_params
+        shown.append(log.value)
+    assert shown == [False, True]  # the two settings differ, so the toggle really followed
+    (log,) = at.toggle
+    log.set_value(False).run()
+    assert at.query_params["log"] == "0"  # a choice against the data's default is kept in the link

@@ -66,11 +66,11 @@ def widgets(at: AppTest, kinds: tuple[str, ...] = CHOICE_KINDS + VALUE_KINDS) ->
 
 def raw_option(widget: object, shown: str) -> object:
     """The value behind an option shown as `shown` (options reach the test only in their formatted form)."""
-    candidates = {shown, *KNOWN_IDS, *(float(n) for n in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", shown))}
-    candidates |= {int(c) for c in candidates if isinstance(c, float) and c.is_integer()}
+    numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", shown)]
+    candidates = [*(int(n) for n in numbers if n.is_integer()), *numbers, *sorted(KNOWN_IDS), shown]  # 1 before 1.0
     matches = [c for c in candidates if shows(widget, c) == shown]
     assert matches, (widget.key, shown)
-    return next((c for c in matches if isinstance(c, int)), matches[0])
+    return matches[0]
 
 
 def shows(widget: object, value: object) -> str | None:
@@ -92,7 +92,10 @@ def change(widget: object) -> None:
         widget.select_index(len(widget.options) - 1 if widget.index != len(widget.options) - 1 else 0)
     else:
         current = widget.value if isinstance(widget.value, list) else [widget.value]
-        other = next(raw_option(widget, shown) for shown in widget.options if raw_option(widget, shown) not in current)
+        # From the end: the full batch, not batch 1 (a choice change must stay cheap to train)
+        other = next(
+            raw_option(widget, shown) for shown in widget.options[::-1] if raw_option(widget, shown) not in current
+        )
         multi = kind == "multiselect" or (kind == "button_group" and isinstance(widget.value, list))
         widget.set_value([other] if multi else other)
 
