@@ -30,8 +30,6 @@ MAX_EPOCHS = 1000
 MAX_HIDDEN = 512
 MAX_LAYERS = 3
 MAX_LR = 100.0
-MAX_WALK_LR = 10.0
-MAX_LOSS_SCALE = 1000.0
 
 
 class ConfigError(ValueError):
@@ -217,6 +215,10 @@ def _parse(key: str, text: str) -> object:
     return text
 
 
+MAX_WALK_LR = 10.0
+MAX_LOSS_SCALE = 1000.0
+
+
 @dataclass(frozen=True)
 class WalkConfig:
     """The 2-D optimizer lesson: which landscape, which optimizers, and how far and how fast they walk it."""
@@ -232,7 +234,7 @@ class WalkConfig:
     @classmethod
     def for_surface(cls, surface: str, **changes: object) -> WalkConfig:
         """The lesson on `surface`, starting from its own start point with its own telling learning rate."""
-        from core.lessons.surfaces import SURFACES
+        from core.lessons.surfaces import SURFACES  # loaded on use: importing RunConfig never loads the lessons
 
         _choice("surface", surface, tuple(SURFACES))
         chosen = SURFACES[surface]

@@ -135,7 +135,7 @@ def landscape_chart(
 
 
 def loss_by_step_chart(
-    paths: pd.DataFrame, names: Mapping[str, str], titles: Mapping[str, str], min_loss: float = 0.0, height: int = 260
+    paths: pd.DataFrame, names: Mapping[str, str], titles: Mapping[str, str], min_loss: float = 0.0, height: int = 360
 ) -> alt.Chart:
     """Loss above the surface's minimum against step, log y, one line per optimizer. `titles`: step, loss, optimizer."""
     gap = paths.assign(gap=paths["loss"] - min_loss)
