@@ -22,6 +22,7 @@ LR_PAGE = "pages/3_learning_rate.py"
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff60]")
 # Proto fields that hold ids, paths, data or styling rather than words a visitor reads.
 NOT_TEXT = {"id", "form_id", "spec", "datasets", "data", "page_script_hash", "page", "query_string", "icon", "key"}
+FOCUS = 0.01  # the learning-rate page's focus rate by default
 OWN_TOPICS = ("common", "sidebar", "nav", "home", "lr", "charts")
 
 
@@ -108,9 +109,14 @@ def link_notices(at: AppTest, lang: str) -> list[str]:
     return [warning.value for warning in at.warning if warning.value.startswith(start)]
 
 
+def sweep_charts(at: AppTest) -> list[object]:
+    """The learning-rate page's sweep chart (the one whose lines are labelled by rate), if drawn."""
+    return [chart for chart in charts(at) if any("lr_label" in frame.columns for frame in chart_frames(chart))]
+
+
 def lr_chart_data(at: AppTest) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The loss-curve data and the divergence-mark data of the learning-rate chart."""
-    (chart,) = charts(at)
+    """The loss-curve data and the divergence-mark data of the learning-rate sweep chart."""
+    (chart,) = sweep_charts(at)
     frames = chart_frames(chart)
     lines = next(frame for frame in frames if "loss" in frame.columns)
     marks = next((frame for frame in frames if "status" in frame.columns), pd.DataFrame(columns=["lr_label"]))
@@ -154,9 +160,11 @@ def test_language_switch_in_sidebar_changes_language_and_url() -> None:
 def test_lr_page_default_state(lang: str) -> None:
     at = open_app(lang, LR_PAGE)
     assert at.title[0].value == t("lr.title", lang)
-    assert at.multiselect(key="lr.rates").value == [0.001, 0.01, 0.1, 1.0]
+    assert at.multiselect(key="lr.rates").value == [0.001, 0.03, 0.3, 1.0]
+    assert at.select_slider(key="lr.focus").value == FOCUS
     lines, marks = lr_chart_data(at)
-    assert sorted(lines["lr_label"].unique(), key=float) == ["0.001", "0.01", "0.1", "1"]
+    # The four chosen rates and the focus rate, which joins the sweep.
+    assert sorted(lines["lr_label"].unique(), key=float) == ["0.001", "0.01", "0.03", "0.3", "1"]
     assert lines["loss"].notna().all() and (lines["loss"] > 0).all()
     # SGD at 1.0 on the blood-pressure data blows up: its curve stops and a divergence mark appears.
     assert list(marks["lr_label"]) == ["1"]
@@ -179,7 +187,7 @@ def test_lr_page_reads_its_state_from_the_url() -> None:
     assert at.selectbox(key="lr.dataset.ja").value == "diabetes"
     assert link_notices(at, "ja") == []
     lines, _ = lr_chart_data(at)
-    assert set(lines["lr_label"]) <= {"0.0001", "0.5", "10"}
+    assert set(lines["lr_label"]) <= {"0.0001", "0.5", "10", f"{FOCUS:g}"}
     assert lines["epoch"].max() == 12
 
 
@@ -215,25 +223,26 @@ def test_lr_page_extreme_settings_run_cleanly(changes: dict) -> None:
     assert not at.exception, at.exception
     lines, marks = lr_chart_data(at)
     shown = set(lines["lr_label"]) | set(marks["lr_label"])
-    assert shown == {f"{lr:g}" for lr in changes["lr"]}
+    assert shown == {f"{lr:g}" for lr in changes["lr"]} | {f"{FOCUS:g}"}
 
 
 def test_lr_page_too_large_request_shows_a_translated_error(monkeypatch: pytest.MonkeyPatch) -> None:
     # AppTest runs the page in this process, so a tiny compute budget makes the default request "too large".
     monkeypatch.setattr("core.training.MAX_SECONDS", 0.01)
     at = open_app("ja", LR_PAGE)
-    assert charts(at) == []
+    assert sweep_charts(at) == []
     assert [error.value for error in at.error] == [t("errors.too_big", "ja", seconds=at_cost(), limit=0.01)]
     assert "Traceback" not in " ".join(visible_texts(at))
 
 
 def at_cost() -> float:
-    """The estimated seconds of the page's default request (four rates, SGD, blood pressure, batch 32, 30 epochs)."""
+    """The estimated seconds of the page's default request (four rates and the focus rate, SGD, blood pressure,
+    batch 32, 30 epochs)."""
     from core.config import RunConfig
     from core.training import estimated_seconds
 
     base = RunConfig(dataset="blood_pressure", optimizer="sgd", batch_size=32, epochs=30)
-    return estimated_seconds([base.replace(lr=lr) for lr in (0.001, 0.01, 0.1, 1.0)])
+    return estimated_seconds([base.replace(lr=lr) for lr in (0.001, 0.01, 0.03, 0.3, 1.0)])
 
 
 def test_lr_page_ignores_text_that_is_no_rate_and_survives_an_empty_selection() -> None:
@@ -242,10 +251,10 @@ def test_lr_page_ignores_text_that_is_no_rate_and_survives_an_empty_selection() 
     (notice,) = link_notices(at, "en")
     assert "`abc`" in notice
     lines, _ = lr_chart_data(at)
-    assert set(lines["lr_label"]) == {"0.05"}
+    assert set(lines["lr_label"]) == {"0.05", f"{FOCUS:g}"}
     at.multiselect(key="lr.rates").set_value([]).run()
     assert not at.exception
-    assert charts(at) == []
+    assert sweep_charts(at) == []
     assert at.info[0].value == t("common.widgets.lr.empty", "en")
 
 
@@ -256,10 +265,10 @@ def test_restyling_the_chart_keeps_the_runs() -> None:
     log.set_value(True)
     at.run()
     assert not at.exception
-    (chart,) = charts(at)
+    (chart,) = sweep_charts(at)
     assert '"log"' in chart.spec
     lines, _ = lr_chart_data(at)
-    assert sorted(lines["lr_label"].unique(), key=float) == ["0.001", "0.01", "0.1", "1"]
+    assert sorted(lines["lr_label"].unique(), key=float) == ["0.001", "0.01", "0.03", "0.3", "1"]
 
 
 def test_an_untouched_log_toggle_follows_the_data_and_stays_out_of_the_link() -> None:

@@ -48,12 +48,13 @@ def class_mix(config: RunConfig, epochs: int = 1) -> pd.DataFrame:
         return pd.DataFrame(columns=["step", "epoch", "label", "count"])
     n = len(split.y_train)
     size = examples_per_batch(config, n)
-    orders = shuffle_orders(n, epochs, config.seed, config.shuffle)
+    orders = shuffle_orders(n, config.seed, config.shuffle)
     labels = split.y_train.long()
     rows = []
     for epoch in range(epochs):
+        order = next(orders)
         for batch, start in enumerate(range(0, n, size)):
-            counts = torch.bincount(labels[orders[epoch, start : start + size]], minlength=split.n_classes)
+            counts = torch.bincount(labels[order[start : start + size]], minlength=split.n_classes)
             step = epoch * updates_per_epoch(n, size) + batch
             rows += [(step, epoch + 1, label, int(count)) for label, count in enumerate(counts.tolist()) if count]
     return pd.DataFrame(rows, columns=["step", "epoch", "label", "count"])
