@@ -93,11 +93,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.csv == "":
             raise ConfigError("csv_empty")
         configs = configs_from_args(args)
-        for key, params in schedule_notes(configs[0], steps_per_epoch(configs[0])):
-            _note(t(key, lang, **params))
         result = train(configs, engine=args.engine)
     except ConfigError as err:
         return _fail(err.message(lang))
+    # Notes only once training has worked, so that a refused request prints its one error line and nothing else.
+    for key, params in schedule_notes(configs[0], steps_per_epoch(configs[0])):
+        _note(t(key, lang, **params))
     for _, run in result.runs[result.runs["diverged"]].iterrows():
         _note(t("cli.diverges", lang, run=run["run"], lr=f"{run['lr']:g}", reason=divergence_reason(run, lang)))
     try:

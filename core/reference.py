@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -41,15 +42,34 @@ def evaluate(model: nn.Module, criterion: Callable, x: torch.Tensor, y: torch.Te
         return criterion(outputs, y).item(), accuracy(outputs, y, task).item()
 
 
-def train_reference(config: RunConfig, device: str = "cpu", progress: Callable[[float], None] | None = None) -> RunLog:
-    """Train one config with the plain loop: zero_grad -> forward -> loss -> backward -> step."""
+@dataclass
+class Article:
+    """The article's objects for one config: data, model, criterion, DataLoader and optimizer, all seeded."""
+
+    split: Split
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_val: torch.Tensor
+    y_val: torch.Tensor
+    model: nn.Module
+    criterion: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+    loader: DataLoader
+    optimizer: torch.optim.Optimizer
+
+    @property
+    def task(self) -> str:
+        """binary, multiclass or regression."""
+        return self.split.task
+
+
+def set_up(config: RunConfig, device: str = "cpu") -> Article:
+    """Build what the article's loop needs for `config`: the same weights and batch order as the fast engine."""
     split = load_split(config.dataset, config.val_fraction, order=config.order)
     loss_name = resolve_loss(config, split)
     y_train, y_val = (y.to(device) for y in targets(split, loss_name))
     x_train, x_val = split.x_train.to(device), split.x_val.to(device)
     sizes = layer_sizes(config, split, loss_name)
     model = build_model(sizes, config.activation, initial_weights(sizes, init_seed(config.seed))).to(device)
-    criterion = criterion_for(loss_name, split)
     loader = DataLoader(
         TensorDataset(x_train, y_train),
         batch_size=examples_per_batch(config, len(x_train)),
@@ -57,6 +77,15 @@ def train_reference(config: RunConfig, device: str = "cpu", progress: Callable[[
         generator=torch.Generator().manual_seed(order_seed(config.seed)),
     )
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum, config.weight_decay)
+    criterion = criterion_for(loss_name, split)
+    return Article(split, x_train, y_train, x_val, y_val, model, criterion, loader, optimizer)
+
+
+def train_reference(config: RunConfig, device: str = "cpu", progress: Callable[[float], None] | None = None) -> RunLog:
+    """Train one config with the plain loop: zero_grad -> forward -> loss -> backward -> step."""
+    article = set_up(config, device)
+    model, criterion, loader, optimizer = article.model, article.criterion, article.loader, article.optimizer
+    x_train, y_train, x_val, y_val, task = article.x_train, article.y_train, article.x_val, article.y_val, article.task
     scheduler = make_scheduler(
         config.scheduler,
         optimizer,
@@ -70,8 +99,8 @@ def train_reference(config: RunConfig, device: str = "cpu", progress: Callable[[
     per_batch = config.scheduler in PER_BATCH_SCHEDULERS
 
     log = RunLog()
-    train_loss, _ = evaluate(model, criterion, x_train, y_train, split.task)
-    log.epochs.append((0, train_loss, *evaluate(model, criterion, x_val, y_val, split.task)))
+    train_loss, _ = evaluate(model, criterion, x_train, y_train, task)
+    log.epochs.append((0, train_loss, *evaluate(model, criterion, x_val, y_val, task)))
     limit = stop_limit(train_loss)
     step = 0
     for epoch in range(1, config.epochs + 1):
@@ -92,7 +121,7 @@ def train_reference(config: RunConfig, device: str = "cpu", progress: Callable[[
                 scheduler.step()
             running_loss += value
             step += 1
-        val_loss, val_accuracy = evaluate(model, criterion, x_val, y_val, split.task)
+        val_loss, val_accuracy = evaluate(model, criterion, x_val, y_val, task)
         train_loss = running_loss / len(loader)
         log.epochs.append((epoch, train_loss, val_loss, val_accuracy))
         if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
@@ -101,5 +130,5 @@ def train_reference(config: RunConfig, device: str = "cpu", progress: Callable[[
             scheduler.step()
         if progress is not None:
             progress(epoch / config.epochs)
-    log.final_loss = evaluate(model, criterion, x_train, y_train, split.task)[0]  # the state after the last update
+    log.final_loss = evaluate(model, criterion, x_train, y_train, task)[0]  # the state after the last update
     return log

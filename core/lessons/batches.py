@@ -15,15 +15,12 @@ import math
 import numpy as np
 import pandas as pd
 import torch
-from torch.utils.data import DataLoader, TensorDataset
 
 from core.config import RunConfig
 from core.data import load_split
 from core.engine import shuffle_orders
-from core.models import build_model, initial_weights, layer_sizes, resolve_loss
-from core.optim import make_optimizer
-from core.reference import criterion_for
-from core.runlog import examples_per_batch, init_seed, order_seed, targets
+from core.reference import set_up
+from core.runlog import examples_per_batch
 from core.training import Result as Training
 
 
@@ -64,22 +61,10 @@ def first_epoch(config: RunConfig) -> pd.DataFrame:
     """The first epoch of `config` one update at a time (the article's loop), scored on the validation cases after
     every update: step, batch_loss, majority (the commonest class in the batch), val_accuracy, and
     predicted_majority (the share of validation cases the model now assigns to that class)."""
-    config = config.validated()
-    split = load_split(config.dataset, config.val_fraction, order=config.order)
-    loss_name = resolve_loss(config, split)
-    y_train, y_val = targets(split, loss_name)
-    sizes = layer_sizes(config, split, loss_name)
-    model = build_model(sizes, config.activation, initial_weights(sizes, init_seed(config.seed)))
-    criterion = criterion_for(loss_name, split)
-    loader = DataLoader(
-        TensorDataset(split.x_train, y_train),
-        batch_size=examples_per_batch(config, len(y_train)),
-        shuffle=config.shuffle,
-        generator=torch.Generator().manual_seed(order_seed(config.seed)),
-    )
-    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum, config.weight_decay)
+    article = set_up(config.validated())
+    split, model, criterion, optimizer = article.split, article.model, article.criterion, article.optimizer
     rows = []
-    for step, (inputs, labels) in enumerate(loader):
+    for step, (inputs, labels) in enumerate(article.loader):
         optimizer.zero_grad()
         loss = criterion(model(inputs), labels)
         loss.backward()
@@ -87,7 +72,7 @@ def first_epoch(config: RunConfig) -> pd.DataFrame:
         majority = int(torch.mode(labels.long()).values) if split.task != "regression" else -1
         with torch.no_grad():
             predicted = _predicted_classes(model(split.x_val), split.task)
-        accuracy = float((predicted == y_val.long()).float().mean()) if predicted is not None else math.nan
+        accuracy = float((predicted == article.y_val.long()).float().mean()) if predicted is not None else math.nan
         share = float((predicted == majority).float().mean()) if predicted is not None else math.nan
         rows.append((step, loss.item(), majority, accuracy, share))
     return pd.DataFrame(rows, columns=["step", "batch_loss", "majority", "val_accuracy", "predicted_majority"])

@@ -18,14 +18,10 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 import torch
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader
 
 from core.config import RunConfig
-from core.data import load_split
-from core.models import build_model, initial_weights, layer_sizes, resolve_loss
-from core.optim import make_optimizer
-from core.reference import criterion_for
-from core.runlog import examples_per_batch, init_seed, order_seed, targets
+from core.reference import set_up
 
 START_LR = 1e-5
 END_LR = 10.0
@@ -53,21 +49,9 @@ def range_test(
     """One range test of `config` (its own lr and schedule are ignored): step, lr, loss, smoothed.
 
     Stops early once the smoothed loss passes `diverge` × its best value or the loss is no longer a number."""
-    config = config.validated()
-    split = load_split(config.dataset, config.val_fraction, order=config.order)
-    loss_name = resolve_loss(config, split)
-    y_train, _ = targets(split, loss_name)
-    sizes = layer_sizes(config, split, loss_name)
-    model = build_model(sizes, config.activation, initial_weights(sizes, init_seed(config.seed)))
-    criterion = criterion_for(loss_name, split)
-    loader = DataLoader(
-        TensorDataset(split.x_train, y_train),
-        batch_size=examples_per_batch(config, len(y_train)),
-        shuffle=config.shuffle,
-        generator=torch.Generator().manual_seed(order_seed(config.seed)),
-    )
-    optimizer = make_optimizer(config.optimizer, model.parameters(), start_lr, config.momentum, config.weight_decay)
-    batches = _endless(loader)
+    article = set_up(config.validated().replace(lr=start_lr))
+    model, criterion, optimizer = article.model, article.criterion, article.optimizer
+    batches = _endless(article.loader)
     rows: list[tuple[int, float, float, float]] = []
     best = math.inf
     for step in range(steps):
