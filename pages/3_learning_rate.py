@@ -21,11 +21,12 @@ from core.ui import (
     Allowed,
     batch_size_select,
     cached_train,
+    choice_buttons,
     dataset_select,
     epochs_slider,
-    language_key,
     linked,
     lr_multiselect,
+    lr_slider,
     optimizer_select,
     setup_page,
     show_chart,
@@ -64,16 +65,14 @@ def curves(result: Result, lang: str) -> None:
     st.markdown(f"#### {t('lr.chart_title', lang)}")
     metric_col, log_col = st.columns([3, 2], vertical_alignment="bottom")
     with metric_col:
-        metric = linked(
-            st.segmented_control,
-            language_key("lr.curve", lang),
-            "curve",
+        metric = choice_buttons(
+            t("lr.metric", lang),
+            METRICS,
             METRICS[0],
-            Allowed(options=METRICS),
-            label=t("lr.metric", lang),
-            options=list(METRICS),
-            format_func=lambda name: t(f"lr.metrics.{name}", lang),
-            required=True,
+            "lr.curve",
+            "curve",
+            lang,
+            lambda name: t(f"lr.metrics.{name}", lang),
             label_visibility="collapsed",
         )
     with log_col:
@@ -125,17 +124,8 @@ def focus_rate(picks: dict[str, float], lang: str) -> float:
                 on_click=st.session_state.__setitem__,
                 args=("lr.focus", snap(rate)),
             )
-    return linked(
-        st.select_slider,
-        "lr.focus",
-        "focus_lr",
-        FOCUS_DEFAULT,
-        Allowed(options=FOCUS_RATES),
-        label=t("lr.focus.label", lang),
-        options=list(FOCUS_RATES),
-        format_func=format_lr,
-        help=t("lr.focus.help", lang),
-    )
+    label, help = t("lr.focus.label", lang), t("lr.focus.help", lang)
+    return lr_slider(label, "lr.focus", FOCUS_DEFAULT, FOCUS_RATES, param="focus_lr", help=help)
 
 
 def ball_in_the_valley(curvature: float, lr: float, lang: str) -> None:

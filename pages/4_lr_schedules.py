@@ -7,7 +7,6 @@ import math
 import pandas as pd
 import streamlit as st
 
-from core.charts import format_lr
 from core.charts.schedules import final_loss_bars, schedule_chart
 from core.config import ConfigError, RunConfig
 from core.i18n import t
@@ -15,7 +14,6 @@ from core.lessons.schedules import schedule_preview, schedule_summary
 from core.optim import SCHEDULERS, schedule_notes
 from core.runlog import steps_per_epoch
 from core.ui import (
-    LR_CHOICES,
     Allowed,
     batch_size_select,
     cached_train,
@@ -23,6 +21,7 @@ from core.ui import (
     dataset_select,
     epochs_slider,
     linked,
+    lr_slider,
     optimizer_select,
     setup_page,
     show_chart,
@@ -59,16 +58,7 @@ def settings(lang: str) -> list[RunConfig]:
             st.warning(t("schedules.too_many", lang, most=MOST))
         left, right = st.columns(2)
         with left:
-            lr = linked(
-                st.select_slider,
-                "sched.lr",
-                "lr",
-                DEFAULTS["lr"],
-                Allowed(options=LR_CHOICES, knob="lr"),
-                label=t("schedules.peak", lang),
-                options=list(LR_CHOICES),
-                format_func=format_lr,
-            )
+            lr = lr_slider(t("schedules.peak", lang), "sched.lr", DEFAULTS["lr"])
             epochs = epochs_slider(lang, "sched.epochs", default=DEFAULTS["epochs"], high=50)
             batch = batch_size_select(lang, "sched.batch_size")
         with right:

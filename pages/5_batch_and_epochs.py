@@ -20,15 +20,15 @@ from core.lessons.batches import (
     updates_per_epoch,
 )
 from core.ui import (
-    LR_CHOICES,
     Allowed,
     cached_train,
+    choice_buttons,
     choice_pills,
     choice_select,
     dataset_select,
     epochs_slider,
-    language_key,
     linked,
+    lr_slider,
     optimizer_select,
     setup_page,
     show_chart,
@@ -65,16 +65,7 @@ def settings(lang: str) -> tuple[list[RunConfig], int]:
         )
         left, right = st.columns(2)
         with left:
-            lr = linked(
-                st.select_slider,
-                "batch.lr",
-                "lr",
-                DEFAULTS["lr"],
-                Allowed(options=tuple(LR_CHOICES), knob="lr"),
-                label=t("batches.batch.lr", lang),
-                options=list(LR_CHOICES),
-                format_func=format_lr,
-            )
+            lr = lr_slider(t("batches.batch.lr", lang), "batch.lr", DEFAULTS["lr"])
             epochs = epochs_slider(lang, "batch.epochs", default=DEFAULTS["epochs"], high=50)
         with right:
             optimizer = optimizer_select(lang, "batch.optimizer", default=DEFAULTS["optimizer"])
@@ -133,16 +124,14 @@ def progress(configs: list[RunConfig], n: int, lang: str) -> None:
     )
     axis_col, log_col = st.columns([3, 1], vertical_alignment="bottom")
     with axis_col:
-        x = linked(
-            st.segmented_control,
-            language_key("batch.x", lang),
-            "x",
+        x = choice_buttons(
+            t("batches.batch.x_axis", lang),
+            X_AXES,
             X_AXES[0],
-            Allowed(options=X_AXES),
-            label=t("batches.batch.x_axis", lang),
-            options=list(X_AXES),
-            format_func=lambda axis: t(f"batches.batch.axes.{axis}", lang),
-            required=True,
+            "batch.x",
+            "x",
+            lang,
+            lambda axis: t(f"batches.batch.axes.{axis}", lang),
         )
     with log_col:
         wide = needs_log_scale(curves["loss"])

@@ -401,3 +401,39 @@ def choice_pills(
         wrap=True,
     )
     return [name for name in choices if name in chosen]
+
+
+def lr_slider(
+    label: str, key: str, default: float, choices: Sequence[float] = LR_CHOICES, param: str = "lr", **kwargs: Any
+) -> float:
+    """One learning rate on a slider over log-spaced choices."""
+    allowed = Allowed(options=tuple(choices), knob="lr")
+    options = list(choices)
+    return linked(
+        st.select_slider, key, param, default, allowed, label=label, options=options, format_func=format_lr, **kwargs
+    )
+
+
+def choice_buttons(
+    label: str,
+    choices: Sequence[str],
+    default: str,
+    key: str,
+    param: str,
+    lang: str,
+    format_func: Callable[[str], str],
+    **kwargs: Any,
+) -> str:
+    """One of a few language-neutral ids as a row of buttons with translated labels; the id goes into the URL."""
+    return linked(
+        st.segmented_control,
+        language_key(key, lang),
+        param,
+        default,
+        Allowed(options=tuple(choices)),
+        label=label,
+        options=list(choices),
+        format_func=format_func,
+        required=True,
+        **kwargs,
+    )
