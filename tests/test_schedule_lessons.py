@@ -27,9 +27,11 @@ def test_decay_ends_lower_and_steadier_than_a_constant_rate() -> None:
     assert spread[0] > 5 * spread[1]
 
 
-def test_warmup_then_decay_tames_a_high_peak_rate() -> None:
-    final, _ = finals([DIGITS_ADAM, DIGITS_ADAM.replace(scheduler="warmup-cosine", warmup_epochs=1)])
+def test_warmup_then_decay_tames_a_high_peak_rate_and_decay_does_most_of_it() -> None:
+    schedules = [DIGITS_ADAM, DIGITS_ADAM.replace(scheduler="warmup-cosine", warmup_epochs=1)]
+    final, _ = finals([*schedules, DIGITS_ADAM.replace(scheduler="cosine")])
     assert final[0] > 10 * final[1]
+    assert final[2] < 3 * final[1]  # cosine alone ends within a factor of three of warmup + cosine
 
 
 def test_where_decay_does_not_help_an_easy_problem_at_a_modest_rate() -> None:
