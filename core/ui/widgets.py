@@ -358,22 +358,10 @@ def choice_select(
     param: str,
     lang: str,
     format_func: Callable[[str], str],
-    help: str | None = None,
-    placeholder: str | None = None,
+    **kwargs: Any,
 ) -> str:
     """A selectbox over language-neutral ids with translated labels; the id, not the label, goes into the URL."""
-    return linked(
-        st.selectbox,
-        language_key(key, lang),
-        param,
-        default,
-        Allowed(options=tuple(choices)),
-        label=label,
-        options=list(choices),
-        format_func=format_func,
-        help=help,
-        placeholder=placeholder,
-    )
+    return _translated(st.selectbox, label, choices, default, key, param, lang, format_func, **kwargs)
 
 
 def choice_pills(
@@ -387,20 +375,47 @@ def choice_pills(
     help: str | None = None,
 ) -> list[str]:
     """Several language-neutral ids as toggles with translated labels; the ids go into the URL as repeated keys."""
-    chosen = linked(
+    chosen = _translated(
         st.pills,
-        language_key(key, lang),
-        param,
+        label,
+        choices,
         list(default),
-        Allowed(options=tuple(choices)),
-        label=label,
-        options=list(choices),
+        key,
+        param,
+        lang,
+        format_func,
         selection_mode="multi",
-        format_func=format_func,
         help=help,
         wrap=True,
     )
     return [name for name in choices if name in chosen]
+
+
+def _translated(
+    widget: Callable[..., T],
+    label: str,
+    choices: Sequence[str],
+    default: Any,
+    key: str,
+    param: str,
+    lang: str,
+    format_func: Callable[[str], str],
+    **kwargs: Any,
+) -> T:
+    """A widget over language-neutral ids with translated labels, keyed per language, the ids kept in the URL."""
+    allowed = Allowed(options=tuple(choices))
+    options = list(choices)
+    return linked(
+        widget,
+        language_key(key, lang),
+        param,
+        default,
+        allowed,
+        label=label,
+        options=options,
+        format_func=format_func,
+        **kwargs,
+    )
 
 
 def lr_slider(
@@ -425,15 +440,6 @@ def choice_buttons(
     **kwargs: Any,
 ) -> str:
     """One of a few language-neutral ids as a row of buttons with translated labels; the id goes into the URL."""
-    return linked(
-        st.segmented_control,
-        language_key(key, lang),
-        param,
-        default,
-        Allowed(options=tuple(choices)),
-        label=label,
-        options=list(choices),
-        format_func=format_func,
-        required=True,
-        **kwargs,
+    return _translated(
+        st.segmented_control, label, choices, default, key, param, lang, format_func, required=True, **kwargs
     )
