@@ -13,6 +13,7 @@ one-parameter stand-in optimizer.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterator, Sequence
 
 import torch
@@ -167,10 +168,11 @@ def train_together(
     orders = [shuffle_orders(n, c.seed, base.shuffle) for c in configs]
 
     logs = [RunLog() for _ in configs]
+    started = time.perf_counter()
     train_loss, _ = evaluate(x_train, y_train)
     val_loss, val_accuracy = evaluate(x_val, y_val)
     for i, log in enumerate(logs):
-        log.epochs.append((0, train_loss[i].item(), val_loss[i].item(), val_accuracy[i].item()))
+        log.epochs.append((0, train_loss[i].item(), val_loss[i].item(), val_accuracy[i].item(), 0.0))
     limits = torch.tensor([stop_limit(v) for v in train_loss.tolist()], device=device)
     lr_column = lrs[:, :, None]  # [steps, K, 1]: broadcasts over each run's row of parameters
     alive = torch.ones(k, dtype=torch.bool)
@@ -203,8 +205,9 @@ def train_together(
         alive &= (torch.isfinite(window) & (window <= limits)).all(0).cpu()
         val_loss, val_accuracy = evaluate(x_val, y_val)
         train_loss = window.mean(0).cpu()
+        seconds = time.perf_counter() - started
         for i in alive.nonzero().flatten().tolist():
-            logs[i].epochs.append((epoch, train_loss[i].item(), val_loss[i].item(), val_accuracy[i].item()))
+            logs[i].epochs.append((epoch, train_loss[i].item(), val_loss[i].item(), val_accuracy[i].item(), seconds))
             if plateau:
                 metric = val_loss[i].item()
                 schedulers[i].step(metric if math.isfinite(metric) else train_loss[i].item())

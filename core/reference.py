@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -99,8 +100,9 @@ def train_reference(config: RunConfig, device: str = "cpu", progress: Callable[[
     per_batch = config.scheduler in PER_BATCH_SCHEDULERS
 
     log = RunLog()
+    started = time.perf_counter()
     train_loss, _ = evaluate(model, criterion, x_train, y_train, task)
-    log.epochs.append((0, train_loss, *evaluate(model, criterion, x_val, y_val, task)))
+    log.epochs.append((0, train_loss, *evaluate(model, criterion, x_val, y_val, task), 0.0))
     limit = stop_limit(train_loss)
     step = 0
     for epoch in range(1, config.epochs + 1):
@@ -123,7 +125,7 @@ def train_reference(config: RunConfig, device: str = "cpu", progress: Callable[[
             step += 1
         val_loss, val_accuracy = evaluate(model, criterion, x_val, y_val, task)
         train_loss = running_loss / len(loader)
-        log.epochs.append((epoch, train_loss, val_loss, val_accuracy))
+        log.epochs.append((epoch, train_loss, val_loss, val_accuracy, time.perf_counter() - started))
         if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
             scheduler.step(val_loss if math.isfinite(val_loss) else train_loss)
         elif scheduler is not None and not per_batch:

@@ -82,7 +82,8 @@ def steps_per_epoch(config: RunConfig) -> int:
 class RunLog:
     """What one run recorded: per epoch, per step, where it was stopped (if it was), and its loss at the end."""
 
-    epochs: list[tuple[int, float, float, float]] = field(default_factory=list)  # epoch, train, val loss, val acc
+    # epoch, train loss, val loss, val accuracy, wall-clock seconds since the run (or its group) started training
+    epochs: list[tuple[int, float, float, float, float]] = field(default_factory=list)
     steps: list[tuple[int, int, float, float, float]] = field(default_factory=list)  # step, epoch, loss, lr, |grad|
     stopped: tuple[int, int, float, float] | None = None  # step, epoch, loss, lr
     final_loss: float = math.nan  # training loss after the last update (a stopped run has none)
@@ -105,7 +106,7 @@ def judge(log: RunLog) -> Divergence:
         return Divergence(True, "stopped_bound" if math.isfinite(log.stopped[2]) else "stopped_nan")
     if not math.isfinite(log.final_loss):
         return Divergence(True, "end_nan")
-    losses = [train_loss for _, train_loss, _, _ in log.epochs]
+    losses = [row[1] for row in log.epochs]
     start = losses[0]
     end_ratio = log.final_loss / start if start > 0 else math.inf
     lowest = losses.index(min(losses))

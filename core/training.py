@@ -22,7 +22,7 @@ from core.optim import PER_BATCH_SCHEDULERS
 from core.reference import train_reference
 from core.runlog import RunLog, examples_per_batch, judge
 
-ENGINE_VERSION = "4"  # part of every cache key: bump it when results change
+ENGINE_VERSION = "5"  # part of every cache key: bump it when results change
 ENGINES = ("fast", "reference")
 
 # Compute guard: an upper bound of a request's training time and memory, so that no click can freeze the app or
@@ -65,7 +65,8 @@ MAX_BYTES = 1e9
 RECORD_BYTES = 600
 
 # `diverged` is the verdict on the run's whole record (core.runlog.judge), the same on every row of a run.
-EPOCH_COLUMNS = ["run", "lr", "seed", "epoch", "train_loss", "val_loss", "val_accuracy", "diverged"]
+# `seconds` is wall-clock time since the run started training; runs trained together share it.
+EPOCH_COLUMNS = ["run", "lr", "seed", "epoch", "train_loss", "val_loss", "val_accuracy", "seconds", "diverged"]
 STEP_COLUMNS = ["run", "lr", "seed", "step", "epoch", "loss", "lr_applied", "grad_norm"]
 # Per run: the verdict and its reason (core.runlog.Divergence), the training loss after the last update, and where
 # the run was stopped (empty for a run that was not).
