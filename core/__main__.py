@@ -1,4 +1,5 @@
-"""Command line: `python -m core train --lr 0.001 0.01 0.1 ...` writes one CSV row per run per epoch.
+"""Command line: `train` writes one CSV row per run per epoch, `code` prints a run as a PyTorch script, `sweep`
+trains a grid file (in this process or on Ray) into one row per run.
 
 The flags of `train` are RunConfig's fields (`--batch-size` sets `batch_size`) and take the same strings as the
 app's URLs: `RunConfig.from_params` reads both, so the two can never drift apart.
@@ -9,17 +10,19 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import errno
+import importlib.util
 import os
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NoReturn, TextIO
 
-import pandas as pd
-
+from core.codegen import script
 from core.config import CHOICES, ConfigError, RunConfig, format_param
-from core.i18n import t
+from core.i18n import join, t
 from core.optim import schedule_notes
 from core.runlog import divergence_reason, steps_per_epoch
+from core.sweep import TABLE_SUFFIXES, grid_configs, read_grid, sweep, write_table
 from core.training import ENGINES, train
 
 PROG = "python -m core"
@@ -53,26 +56,42 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser(lang: str = "en") -> argparse.ArgumentParser:
-    """The whole command line; the flags of `train` are generated from RunConfig's fields."""
+    """The whole command line; the flags of `train` and `code` are generated from RunConfig's fields."""
     root = _Parser(prog=PROG, description=t("cli.description", lang), allow_abbrev=False)
     commands = root.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    run = commands.add_parser(
-        "train", help=t("cli.train", lang), description=t("cli.train_description", lang), allow_abbrev=False
+    run = _command(commands, "train", lang)
+    _run_flags(run, lang)
+    engine_help = t("cli.flags.engine", lang) + t("cli.default", lang, value=ENGINES[0])
+    run.add_argument("--engine", default=ENGINES[0], metavar=_braced(ENGINES), help=engine_help)
+    run.add_argument("--csv", metavar="PATH", help=t("cli.flags.csv", lang))
+    code = _command(commands, "code", lang)
+    _run_flags(code, lang)
+    code.add_argument("--out", metavar="PATH", help=t("cli.flags.out_code", lang))
+    grid = _command(commands, "sweep", lang)
+    grid.add_argument("grid", metavar="GRID", help=t("cli.flags.grid", lang))
+    grid.add_argument("--ray", nargs="?", const="", metavar="ADDRESS", help=t("cli.flags.ray", lang))
+    grid.add_argument("--out", metavar="PATH", help=t("cli.flags.out_sweep", lang))
+    return root
+
+
+def _command(commands: argparse._SubParsersAction, name: str, lang: str) -> argparse.ArgumentParser:
+    return commands.add_parser(
+        name, help=t(f"cli.{name}", lang), description=t(f"cli.{name}_description", lang), allow_abbrev=False
     )
+
+
+def _run_flags(command: argparse.ArgumentParser, lang: str) -> None:
+    """One flag per RunConfig field, with its choices and default in the help, and --no-shuffle."""
     for field in dataclasses.fields(RunConfig):
         choices = CHOICES.get(field.name)
         metavar = _braced(choices) if choices else METAVARS.get(field.name, field.name.upper())
         text = t(f"cli.flags.{field.name}", lang)
         if field.default is not None:
             text += t("cli.default", lang, value=format_param(field.default))
-        run.add_argument(flag(field.name), metavar=metavar, help=text, nargs="+" if field.name == "lr" else None)
-    run.add_argument(
+        command.add_argument(flag(field.name), metavar=metavar, help=text, nargs="+" if field.name == "lr" else None)
+    command.add_argument(
         "--no-shuffle", dest="shuffle", action="store_const", const="0", help=t("cli.flags.no_shuffle", lang)
     )
-    engine_help = t("cli.flags.engine", lang) + t("cli.default", lang, value=ENGINES[0])
-    run.add_argument("--engine", default=ENGINES[0], metavar=_braced(ENGINES), help=engine_help)
-    run.add_argument("--csv", metavar="PATH", help=t("cli.flags.csv", lang))
-    return root
 
 
 def configs_from_args(args: argparse.Namespace) -> list[RunConfig]:
@@ -89,33 +108,82 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser(lang).parse_args(argv)
     except SystemExit as done:  # --help (0) or a bad command line (2, its one line already written)
         return int(done.code or 0)
+    command = {"train": _train, "code": _code, "sweep": _sweep}[args.command]
     try:
-        if args.csv == "":
-            raise ConfigError("csv_empty")
-        configs = configs_from_args(args)
-        result = train(configs, engine=args.engine)
+        return command(args, lang)
     except ConfigError as err:
         return _fail(err.message(lang))
+
+
+def _train(args: argparse.Namespace, lang: str) -> int:
+    if args.csv == "":
+        raise ConfigError("csv_empty")
+    configs = configs_from_args(args)
+    result = train(configs, engine=args.engine)
     # Notes only once training has worked, so that a refused request prints its one error line and nothing else.
     for key, params in schedule_notes(configs[0], steps_per_epoch(configs[0])):
         _note(t(key, lang, **params))
     for _, run in result.runs[result.runs["diverged"]].iterrows():
         _note(t("cli.diverges", lang, run=run["run"], lr=f"{run['lr']:g}", reason=divergence_reason(run, lang)))
+    return _write(args.csv, lang, lambda target: result.epochs.to_csv(target, index=False))
+
+
+def _code(args: argparse.Namespace, lang: str) -> int:
+    if problem := _out_problem(args.out, lang):
+        return _fail(problem)
+    configs = configs_from_args(args)
+    if len(configs) != 1:
+        return _fail(t("cli.one_lr", lang, count=len(configs)))
+    text = script(configs[0], lang)
+    return _write(args.out, lang, lambda target: _write_text(text, target))
+
+
+def _sweep(args: argparse.Namespace, lang: str) -> int:
+    if problem := _out_problem(args.out, lang):
+        return _fail(problem)
+    if args.out is not None and Path(args.out).suffix.lower() not in TABLE_SUFFIXES:
+        return _fail(t("cli.table_suffix", lang, path=args.out, suffixes=join(TABLE_SUFFIXES, lang)))
+    if args.ray is not None and importlib.util.find_spec("ray") is None:
+        return _fail(t("cli.no_ray", lang))
+    configs = grid_configs(read_grid(args.grid))
+
+    def progress(done: int, total: int) -> None:
+        _note(t("cli.sweep_progress", lang, done=done, total=total))
+
+    table = sweep(configs, ray_address=args.ray or None, on_ray=args.ray is not None, progress=progress)
+    return _write(args.out, lang, lambda target: write_table(table, target) if args.out else table.to_csv(target))
+
+
+def _out_problem(path: str | None, lang: str) -> str | None:
+    """What is wrong with an output path, found before any work: an empty name or a missing folder."""
+    if path == "":
+        return t("cli.out_empty", lang)
+    if path is not None and not Path(path).resolve().parent.is_dir():
+        return t("cli.no_folder", lang, path=path)
+    return None
+
+
+def _write(path: str | None, lang: str, write: Callable[[str | TextIO], None]) -> int:
+    """Write to the file at `path`, or to standard output; an output that cannot be written is one error line."""
     try:
-        _write_csv(result.epochs, args.csv)
+        if path is not None:
+            write(path)
+            return 0
+        if sys.stdout is None:  # started with standard output closed
+            raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+        write(sys.stdout)
+        sys.stdout.flush()  # a closed pipe or a full disk raises here
     except OSError as err:
-        target = t("errors.stdout", lang) if args.csv is None else args.csv
+        target = t("errors.stdout", lang) if path is None else path
         return _fail(t("errors.cannot_write", lang, target=target, reason=err.strerror or err))
     return 0
 
 
-def _write_csv(table: pd.DataFrame, path: str | None) -> None:
-    if path is not None:
-        table.to_csv(path, index=False)
-        return
-    if sys.stdout is None:  # started with standard output closed
-        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
-    table.to_csv(sys.stdout, index=False)  # pandas flushes: a closed pipe or a full disk raises here
+def _write_text(text: str, target: str | TextIO) -> None:
+    if isinstance(target, str):
+        Path(target).write_text(text, encoding="utf-8")
+    else:
+        target.write(text)
 
 
 def _note(message: str) -> None:

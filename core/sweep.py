@@ -1,0 +1,190 @@
+"""Sweeps: a grid file of RunConfig knobs -> one table row per run, trained in this process or as Ray tasks.
+
+A grid names RunConfig fields (the one vocabulary of URLs and flags) with a list of values each, in the same string
+form (`batch_size = ["1", "32", "full"]`; TOML or JSON numbers and booleans are accepted too); the product of the
+lists is the set of runs. Runs that differ only in lr and seed form a group and train as one vectorised model; a
+group is the unit of work, and shares nothing with another, so on Ray each group is one task.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import math
+import tomllib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from core.config import ConfigError, RunConfig, format_param
+from core.i18n import t
+from core.training import check_size, train
+
+FIELDS = [f.name for f in dataclasses.fields(RunConfig)]
+# Per run: its settings in the flat string form (RunConfig.from_params reads them back), then its figures at the
+# last epoch it completed, the training loss after its last update, and the divergence verdict with its reason.
+RESULT_COLUMNS = ["last_epoch", "train_loss", "val_loss", "val_accuracy", "final_loss", "diverged", "reason"]
+COLUMNS = ["run", *FIELDS, *RESULT_COLUMNS]
+TEXT_COLUMNS = [*FIELDS, "reason"]
+GRID_SUFFIXES = (".toml", ".json")
+TABLE_SUFFIXES = (".csv", ".parquet")
+MAX_RUNS = 100_000
+MAX_GRID_BYTES = 100_000
+
+
+class SweepError(ConfigError):
+    """A grid file that cannot be read as a grid; its messages live in cli.json under `sweep_errors`."""
+
+    def message(self, lang: str) -> str:
+        """The message in `lang`."""
+        return t(f"cli.sweep_errors.{self.key}", lang, **self.params)
+
+
+def read_grid(path: str) -> dict[str, list[str]]:
+    """The lists of a TOML or JSON grid file, each value in the flat string form; SweepError for a bad file."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in GRID_SUFFIXES:
+        raise SweepError("suffix", path=path, suffixes=", ".join(GRID_SUFFIXES))
+    try:
+        with open(path, "rb") as file:
+            data = file.read(MAX_GRID_BYTES + 1)
+    except OSError as err:
+        raise SweepError("unreadable", path=path, reason=err.strerror or err) from None
+    if len(data) > MAX_GRID_BYTES:
+        raise SweepError("too_large", path=path, limit=MAX_GRID_BYTES)
+    try:
+        text = data.decode("utf-8")
+        grid = tomllib.loads(text) if suffix == ".toml" else json.loads(text)
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise SweepError("syntax", path=path, reason=_first_line(err)) from None
+    if not isinstance(grid, dict) or not grid:
+        raise SweepError("not_a_table", path=path)
+    return {name: _values(name, values) for name, values in grid.items()}
+
+
+def _values(name: object, values: object) -> list[str]:
+    if name not in FIELDS:
+        raise SweepError("unknown_key", key=name, keys=", ".join(FIELDS))
+    if not isinstance(values, list) or not values:
+        raise SweepError("not_a_list", key=name)
+    if not all(isinstance(value, str | int | float) for value in values):  # bool is an int
+        raise SweepError("bad_value", key=name)
+    return [format_param(value) if isinstance(value, bool) else str(value) for value in values]
+
+
+def grid_configs(grid: dict[str, list[str]]) -> list[RunConfig]:
+    """Every combination of the grid's values, as validated RunConfigs, in the order of the lists."""
+    size = math.prod(len(values) for values in grid.values())
+    if size > MAX_RUNS:
+        raise SweepError("too_many_runs", runs=size, limit=MAX_RUNS)
+    return [
+        RunConfig.from_params(dict(zip(grid, combination, strict=True)))
+        for combination in itertools.product(*grid.values())
+    ]
+
+
+def groups(configs: Sequence[RunConfig]) -> list[list[int]]:
+    """Indices of the runs that differ only in lr and seed, together: each group trains as one vectorised model."""
+    together: dict[RunConfig, list[int]] = {}
+    for i, config in enumerate(configs):
+        together.setdefault(config.group_key(), []).append(i)
+    return list(together.values())
+
+
+def train_group(configs: Sequence[RunConfig]) -> pd.DataFrame:
+    """Train one group and summarise each run as one row of the sweep table (what a Ray task runs)."""
+    result = train(configs)
+    last = result.epochs.groupby("run").last()
+    rows = []
+    for run, config in enumerate(configs):
+        at_end, verdict = last.loc[run], result.runs.loc[run]
+        settings = [format_param(getattr(config, name)) for name in FIELDS]
+        figures = [at_end["epoch"], at_end["train_loss"], at_end["val_loss"], at_end["val_accuracy"]]
+        rows.append([0, *settings, *figures, verdict["final_loss"], verdict["diverged"], verdict["reason"]])
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def sweep(
+    configs: Sequence[RunConfig],
+    ray_address: str | None = None,
+    on_ray: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """The sweep table of `configs`: one row per run, in their order, whichever executor trains the groups.
+
+    In this process by default; `on_ray` runs one Ray task per group, on the cluster at `ray_address` or on a Ray
+    instance started here when it is None. `progress(done, total)` counts finished groups.
+    """
+    members = groups(configs)
+    work = [[configs[i] for i in group] for group in members]
+    for group in work:  # refuse the sweep before any training if one group is beyond the guard or its data
+        check_size(group)
+    tables = _on_ray(work, ray_address, progress) if on_ray else _in_process(work, progress)
+    table = pd.concat(tables, ignore_index=True)
+    table["run"] = [i for group in members for i in group]
+    return table.sort_values("run").reset_index(drop=True)
+
+
+def _in_process(work: list[list[RunConfig]], progress: Callable[[int, int], None] | None) -> list[pd.DataFrame]:
+    tables = []
+    for group in work:
+        tables.append(train_group(group))
+        if progress is not None:
+            progress(len(tables), len(work))
+    return tables
+
+
+def _on_ray(
+    work: list[list[RunConfig]], address: str | None, progress: Callable[[int, int], None] | None
+) -> list[pd.DataFrame]:
+    """One Ray task per group; the `core` package travels with the job, so a cluster needs only its requirements."""
+    import logging
+
+    import ray
+
+    import core
+
+    try:
+        ray.init(
+            address=address,
+            runtime_env={"py_modules": [core]},
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level=logging.ERROR,
+        )
+        task = ray.remote(train_group)
+        futures = [task.remote(group) for group in work]
+        pending = list(futures)
+        while pending:
+            _, pending = ray.wait(pending)
+            if progress is not None:
+                progress(len(futures) - len(pending), len(futures))
+        return ray.get(futures)
+    except (ConnectionError, ValueError, ray.exceptions.RayError) as err:  # no cluster there, or a task failed
+        raise SweepError("ray", reason=_first_line(err)) from None
+    finally:
+        ray.shutdown()
+
+
+def _first_line(err: Exception) -> str:
+    """An exception's first line of text, or its name when it has none."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def write_table(table: pd.DataFrame, path: str) -> None:
+    """Write the sweep table as CSV or Parquet, by the file's suffix."""
+    if Path(path).suffix.lower() == ".parquet":
+        table.to_parquet(path, index=False)
+    else:
+        table.to_csv(path, index=False)
+
+
+def read_table(path: str) -> pd.DataFrame:
+    """A sweep table written by write_table, settings as strings again (`RunConfig.from_params` reads a row)."""
+    if Path(path).suffix.lower() == ".parquet":
+        return pd.read_parquet(path)
+    numbers = {name: ["", "nan", "NaN"] for name in COLUMNS if name not in TEXT_COLUMNS}
+    return pd.read_csv(path, dtype={name: str for name in TEXT_COLUMNS}, keep_default_na=False, na_values=numbers)
