@@ -35,6 +35,8 @@ MAX_LR = 100.0
 class ConfigError(ValueError):
     """A bad setting, with a message a person understands (key + params for translation)."""
 
+    topic = "errors"  # the locale topic that holds the messages
+
     def __init__(self, key: str, **params: object) -> None:
         self.key = key
         self.params = params
@@ -45,7 +47,7 @@ class ConfigError(ValueError):
         from core.i18n import join, t
 
         params = {k: join(v, lang) if isinstance(v, tuple) else v for k, v in self.params.items()}
-        return t(f"errors.{self.key}", lang, **params)
+        return t(f"{self.topic}.{self.key}", lang, **params)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from pathlib import Path
 import pandas as pd
 
 from core.config import ConfigError, RunConfig, format_param
-from core.i18n import t
 from core.training import check_size, train
 
 FIELDS = [f.name for f in dataclasses.fields(RunConfig)]
@@ -35,18 +34,16 @@ MAX_GRID_BYTES = 100_000
 
 
 class SweepError(ConfigError):
-    """A grid file that cannot be read as a grid; its messages live in cli.json under `sweep_errors`."""
+    """A grid file that cannot be read as a grid, or a sweep that Ray could not run."""
 
-    def message(self, lang: str) -> str:
-        """The message in `lang`."""
-        return t(f"cli.sweep_errors.{self.key}", lang, **self.params)
+    topic = "cli.sweep_errors"
 
 
 def read_grid(path: str) -> dict[str, list[str]]:
     """The lists of a TOML or JSON grid file, each value in the flat string form; SweepError for a bad file."""
     suffix = Path(path).suffix.lower()
     if suffix not in GRID_SUFFIXES:
-        raise SweepError("suffix", path=path, suffixes=", ".join(GRID_SUFFIXES))
+        raise SweepError("suffix", path=path, suffixes=GRID_SUFFIXES)
     try:
         with open(path, "rb") as file:
             data = file.read(MAX_GRID_BYTES + 1)
@@ -66,11 +63,11 @@ def read_grid(path: str) -> dict[str, list[str]]:
 
 def _values(name: object, values: object) -> list[str]:
     if name not in FIELDS:
-        raise SweepError("unknown_key", key=name, keys=", ".join(FIELDS))
+        raise SweepError("unknown_key", name=name, keys=tuple(FIELDS))
     if not isinstance(values, list) or not values:
-        raise SweepError("not_a_list", key=name)
+        raise SweepError("not_a_list", name=name)
     if not all(isinstance(value, str | int | float) for value in values):  # bool is an int
-        raise SweepError("bad_value", key=name)
+        raise SweepError("bad_value", name=name)
     return [format_param(value) if isinstance(value, bool) else str(value) for value in values]
 
 
