@@ -151,7 +151,7 @@ def _sweep(args: argparse.Namespace, lang: str) -> int:
         _note(t("cli.sweep_progress", lang, done=done, total=total))
 
     table = sweep(configs, ray_address=args.ray or None, on_ray=args.ray is not None, progress=progress)
-    return _write(args.out, lang, lambda target: write_table(table, target) if args.out else table.to_csv(target))
+    return _write(args.out, lang, lambda target: write_table(table, target))
 
 
 def _out_problem(path: str | None, lang: str) -> str | None:

@@ -15,6 +15,7 @@ import math
 import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TextIO
 
 import pandas as pd
 
@@ -171,17 +172,17 @@ def _first_line(err: Exception) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
-def write_table(table: pd.DataFrame, path: str) -> None:
-    """Write the sweep table as CSV or Parquet, by the file's suffix."""
-    if Path(path).suffix.lower() == ".parquet":
+def write_table(table: pd.DataFrame, path: str | TextIO) -> None:
+    """Write the sweep table as CSV or Parquet, by the file's suffix (CSV to an open text stream)."""
+    if isinstance(path, str) and Path(path).suffix.lower() == ".parquet":
         table.to_parquet(path, index=False)
     else:
         table.to_csv(path, index=False)
 
 
-def read_table(path: str) -> pd.DataFrame:
+def read_table(path: str | TextIO) -> pd.DataFrame:
     """A sweep table written by write_table, settings as strings again (`RunConfig.from_params` reads a row)."""
-    if Path(path).suffix.lower() == ".parquet":
+    if isinstance(path, str) and Path(path).suffix.lower() == ".parquet":
         return pd.read_parquet(path)
     numbers = {name: ["", "nan", "NaN"] for name in COLUMNS if name not in TEXT_COLUMNS}
     return pd.read_csv(path, dtype={name: str for name in TEXT_COLUMNS}, keep_default_na=False, na_values=numbers)

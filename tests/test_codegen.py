@@ -15,7 +15,7 @@ from core.codegen import script
 from core.config import RunConfig
 from core.i18n import t
 from core.training import train
-from tests.test_cli import FLAG_PARTS, assert_one_line_error, english, run_main  # noqa: F401 (english: a fixture)
+from tests.test_cli import FLAG_PARTS, SENSIBLE, assert_one_line_error, english, flag, run_main  # noqa: F401
 
 EPOCH_LINE = re.compile(r"^Epoch (\d+), Loss: (\S+)$", re.MULTILINE)
 VALIDATION_LINE = re.compile(r"^(?:Validation loss|検証損失): (\S+)$", re.MULTILINE)
@@ -156,10 +156,14 @@ def test_bad_input_exits_2_with_one_line(args):
     assert out == ""
 
 
+# The train command's fuzz of flags and values, and valid values as often, so that many command lines succeed.
+SENSIBLE_PARTS = st.one_of(*(st.tuples(st.just(flag(name)), values) for name, values in SENSIBLE.items()))
+
+
 @settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(FLAG_PARTS, max_size=6))
+@given(st.lists(FLAG_PARTS | SENSIBLE_PARTS, max_size=6))
 def test_any_code_command_line_prints_a_script_or_exits_2_with_one_line(parts):
-    """The train command's fuzz of flags and values, here for `code` (--csv and --engine are unknown to it)."""
+    """Any flags and values (--csv and --engine are unknown to `code`): a script that compiles, or one error line."""
     argv = ["code", *(p.replace("{dir}", "/tmp").replace("{missing}", "/no/such") for part in parts for p in part)]
     code, out, err = run_main(argv)
     if code == 0 and {"-h", "--help"} & set(argv):
