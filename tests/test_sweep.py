@@ -4,6 +4,7 @@ import importlib.util
 import io
 import json
 import os
+import sys
 import tempfile
 
 import pandas as pd
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.config import RunConfig
+from core.i18n import t
 from core.sweep import COLUMNS, FIELDS, groups, read_table, sweep, write_table
 from core.training import train
 from tests.test_cli import COSTLY, SENSIBLE, assert_one_line_error, english, field_values, run_main  # noqa: F401
@@ -87,7 +89,7 @@ def test_a_local_ray_instance_gives_the_same_table(grid_file, tmp_path):
     path = tmp_path / "ray.parquet"
     code, _, err = sweep_cli(grid_file, "--ray", "--out", str(path))
     assert code == 0, err
-    assert err.count("\n") == 2  # progress: one line per finished task
+    assert t("cli.sweep_progress", "en", done=2, total=2) in err  # progress: a line per finished task
     pd.testing.assert_frame_equal(pd.read_parquet(path), sweep_cli_table(grid_file), check_exact=False, rtol=1e-6)
 
 
@@ -100,7 +102,7 @@ def sweep_cli_table(grid_file: str) -> pd.DataFrame:
 
 
 def test_without_ray_the_sweep_says_how_to_install_it(grid_file, monkeypatch):
-    monkeypatch.setitem(__import__("sys").modules, "ray", None)  # as if ray were not installed
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if ray were not installed
     code, out, err = sweep_cli(grid_file, "--ray")
     assert_one_line_error(code, err)
     assert "requirements-ray.txt" in err and out == ""
