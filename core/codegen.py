@@ -14,9 +14,9 @@ import shlex
 from core.config import RunConfig, format_param
 from core.data import SPLIT_SEED, load_split
 from core.i18n import join, t
-from core.models import resolve_loss
+from core.models import ACTIVATIONS, layer_sizes, resolve_loss
 from core.optim import PER_BATCH_SCHEDULERS, WARMUP_MAX_SHARE, WARMUP_START_FACTOR, warmup_steps
-from core.runlog import examples_per_batch, init_seed, order_seed
+from core.runlog import examples_per_batch, init_seed, order_seed, steps_per_epoch
 
 # How each data set is loaded in the script: the import it needs and the lines that set x and y.
 _LOADERS = {
@@ -53,7 +53,6 @@ _OPTIMIZERS = {
     "adam": ("Adam", ""),
     "adamw": ("AdamW", ""),
 }
-_ACTIVATIONS = {"relu": "nn.ReLU()", "tanh": "nn.Tanh()", "sigmoid": "nn.Sigmoid()"}
 
 
 def command(config: RunConfig) -> str:
@@ -68,9 +67,8 @@ def script(config: RunConfig, lang: str = "en") -> str:
     config = config.validated()
     split = load_split(config.dataset, config.val_fraction, order=config.order)
     loss = resolve_loss(config, split)
-    n_train, n_val = len(split.x_train), len(split.x_val)
+    n_train, validation = len(split.x_train), len(split.x_val) > 0
     batch = examples_per_batch(config, n_train)  # refuses a batch larger than the data, as training does
-    steps = -(-n_train // batch)  # batches per epoch
     sklearn_import, load_lines = _LOADERS[config.dataset]
     packages = ["torch", "numpy", "scikit-learn"] if sklearn_import else ["torch", "numpy"]
     scheduled = config.scheduler != "none"
@@ -107,19 +105,19 @@ def script(config: RunConfig, lang: str = "en") -> str:
         say("standardise"),
         "mean, std = x[train].mean(axis=0), x[train].std(axis=0)",
         "std[std == 0] = 1.0  " + say("constant"),
-        *_tensors(split.task, loss, split.n_classes, n_val > 0, say),
+        *_tensors(split.task, loss, split.n_classes, validation, say),
         "",
         say("setup"),
         say("model", seed=init_seed(config.seed)),
         f"torch.manual_seed({init_seed(config.seed)})",
-        *_model(config, split.n_features, _outputs(split.task, loss, split.n_classes), split.task, loss),
+        *_model(config, layer_sizes(config, split, loss), split.task, loss),
         say("criterion", name=t(f"cli.script.loss.{_loss_kind(split.task, loss)}", lang)),
         f"criterion = {_criterion(loss)}",
         say("optimizer", name=config.optimizer, lr=format_param(config.lr)),
         _optimizer(config),
         *_loader(config, batch, n_train, say),
-        *_scheduler(config, steps, n_val > 0, say),
-        *(_evaluate(lang) if n_val > 0 else [""]),
+        *_scheduler(config, steps_per_epoch(config), validation, say),
+        *(_evaluate(lang) if validation else [""]),
         say("loop", epochs=config.epochs),
         f"epochs = {config.epochs}",
         "for epoch in range(1, epochs + 1):",
@@ -135,10 +133,10 @@ def script(config: RunConfig, lang: str = "en") -> str:
         *(["        scheduler.step()  " + say("per_batch")] if config.scheduler in PER_BATCH_SCHEDULERS else []),
         "        running_loss += loss.item()",
         "    train_loss = running_loss / len(loader)",
-        *_epoch_end(config, n_val > 0, say),
+        *_epoch_end(config, validation, say),
         '    print(f"Epoch {epoch}, Loss: {train_loss:.6g}")',
     ]
-    if n_val > 0:
+    if validation:
         lines += ["", say("validate"), f'print(f"{t("cli.script.validation", lang)}: {{evaluate(x_val, y_val):.6g}}")']
     return "\n".join(lines) + "\n"
 
@@ -161,10 +159,6 @@ def _loss_kind(task: str, loss: str) -> str:
     return f"mse_{task}" if loss == "mse" and task != "regression" else loss
 
 
-def _outputs(task: str, loss: str, n_classes: int) -> int:
-    return n_classes if (task == "multiclass" or loss == "ce") else 1
-
-
 def _tensors(task: str, loss: str, n_classes: int, validation: bool, say) -> list[str]:
     """The standardised features and the labels in the form the loss expects, for training and validation."""
     parts = ["train", "val"] if validation else ["train"]
@@ -181,16 +175,15 @@ def _tensors(task: str, loss: str, n_classes: int, validation: bool, say) -> lis
     return lines + [f"y_{part} = " + labels.format(part=part) for part in parts]
 
 
-def _model(config: RunConfig, n_features: int, n_outputs: int, task: str, loss: str) -> list[str]:
+def _model(config: RunConfig, sizes: list[int], task: str, loss: str) -> list[str]:
     """nn.Sequential of Linear layers, the activation between them; MSE on classes scores probabilities."""
-    sizes = [n_features, *config.hidden, n_outputs]
     layers = []
     for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         if i > 0:
-            layers.append(_ACTIVATIONS[config.activation])
+            layers.append(f"nn.{ACTIVATIONS[config.activation].__name__}()")
         layers.append(f"nn.Linear({fan_in}, {fan_out})")
     if loss == "mse" and task != "regression":
-        layers.append("nn.Sigmoid()" if n_outputs == 1 else "nn.Softmax(dim=1)")
+        layers.append("nn.Sigmoid()" if sizes[-1] == 1 else "nn.Softmax(dim=1)")
     return ["model = nn.Sequential(", *(f"    {layer}," for layer in layers), ")"]
 
 
