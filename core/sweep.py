@@ -20,7 +20,7 @@ from typing import TextIO
 import pandas as pd
 
 from core.config import ConfigError, RunConfig, format_param
-from core.training import check_size, train
+from core.training import check_size, resolve_device, train
 
 FIELDS = [f.name for f in dataclasses.fields(RunConfig)]
 # Per run: its settings in the flat string form (RunConfig.from_params reads them back), then its figures at the
@@ -117,8 +117,9 @@ def sweep(
     """
     members = groups(configs)
     work = [[configs[i] for i in group] for group in members]
-    for group in work:  # refuse the sweep before any training if one group is beyond the guard or its data
+    for group in work:  # refuse the sweep before any training: a group beyond the guard, its data or this machine
         check_size(group)
+        resolve_device(group[0].device)
     tables = _on_ray(work, ray_address, progress) if on_ray else _in_process(work, progress)
     table = pd.concat(tables, ignore_index=True)
     table["run"] = [i for group in members for i in group]

@@ -129,6 +129,13 @@ def test_comments_follow_the_language_and_the_code_does_not():
     assert code_only(english_script) == code_only(japanese_script)
 
 
+def test_code_takes_the_flags_of_train():
+    def flags(command: str) -> set[str]:
+        return set(re.findall(r"--[a-z-]+", run_main([command, "--help"])[1]))
+
+    assert flags("code") == flags("train") - {"--engine", "--csv"} | {"--out"}
+
+
 def test_code_writes_the_script_to_a_file(tmp_path):
     path = tmp_path / "run.py"
     code, out, err = run_main(["code", "--lr", "0.01", "--epochs", "2", "--out", str(path)])

@@ -9,6 +9,7 @@ import tempfile
 
 import pandas as pd
 import pytest
+import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -137,6 +138,14 @@ def test_a_bad_grid_exits_2_with_one_line(name, tmp_path):
     code, out, err = sweep_cli(str(path))
     assert_one_line_error(code, err)
     assert out == ""
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_a_group_that_cannot_train_here_stops_the_sweep_before_any_training(tmp_path):
+    path = tmp_path / "grid.json"
+    path.write_text(json.dumps({"device": ["cpu", "cuda"], "epochs": ["1"]}), encoding="utf-8")
+    code, out, err = sweep_cli(str(path))
+    assert_one_line_error(code, err)  # no progress line: the CPU group did not train first
 
 
 @pytest.mark.parametrize(
