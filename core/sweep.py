@@ -154,7 +154,9 @@ def _on_ray(
             logging_level=logging.ERROR,
         )
         task = ray.remote(train_group)
-        futures = [task.remote(group) for group in work]
+        # Ray hides the GPUs from a task that asks for none: a group that trains on CUDA here asks for one.
+        gpus = [int(resolve_device(group[0].device) == "cuda") for group in work]
+        futures = [task.options(num_gpus=n).remote(group) for n, group in zip(gpus, work, strict=True)]
         pending = list(futures)
         while pending:
             _, pending = ray.wait(pending)
