@@ -10,6 +10,7 @@ the loss `resolve_loss` picks, the optimizer and the schedule stepped where torc
 from __future__ import annotations
 
 import shlex
+import textwrap
 
 from core.config import RunConfig, format_param
 from core.data import SPLIT_SEED, load_split
@@ -80,7 +81,11 @@ def script(config: RunConfig, lang: str = "en") -> str:
     lines = [
         '"""' + t("cli.script.title", lang),
         "",
-        t("cli.script.remake", lang, command=command(config)),
+        t(
+            "cli.script.remake",
+            lang,
+            command=" \\\n    ".join(textwrap.wrap(command(config), 100, break_on_hyphens=False)),
+        ),
         t("cli.script.needs", lang, packages=join(packages, lang)),
         t("cli.script.prints", lang),
         '"""',
@@ -97,7 +102,7 @@ def script(config: RunConfig, lang: str = "en") -> str:
         say("data_heading"),
         say(f"data.{config.dataset}"),
         *load_lines,
-        say("split", seed=SPLIT_SEED, share=f"{config.val_fraction:.0%}"),
+        say("split", seed=SPLIT_SEED, share=f"{config.val_fraction:.0%}") if validation else say("no_split"),
         f"order = torch.randperm(len(x), generator=torch.Generator().manual_seed({SPLIT_SEED})).numpy()",
         f"n_val = round(len(x) * {config.val_fraction!r})",
         "val, train = order[:n_val], order[n_val:]",
@@ -111,7 +116,8 @@ def script(config: RunConfig, lang: str = "en") -> str:
         say("model", seed=init_seed(config.seed)),
         f"torch.manual_seed({init_seed(config.seed)})",
         *_model(config, layer_sizes(config, split, loss), split.task, loss),
-        say("criterion", name=t(f"cli.script.loss.{_loss_kind(split.task, loss)}", lang)),
+        say("criterion"),
+        say(f"loss.{_loss_kind(split.task, loss)}"),
         f"criterion = {_criterion(loss)}",
         say("optimizer", name=config.optimizer, lr=format_param(config.lr)),
         _optimizer(config),

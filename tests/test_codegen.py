@@ -98,10 +98,10 @@ def test_plain_python_runs_the_script_outside_the_project(knobs, lang, tmp_path)
 
 def test_the_script_reads_cleanly_and_says_how_to_make_it_again(tmp_path):
     """ruff finds nothing in it, and the command in its docstring prints the very same script."""
-    configs = [RunConfig(**knobs) for knobs in (GRID[4], GRID[10], GRID[16])]
+    configs = [RunConfig(**knobs) for knobs in (GRID[4], GRID[10], GRID[14], GRID[16], GRID[18])]
     for i, config in enumerate(configs):
-        (tmp_path / f"run_{i}.py").write_text(script(config, "ja" if i else "en"), encoding="utf-8")
-    for check in (["check"], ["format", "--check"]):
+        (tmp_path / f"run_{i}.py").write_text(script(config, "ja" if i % 2 else "en"), encoding="utf-8")
+    for check in (["check", "--select", "E,F,W,I,B,UP,SIM"], ["format", "--check"]):  # the project's rules
         done = subprocess.run(
             [sys.executable, "-m", "ruff", *check, "--isolated", "--line-length", "120", "."],
             cwd=tmp_path,
@@ -110,9 +110,9 @@ def test_the_script_reads_cleanly_and_says_how_to_make_it_again(tmp_path):
             timeout=120,
         )
         assert done.returncode == 0, done.stdout + done.stderr
-    text = script(configs[1])
-    command = re.search(r"^Made with: python -m core (.*)$", text, re.MULTILINE).group(1)
-    code, out, err = run_main(command.split())
+    text = script(configs[-1])
+    command = re.search(r"^Made with: python -m core ((?:.* \\\n)*.*)$", text, re.MULTILINE).group(1)
+    code, out, err = run_main(command.replace("\\\n", "").split())
     assert code == 0, err
     assert out == text
 
