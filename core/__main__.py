@@ -22,8 +22,8 @@ from core.config import CHOICES, ConfigError, RunConfig, format_param
 from core.i18n import join, t
 from core.optim import schedule_notes
 from core.runlog import divergence_reason, steps_per_epoch
-from core.sweep import TABLE_SUFFIXES, grid_configs, read_grid, sweep, write_table
-from core.training import ENGINES, train
+from core.sweep import RESULT_COLUMNS, TABLE_SUFFIXES, grid_configs, read_grid, sweep, write_table
+from core.training import ENGINES, EPOCH_COLUMNS, train
 
 PROG = "python -m core"
 METAVARS = {"lr": "LR", "hidden": "SIZES", "batch_size": "N|full", "shuffle": "{0,1}"}  # the others: choices or NAME
@@ -59,7 +59,7 @@ def parser(lang: str = "en") -> argparse.ArgumentParser:
     """The whole command line; the flags of `train` and `code` are generated from RunConfig's fields."""
     root = _Parser(prog=PROG, description=t("cli.description", lang), allow_abbrev=False)
     commands = root.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    run = _command(commands, "train", lang)
+    run = _command(commands, "train", lang, columns=join(EPOCH_COLUMNS, lang))
     _run_flags(run, lang)
     engine_help = t("cli.flags.engine", lang) + t("cli.default", lang, value=ENGINES[0])
     run.add_argument("--engine", default=ENGINES[0], metavar=_braced(ENGINES), help=engine_help)
@@ -67,17 +67,16 @@ def parser(lang: str = "en") -> argparse.ArgumentParser:
     code = _command(commands, "code", lang)
     _run_flags(code, lang)
     code.add_argument("--out", metavar="PATH", help=t("cli.flags.out_code", lang))
-    grid = _command(commands, "sweep", lang)
+    grid = _command(commands, "sweep", lang, columns=join(RESULT_COLUMNS, lang))
     grid.add_argument("grid", metavar="GRID", help=t("cli.flags.grid", lang))
     grid.add_argument("--ray", nargs="?", const="", metavar="ADDRESS", help=t("cli.flags.ray", lang))
     grid.add_argument("--out", metavar="PATH", help=t("cli.flags.out_sweep", lang))
     return root
 
 
-def _command(commands: argparse._SubParsersAction, name: str, lang: str) -> argparse.ArgumentParser:
-    return commands.add_parser(
-        name, help=t(f"cli.{name}", lang), description=t(f"cli.{name}_description", lang), allow_abbrev=False
-    )
+def _command(commands: argparse._SubParsersAction, name: str, lang: str, **params: str) -> argparse.ArgumentParser:
+    description = t(f"cli.{name}_description", lang, **params)
+    return commands.add_parser(name, help=t(f"cli.{name}", lang), description=description, allow_abbrev=False)
 
 
 def _run_flags(command: argparse.ArgumentParser, lang: str) -> None:
