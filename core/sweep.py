@@ -100,7 +100,7 @@ def train_group(configs: Sequence[RunConfig]) -> pd.DataFrame:
         at_end, verdict = last.loc[run], result.runs.loc[run]
         settings = [format_param(getattr(config, name)) for name in FIELDS]
         figures = [at_end["epoch"], at_end["train_loss"], at_end["val_loss"], at_end["val_accuracy"]]
-        rows.append([0, *settings, *figures, verdict["final_loss"], verdict["diverged"], verdict["reason"]])
+        rows.append([run, *settings, *figures, verdict["final_loss"], verdict["diverged"], verdict["reason"]])
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -122,7 +122,7 @@ def sweep(
         resolve_device(group[0].device)
     tables = _on_ray(work, ray_address, progress) if on_ray else _in_process(work, progress)
     table = pd.concat(tables, ignore_index=True)
-    table["run"] = [i for group in members for i in group]
+    table["run"] = [i for group in members for i in group]  # from the place in its group to the place in the grid
     return table.sort_values("run").reset_index(drop=True)
 
 
