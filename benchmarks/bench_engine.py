@@ -6,6 +6,10 @@ and the median and minimum of those samples are printed, in wall-clock and in th
 average. Nothing here is asserted: the figures are for people.
 
     python -m benchmarks.bench_engine [--rounds 5] [--cases sweep,k1,...]
+
+On a machine with CUDA two more cases run by default: the fast engine on the GPU against itself on the CPU, and
+against the reference loop on the CPU. (A GPU's work is asynchronous: only the wall-clock figures mean anything
+there; each epoch's records synchronise the device.)
 """
 
 from __future__ import annotations
@@ -61,6 +65,19 @@ CASES = {
     "onecycle8": lambda: schedule_cost("8 rates: one-cycle's speed relative to no schedule (1 = free)", sweep()),
     "onecycle64": lambda: schedule_cost("64 rates, 20 epochs: one-cycle's relative speed", sweep(64, epochs=20)),
 }
+
+
+def on_devices(title: str, configs: list[RunConfig], slow_engine: str) -> Case:
+    """`slow_engine` on the CPU against the fast engine on the GPU, on the same configs."""
+    on_cpu = [c.replace(device="cpu") for c in configs]
+    on_gpu = [c.replace(device="cuda") for c in configs]
+    return Case(title, lambda: train(on_cpu, slow_engine), lambda: train(on_gpu), (f"{slow_engine} CPU", "fast GPU"))
+
+
+if torch.cuda.is_available():
+    CASES["gpu"] = lambda: on_devices("8 rates: fast engine, GPU against CPU", sweep(), "fast")
+    CASES["gpu64"] = lambda: on_devices("64 rates, 20 epochs: GPU against CPU", sweep(64, epochs=20), "fast")
+    CASES["gpu_reference"] = lambda: on_devices("8 rates: fast engine on the GPU, reference", sweep(), "reference")
 
 
 def paired_ratios(case: Case, rounds: int, clock: Callable[[], float]) -> tuple[list[float], list[float], list[float]]:
