@@ -27,6 +27,7 @@ from core.ui import (
     show_chart,
     show_config_error,
 )
+from core.ui.lecture import revealed, scenario_cards
 
 MOST = 4
 # Digits, a 64-32 network, Adam at a high peak: every claim of the page holds here (tests/test_schedule_lessons.py).
@@ -178,10 +179,11 @@ def compare(summary: pd.DataFrame, codes: list[str], lang: str) -> None:
 lang = setup_page("lr_schedules")
 st.title(t("schedules.title", lang))
 st.markdown(t("schedules.intro", lang))
+scenario_cards("lr_schedules", lang)
 configs = settings(lang)
 if not configs:
     st.info(t("schedules.none_chosen", lang))
-else:
+elif revealed("lr_schedules", lang):
     rules(configs, lang)
     st.caption(t("schedules.setting", lang, hidden="-".join(map(str, HIDDEN))))
     curves(configs, lang)

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 import streamlit as st
 
+from core import warm
 from core.config import RunConfig
 
 LESSON_VERSION = "1"  # part of every cache key: bump it when a lesson function's results change
@@ -23,4 +24,4 @@ def cached_lesson(function: Callable[..., T], config: RunConfig, **options: obje
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def _lesson(name: str, key: tuple, options: tuple, version: str, _function: Callable, _config: RunConfig) -> object:
-    return _function(_config, **dict(options))
+    return warm.stored(("lesson", name, key, options, version), lambda: _function(_config, **dict(options)))

@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from core.ui.lecture import PRESENT, flag, lecture_controls
 from core.ui.widgets import Allowed, ignore, start_notice
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,10 +57,10 @@ def setup_page(page_id: str) -> str:
         page_title=f"{t('nav.' + page_id, lang)} · {t('common.app_name', lang)}",
         page_icon=":material/monitor_heart:",
         layout="wide",
-        initial_sidebar_state="expanded",
+        initial_sidebar_state="collapsed" if flag(PRESENT) else "expanded",  # a projector needs the width
     )
+    start_notice(lang)  # before the sidebar: its lecture switches may name a bad link value too
     render_sidebar(lang)
-    start_notice(lang)
     wanted = st.query_params.get(LANG_PARAM)
     if wanted not in (None, lang):
         ignore(LANG_PARAM, wanted, Allowed(options=LANGUAGES).describe(lang))
@@ -82,6 +83,11 @@ def render_sidebar(lang: str) -> None:
             on_change=_switch_language,
         )
         st.markdown(f"**{t('sidebar.lessons', lang)}**")
-        for path, nav_key, icon in existing_pages():
-            st.page_link(path, label=t(f"nav.{nav_key}", lang), icon=icon, query_params={LANG_PARAM: lang})
+        links = st.container()
+        st.markdown(f"**{t('lecture.heading', lang)}**")
+        flags = lecture_controls(lang)  # drawn below the links, read before them: every link keeps the lecture flags
+        with links:
+            for path, nav_key, icon in existing_pages():
+                query = {LANG_PARAM: lang, **flags}
+                st.page_link(path, label=t(f"nav.{nav_key}", lang), icon=icon, query_params=query)
         st.caption(t("sidebar.footer", lang))

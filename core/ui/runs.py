@@ -8,6 +8,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
+from core import warm
 from core.config import ConfigError, RunConfig
 from core.training import ENGINE_VERSION, Result, resolve_device, train
 
@@ -44,7 +45,10 @@ def _train(
             bar.progress(percent)
 
     try:
-        return compact(train(_configs, engine=engine, progress=progress))
+        # Before training: the warm store, filled before a lecture by `python -m core warm`.
+        return warm.stored(
+            ("train", key, engine, engine_version, devices), lambda: compact(train(_configs, engine, progress))
+        )
     finally:
         bar.empty()
 

@@ -1,0 +1,66 @@
+"""The warm store: results computed before a lecture (`python -m core warm`), kept on disk for the server to find.
+
+Streamlit's cache lives in the server's memory, so another process cannot fill it; this folder can. The server
+reads it before training and never writes it: only the warm command does, so what lands here is exactly the
+scenarios' results. Entries are keyed like the in-memory cache (every config field, engine and lesson versions,
+device), so a code change or another device never reads an old entry. Uploaded data never comes here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DIR_VARIABLE = "TRAINING_LOOP_WARM_DIR"  # where the store lives (default: .warm/ beside app.py)
+WRITE_VARIABLE = "TRAINING_LOOP_WARM_WRITE"  # set by `python -m core warm` while it runs the scenarios
+
+
+def folder() -> Path:
+    """The store's folder."""
+    return Path(os.environ.get(DIR_VARIABLE) or ROOT / ".warm")
+
+
+def writing() -> bool:
+    """Whether this process fills the store (only the warm command does)."""
+    return os.environ.get(WRITE_VARIABLE) == "1"
+
+
+def _path(key: tuple) -> Path:
+    return folder() / (hashlib.sha256(repr(key).encode()).hexdigest() + ".pickle")
+
+
+def read(key: tuple) -> object | None:
+    """The stored result for `key`, or None (also for an unreadable entry: it is simply computed again)."""
+    path = _path(key)
+    if not path.is_file():
+        return None
+    try:
+        with path.open("rb") as file:
+            return pickle.load(file)  # written by this project's own warm command, on this machine
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+
+
+def write(key: tuple, value: object) -> None:
+    """Store `value` under `key` when this process is warming; otherwise do nothing."""
+    if not writing():
+        return
+    path = _path(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    with partial.open("wb") as file:
+        pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
+    partial.replace(path)  # a reader never sees half a file
+
+
+def stored(key: tuple, compute: object) -> object:
+    """The stored result for `key`, or `compute()` (stored when warming)."""
+    found = read(key)
+    if found is not None:
+        return found
+    value = compute()  # type: ignore[operator]
+    write(key, value)
+    return value

@@ -1,0 +1,88 @@
+"""Lecture mode: every scenario opens its page in the stated state; cards, predict-then-reveal, presentation, warm."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.i18n import t
+from core.lecture import SCENARIOS, url_params
+from core.ui.page import PAGES, existing_pages
+from tests.test_app_pages import charts
+from tests.test_navigation import notice, open_page
+
+PATHS = {nav_key: path for path, nav_key, _ in PAGES}
+LIVE = {nav_key for _, nav_key, _ in existing_pages()}
+
+
+def test_every_scenario_names_a_page_and_has_texts_in_both_languages():
+    assert len({scenario.id for scenario in SCENARIOS}) == len(SCENARIOS)
+    for scenario in SCENARIOS:
+        assert scenario.page in LIVE
+        for lang in ("ja", "en"):
+            for part in ("title", "question"):
+                assert t(f"lecture.scenarios.{scenario.id}.{part}", lang)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
+def test_a_scenario_link_opens_its_page_in_the_stated_state(scenario, lang):
+    """Every parameter is taken as stated: none is named as ignored, and the page keeps each one in its link."""
+    at = open_page(PATHS[scenario.page], lang, **url_params(scenario))
+    assert notice(at) == ""
+    kept = as_lists({key: value for key, value in at.query_params.items() if key != "lang"})
+    assert kept == as_lists(url_params(scenario))
+    assert charts(at)
+
+
+def as_lists(query: dict) -> dict[str, list[str]]:
+    """AppTest's query: a plain dict whose repeated parameters are lists."""
+    return {key: value if isinstance(value, list) else [value] for key, value in query.items()}
+
+
+def card(at, scenario_id):
+    (button,) = [b for b in at.button if b.key == f"lecture.card.{scenario_id}"]
+    return button
+
+
+def test_a_card_sets_its_page_even_after_the_widgets_changed():
+    at = open_page(PATHS["lr_schedules"], "en")
+    at.slider(key="sched.epochs").set_value(20).run()
+    card(at, "warmup_high_lr").click().run()
+    assert not at.exception
+    assert at.slider(key="sched.epochs").value == 10  # the card's state: the page's default epochs
+    assert as_lists(at.query_params)["scheduler"] == ["none", "warmup-cosine"]
+    assert "epochs" not in at.query_params
+
+
+def test_predict_mode_asks_first_and_shows_the_result_on_reveal():
+    scenario = next(s for s in SCENARIOS if s.id == "decay_ends_lower")
+    at = open_page(PATHS["lr_schedules"], "ja", predict="1", **url_params(scenario))
+    question = t("lecture.scenarios.decay_ends_lower.question", "ja")
+    assert question in [block.value for block in at.markdown]
+    assert not charts(at)
+    (reveal,) = [b for b in at.button if b.key == "lecture.reveal.lr_schedules"]
+    reveal.click().run()
+    assert charts(at) and not at.exception
+    assert question not in [block.value for block in at.markdown]
+
+
+def test_predict_mode_without_a_scenario_asks_the_general_question():
+    at = open_page(PATHS["loss_functions"], "en", predict="1", pressure="130")
+    assert t("lecture.ask", "en") in [block.value for block in at.markdown]
+    assert not charts(at)
+
+
+def test_presentation_mode_styles_the_page_and_every_link_keeps_the_flags():
+    at = open_page(PATHS["lr_schedules"], "en", present="1", predict="1")
+    assert at.toggle(key="lecture.present").value and at.toggle(key="lecture.predict").value
+    assert any("stCaptionContainer" in str(node.proto) for node in at.sidebar if node.type == "html") or any(
+        "stCaptionContainer" in element.proto.body for element in at.get("html")
+    )
+    for link in at.sidebar.get("page_link"):
+        assert "present=1" in link.proto.query_string and "predict=1" in link.proto.query_string
+
+
+def test_a_bad_lecture_flag_is_named_and_ignored():
+    at = open_page("app.py", "en", present="banana")  # a link is read by the page it opens
+    assert "present" in notice(at) and "banana" in notice(at)
+    assert not at.toggle(key="lecture.present").value
