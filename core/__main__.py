@@ -24,6 +24,8 @@ from core.optim import schedule_notes
 from core.runlog import divergence_reason, steps_per_epoch
 from core.sweep import RESULT_COLUMNS, TABLE_SUFFIXES, grid_configs, read_grid, sweep, write_table
 from core.training import ENGINES, EPOCH_COLUMNS, train
+from core.warm import folder as warm_folder
+from core.warm import scenario_ids, warm, warm_list
 
 PROG = "python -m core"
 METAVARS = {"lr": "LR", "hidden": "SIZES", "batch_size": "N|full", "shuffle": "{0,1}"}  # the others: choices or NAME
@@ -71,6 +73,8 @@ def parser(lang: str = "en") -> argparse.ArgumentParser:
     grid.add_argument("grid", metavar="GRID", help=t("cli.flags.grid", lang))
     grid.add_argument("--ray", nargs="?", const="", metavar="ADDRESS", help=t("cli.flags.ray", lang))
     grid.add_argument("--out", metavar="PATH", help=t("cli.flags.out_sweep", lang))
+    ahead = _command(commands, "warm", lang, folder=str(warm_folder()))
+    ahead.add_argument("--scenario", action="append", choices=scenario_ids(), help=t("cli.flags.scenario", lang))
     return root
 
 
@@ -107,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser(lang).parse_args(argv)
     except SystemExit as done:  # --help (0) or a bad command line (2, its one line already written)
         return int(done.code or 0)
-    command = {"train": _train, "code": _code, "sweep": _sweep}[args.command]
+    command = {"train": _train, "code": _code, "sweep": _sweep, "warm": _warm}[args.command]
     try:
         return command(args, lang)
     except ConfigError as err:
@@ -151,6 +155,17 @@ def _sweep(args: argparse.Namespace, lang: str) -> int:
 
     table = sweep(configs, ray_address=args.ray or None, on_ray=args.ray is not None, progress=progress)
     return _write(args.out, lang, lambda target: write_table(table, target))
+
+
+def _warm(args: argparse.Namespace, lang: str) -> int:
+    count = 0
+    for path, scenario, seconds, errors in warm(warm_list(tuple(args.scenario or ()))):
+        if errors:
+            return _fail(t("cli.warm_failed", lang, page=path, error=_one_line(errors[0])))
+        _note(t("cli.warming", lang, page=path, scenario=scenario or "-", seconds=seconds))
+        count += 1
+    _note(t("cli.warm_done", lang, count=count, folder=warm_folder()))
+    return 0
 
 
 def _out_problem(path: str | None, lang: str) -> str | None:

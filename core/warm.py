@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,3 +66,46 @@ def stored(key: tuple, compute: object) -> object:
     value = compute()  # type: ignore[operator]
     write(key, value)
     return value
+
+
+def warm_list(only: tuple[str, ...] = ()) -> list[tuple[str, str, dict]]:
+    """(page path, scenario id or "", URL params): every page as it opens, then every scenario; `only` picks ids."""
+    from core.lecture import SCENARIOS, url_params
+    from core.ui.page import existing_pages
+
+    paths = {nav_key: path for path, nav_key, _ in existing_pages()}
+    todo = [(path, "", {}) for path in paths.values()] if not only else []
+    todo += [(paths[s.page], s.id, url_params(s)) for s in SCENARIOS if not only or s.id in only]
+    return todo
+
+
+def warm(todo: list[tuple[str, str, dict]]) -> Iterator[tuple[str, str, float, list[str]]]:
+    """Open each page with its params through Streamlit's AppTest, filling the store with what the page computes.
+
+    The configs come from the pages themselves, so the store holds exactly what a visitor's first click asks for.
+    Yields (path, scenario id, seconds, exception messages) per page opened."""
+    from streamlit.testing.v1 import AppTest
+
+    before = os.environ.get(WRITE_VARIABLE)
+    os.environ[WRITE_VARIABLE] = "1"
+    try:
+        for path, scenario, params in todo:
+            start = time.perf_counter()
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+            at.query_params.update({"lang": "en", **params})
+            at.run()
+            if path != "app.py":
+                at.switch_page(path).run()
+            yield path, scenario, time.perf_counter() - start, [error.value for error in at.exception]
+    finally:
+        if before is None:
+            os.environ.pop(WRITE_VARIABLE, None)
+        else:
+            os.environ[WRITE_VARIABLE] = before
+
+
+def scenario_ids() -> tuple[str, ...]:
+    """Every scenario's id (for the command line's choices)."""
+    from core.lecture import SCENARIOS
+
+    return tuple(scenario.id for scenario in SCENARIOS)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from core.i18n import t
 from core.lecture import SCENARIOS, url_params
 from core.ui.page import PAGES, existing_pages
 from tests.test_app_pages import charts
-from tests.test_navigation import notice, open_page
+from tests.test_navigation import APP, notice, open_page
 
 PATHS = {nav_key: path for path, nav_key, _ in PAGES}
 LIVE = {nav_key for _, nav_key, _ in existing_pages()}
@@ -86,3 +87,33 @@ def test_a_bad_lecture_flag_is_named_and_ignored():
     at = open_page("app.py", "en", present="banana")  # a link is read by the page it opens
     assert "present" in notice(at) and "banana" in notice(at)
     assert not at.toggle(key="lecture.present").value
+
+
+def test_after_warm_a_scenario_opens_without_training(tmp_path, monkeypatch):
+    import streamlit as st
+
+    import core.ui.runs as runs
+    from core.__main__ import main
+    from core.warm import DIR_VARIABLE
+
+    scenario = next(s for s in SCENARIOS if s.id == "warmup_high_lr")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("trained although warmed")
+
+    monkeypatch.setenv(DIR_VARIABLE, str(tmp_path / "cold"))
+    monkeypatch.setattr(runs, "train", refuse)
+    cold = AppTest.from_file(APP, default_timeout=90)
+    cold.query_params.update({"lang": "en", **url_params(scenario)})
+    cold.run()
+    cold.switch_page(PATHS["lr_schedules"]).run()
+    assert cold.exception  # with an empty store the page has to train: the refusal shows (this test can fail)
+    monkeypatch.undo()
+
+    monkeypatch.setenv(DIR_VARIABLE, str(tmp_path / "warm"))
+    assert main(["warm", "--scenario", scenario.id]) == 0
+    assert any((tmp_path / "warm").iterdir())
+    st.cache_data.clear()  # a server started after the warm command: an empty memory cache
+    monkeypatch.setattr(runs, "train", refuse)
+    at = open_page(PATHS["lr_schedules"], "en", **url_params(scenario))
+    assert charts(at)
