@@ -21,7 +21,7 @@ from core.ui.widgets import code_span
 APP = Path(__file__).resolve().parents[1] / "app.py"
 PAGES = [path for path, _, _ in existing_pages()]
 NAV_KEYS = {path: nav_key for path, nav_key, _ in existing_pages()}
-SIDEBAR_KEYS = {"ui_lang"}  # the shared sidebar's own widget, drawn on every page
+SIDEBAR_KEYS = {"ui_lang", "lecture.present", "lecture.predict"}  # the shared sidebar's widgets, on every page
 CHOICE_KINDS = ("selectbox", "select_slider", "button_group", "multiselect")
 VALUE_KINDS = ("slider", "number_input", "toggle", "checkbox")
 PAYLOADS = {
