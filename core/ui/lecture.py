@@ -26,7 +26,7 @@ PRESENTATION_CSS = """<style>
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] li { font-size: 1.3rem; line-height: 1.45; }
 [data-testid="stMain"] h1 { font-size: 2.6rem; }
 [data-testid="stMain"] [data-testid="stCaptionContainer"] { display: none; }
-[data-testid="stMain"] .block-container { padding-top: 1rem; padding-left: 2rem; padding-right: 2rem; }
+[data-testid="stMain"] .block-container { padding-left: 2rem; padding-right: 2rem; }
 </style>"""
 
 
