@@ -258,10 +258,15 @@ def test_lr_page_ignores_text_that_is_no_rate_and_survives_an_empty_selection() 
     assert at.info[0].value == t("common.widgets.lr.empty", "en")
 
 
+def page_toggles(at: AppTest) -> list[object]:
+    """The page's own toggles (the sidebar has the lecture switches)."""
+    return [toggle for toggle in at.toggle if not toggle.key.startswith("lecture.")]
+
+
 def test_restyling_the_chart_keeps_the_runs() -> None:
     at = open_app("en", LR_PAGE)
     at.button_group(key="lr.curve.en").set_value("val_loss")
-    (log,) = at.toggle
+    (log,) = page_toggles(at)
     log.set_value(True)
     at.run()
     assert not at.exception
@@ -277,11 +282,11 @@ def test_an_untouched_log_toggle_follows_the_data_and_stays_out_of_the_link() ->
     for dataset in ("blood_pressure", "digits"):  # a regression loss in one decade, cross-entropy over several
         at.selectbox(key="lr.dataset.en").set_value(dataset).run()
         lines, _ = lr_chart_data(at)
-        (log,) = at.toggle
+        (log,) = page_toggles(at)
         assert log.value == needs_log_scale(lines["loss"])
         assert "log" not in at.query_params
         shown.append(log.value)
     assert shown == [False, True]  # the two settings differ, so the toggle really followed
-    (log,) = at.toggle
+    (log,) = page_toggles(at)
     log.set_value(False).run()
     assert at.query_params["log"] == "0"  # a choice against the data's default is kept in the link
