@@ -1,0 +1,175 @@
+"""A user's own CSV: malformed files get a clear message in both languages; a good one trains like a bundled set."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from core.config import RunConfig
+from core.data import load_split, raw, split
+from core.i18n import LANGUAGES
+from core.training import train
+from core.upload import MAX_COLUMNS, MAX_ROWS, MIN_ROWS, UploadError, prepare, read_table, text_features
+
+
+def table_bytes(columns: dict[str, list], sep: str = ",", encoding: str = "utf-8") -> bytes:
+    """A CSV written by pandas (an independent writer) from plain columns."""
+    return pd.DataFrame(columns).to_csv(index=False, sep=sep).encode(encoding)
+
+
+def numbers(n: int = 40) -> dict[str, list]:
+    """A small well-formed table: two numeric features and a 0/1 target."""
+    return {"age": list(range(20, 20 + n)), "bmi": [20 + i % 7 for i in range(n)], "event": [i % 2 for i in range(n)]}
+
+
+def breast_cancer_csv() -> bytes:
+    """The bundled breast cancer set (features + target) as CSV bytes."""
+    x, y, features = raw("breast_cancer")
+    frame = pd.DataFrame(x, columns=list(features))
+    frame["malignant"] = y
+    return frame.to_csv(index=False).encode()
+
+
+def with_cell(column: str, row: int, value: object) -> bytes:
+    """The small table with one cell replaced."""
+    columns = numbers()
+    columns[column] = [str(v) for v in columns[column]]
+    columns[column][row] = value
+    return table_bytes(columns)
+
+
+# (file bytes, target, task, the message key, a word the English message must contain)
+MALFORMED = {
+    "empty": (b"", None, None, "empty", "empty"),
+    "blank lines": (b"  \r\n\n", None, None, "empty", "empty"),
+    "png": (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), None, None, "not_text", "not a text"),
+    "xlsx renamed": (b"PK\x03\x04\x14\x00\x06\x00" + b"[Content_Types].xml", None, None, "not_text", "Excel"),
+    "control characters": (b"a,b\n\x01\x02,3\n", None, None, "not_text", "not a text"),
+    "latin-1": ("caf\u00e9,b\n1,2\n".encode("latin-1"), None, None, "undecodable", "UTF-8"),
+    "too many bytes": (b"a,b\n" + b"1,2\n" * 600_000, None, None, "too_many_bytes", "2 MB"),
+    "one column": (b"age\n1\n2\n3\n", None, None, "one_column", "one column"),
+    "header only": (b"age,bmi,event\n", None, None, "header_only", "no data"),
+    "duplicate columns": (b"age,age,event\n1,2,0\n", None, None, "duplicate_columns", "age"),
+    "blank column name": (b"age,,event\n1,2,0\n", None, None, "blank_column_name", "Column 2"),
+    "ragged": (b"age,bmi,event\n1,2,0\n3,4,5,6\n", None, None, "ragged", "Line 3"),
+    "too many rows": (table_bytes(numbers(MAX_ROWS + 1)), None, None, "too_many_rows", f"{MAX_ROWS}"),
+    "too many columns": (
+        table_bytes({f"c{i}": [1, 2] for i in range(MAX_COLUMNS + 1)}),
+        None,
+        None,
+        "too_many_columns",
+        f"{MAX_COLUMNS}",
+    ),
+    "missing values": (with_cell("bmi", 3, ""), "event", "binary", "missing", "bmi (1)"),
+    "NA text": (with_cell("age", 5, "NA"), "event", "binary", "missing", "age (1)"),
+    "inf": (with_cell("age", 5, "inf"), "event", "binary", "infinite", "age"),
+    "constant target": (table_bytes({**numbers(), "event": [1] * 40}), "event", "binary", "constant_target", "one"),
+    "40 classes": (table_bytes({**numbers(), "id": list(range(40))}), "id", "multiclass", "too_many_classes", "40"),
+    "three values as binary": (
+        table_bytes({**numbers(30), "grade": [i % 3 for i in range(30)]}),
+        "grade",
+        "binary",
+        "not_binary",
+        "3",
+    ),
+    "text target for regression": (
+        table_bytes({**numbers(), "event": ["yes", "no"] * 20}),
+        "event",
+        "regression",
+        "target_not_numeric",
+        "not numeric",
+    ),
+    "too few rows": (table_bytes(numbers(MIN_ROWS - 1)), "event", "binary", "too_few_rows", f"{MIN_ROWS}"),
+    "only text features": (
+        table_bytes({"sex": ["f", "m"] * 20, "event": [0, 1] * 20}),
+        "event",
+        "binary",
+        "no_features",
+        "numeric",
+    ),
+    "unknown target": (table_bytes(numbers()), "outcome", "binary", "no_target", "outcome"),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED, ids=list(MALFORMED))
+def test_a_malformed_file_gets_a_clear_message_in_both_languages(case: str) -> None:
+    data, target, task, key, word = MALFORMED[case]
+    with pytest.raises(UploadError) as caught:
+        table = read_table(data, "table.csv")
+        prepare(table, target, task)
+    assert caught.value.key == key
+    messages = {lang: caught.value.message(lang) for lang in LANGUAGES}
+    assert word in messages["en"]
+    assert messages["ja"] != messages["en"] and all(len(m) > 15 and "{" not in m for m in messages.values())
+
+
+def test_breast_cancer_as_csv_splits_and_trains_exactly_like_the_bundled_set() -> None:
+    table = read_table(breast_cancer_csv(), "breast_cancer.csv")
+    assert table.suggest_task("malignant") == "binary"
+    data = prepare(table, "malignant", "binary")
+    for order in ("random", "sorted"):
+        mine, bundled = split(data, 0.2, order=order), load_split("breast_cancer", 0.2, order=order)
+        for name in ("x_train", "y_train", "x_val", "y_val"):
+            assert torch.equal(getattr(mine, name), getattr(bundled, name)), (order, name)
+    config = RunConfig(dataset="diabetes", epochs=3, lr=0.01, batch_size=64)  # `dataset` is ignored with data
+    for engine in ("fast", "reference"):
+        uploaded = train([config], engine, data=data).epochs.drop(columns="seconds")
+        builtin = train([config.replace(dataset="breast_cancer")], engine).epochs.drop(columns="seconds")
+        pd.testing.assert_frame_equal(uploaded, builtin)
+
+
+def test_a_regression_upload_scales_its_target_with_training_statistics() -> None:
+    x, y, features = raw("diabetes")
+    frame = pd.DataFrame(x, columns=list(features)).assign(progression=y)
+    data = prepare(read_table(frame.to_csv(index=False).encode(), "d.csv"), "progression", "regression")
+    mine, bundled = split(data), load_split("diabetes")
+    assert torch.equal(mine.y_train, bundled.y_train) and mine.target_std == bundled.target_std
+
+
+def test_shift_jis_with_japanese_column_names_is_read() -> None:
+    columns = {"年齢": list(range(30, 70)), "収縮期血圧": [110 + i for i in range(40)], "転帰": ["死亡", "生存"] * 20}
+    table = read_table(table_bytes(columns, encoding="shift_jis"), "臨床.csv")
+    assert table.columns == ("年齢", "収縮期血圧", "転帰")
+    assert table.suggest_task("転帰") == "binary"
+    data = prepare(table, "転帰", "binary")
+    assert data.class_names == ("死亡", "生存")  # text labels in sorted order become 0, 1
+    assert data.y.tolist() == [0, 1] * 20
+
+
+@pytest.mark.parametrize(
+    ("encoding", "sep"), [("utf-8-sig", ","), ("utf-8", ";"), ("utf-8", "\t"), ("utf-16", "\t"), ("cp932", ";")]
+)
+def test_bom_semicolons_tabs_and_utf16_are_read(encoding: str, sep: str) -> None:
+    table = read_table(table_bytes(numbers(), sep=sep, encoding=encoding), "t.csv")
+    assert table.columns == ("age", "bmi", "event")
+    assert table.numbers["age"].tolist() == list(range(20, 60))
+
+
+def test_text_features_are_named_and_left_out_constant_features_stay_finite() -> None:
+    columns = {**numbers(), "sex": ["f", "m"] * 20, "ward": [3] * 40}
+    table = read_table(table_bytes(columns), "t.csv")
+    assert text_features(table, "event") == ("sex",)
+    data = prepare(table, "event", "binary")
+    assert data.feature_names == ("age", "bmi", "ward")
+    scaled = split(data)
+    assert torch.isfinite(scaled.x_train).all() and (scaled.x_train[:, 2] == 0).all()
+
+
+@pytest.mark.parametrize(
+    ("values", "task"),
+    [([0, 1] * 20, "binary"), ([1, 2, 3, 4] * 10, "multiclass"), (["a", "b", "c"] * 13 + ["a"], "multiclass")],
+)
+def test_the_suggested_task_follows_the_target(values: list, task: str) -> None:
+    table = read_table(table_bytes({**numbers(), "y": values}), "t.csv")
+    assert table.suggest_task("y") == task
+    assert table.suggest_task("age") == "regression"
+
+
+def test_multiclass_labels_become_indices_with_their_names() -> None:
+    grades = [3, 1, 2, 10] * 10
+    data = prepare(read_table(table_bytes({**numbers(), "grade": grades}), "t.csv"), "grade", "multiclass")
+    assert data.class_names == ("1", "2", "3", "10")  # numbers sort as numbers
+    assert data.y.tolist() == [2, 0, 1, 3] * 10
+    assert split(data).n_classes == 4 and np.array_equal(np.bincount(data.y), [10] * 4)
