@@ -173,3 +173,53 @@ def test_multiclass_labels_become_indices_with_their_names() -> None:
     assert data.class_names == ("1", "2", "3", "10")  # numbers sort as numbers
     assert data.y.tolist() == [2, 0, 1, 3] * 10
     assert split(data).n_classes == 4 and np.array_equal(np.bincount(data.y), [10] * 4)
+
+
+def uploader_page(lang: str) -> None:
+    """A tiny page around the upload section: it trains what is uploaded twice and says what came back."""
+    import streamlit as st
+
+    from core.config import RunConfig
+    from core.ui.upload import train_uploaded, upload_section
+
+    dataset = upload_section(lang, "test")
+    if dataset is not None:
+        config = RunConfig(epochs=2, batch_size="full", hidden=(4,))
+        first, again = train_uploaded([config], dataset), train_uploaded([config], dataset)
+        st.text(f"epochs={len(first.epochs)} same={first is again} loss={first.epochs.train_loss.iloc[-1]:.6f}")
+
+
+def shared_cache_entries() -> int:
+    """Entries in every st.cache_data cache of this process (what other sessions could be served)."""
+    from streamlit.runtime.caching.cache_data_api import get_data_cache_stats_provider
+
+    return sum(stat.byte_length > 0 for stats in get_data_cache_stats_provider().get_stats().values() for stat in stats)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_upload_section_trains_in_the_session_and_never_in_the_shared_cache(lang: str) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_function(uploader_page, args=(lang,), default_timeout=60).run()
+    app.file_uploader[0].set_value(("bc.csv", breast_cancer_csv(), "text/csv")).run()
+    assert not app.exception and not app.error
+    assert app.selectbox[0].value == "malignant" and app.selectbox[1].value == "binary"
+    assert app.text[0].value.startswith("epochs=3 same=True")
+    assert shared_cache_entries() == 0
+    app.selectbox[1].set_value("multiclass").run()  # two classes also train as multiclass
+    assert not app.exception and app.text[0].value.startswith("epochs=3")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_names_from_the_file_show_as_text_in_messages(lang: str) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    evil = "![x](http://example.com/x.png)"
+    data = f"<b>bold</b>,{evil},{evil},age\n1,2,3,4\n".encode()
+    app = AppTest.from_function(uploader_page, args=(lang,), default_timeout=30).run()
+    app.file_uploader[0].set_value(("<i>t</i>.csv", data, "text/csv")).run()
+    assert not app.exception
+    assert app.error[0].value == UploadError("duplicate_columns", columns=(f"`{evil}`",)).message(lang)
+    with_html = table_bytes({"<b>sex</b>": ["f", "m"] * 20, **numbers()})
+    app.file_uploader[0].set_value(("<i>t</i>.csv", with_html, "text/csv")).run()
+    assert "`<b>sex</b>`" in app.info[0].value and "`<i>t</i>.csv`" in app.caption[0].value
