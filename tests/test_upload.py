@@ -117,7 +117,7 @@ def test_breast_cancer_as_csv_splits_and_trains_exactly_like_the_bundled_set() -
     for engine in ("fast", "reference"):
         uploaded = train([config], engine, data=data).epochs.drop(columns="seconds")
         builtin = train([config.replace(dataset="breast_cancer")], engine).epochs.drop(columns="seconds")
-        pd.testing.assert_frame_equal(uploaded, builtin)
+        pd.testing.assert_frame_equal(uploaded, builtin, check_exact=True)
 
 
 def test_a_regression_upload_scales_its_target_with_training_statistics() -> None:
@@ -136,6 +136,8 @@ def test_shift_jis_with_japanese_column_names_is_read() -> None:
     data = prepare(table, "転帰", "binary")
     assert data.class_names == ("死亡", "生存")  # text labels in sorted order become 0, 1
     assert data.y.tolist() == [0, 1] * 20
+    losses = train([RunConfig(epochs=2, batch_size="full")], data=data).epochs.train_loss
+    assert losses.notna().all() and len(losses) == 3
 
 
 @pytest.mark.parametrize(
@@ -180,13 +182,17 @@ def uploader_page(lang: str) -> None:
     import streamlit as st
 
     from core.config import RunConfig
-    from core.ui.upload import train_uploaded, upload_section
+    from core.ui.upload import HISTORY, train_uploaded, upload_section
 
     dataset = upload_section(lang, "test")
     if dataset is not None:
         config = RunConfig(epochs=2, batch_size="full", hidden=(4,))
         first, again = train_uploaded([config], dataset), train_uploaded([config], dataset)
         st.text(f"epochs={len(first.epochs)} same={first is again} loss={first.epochs.train_loss.iloc[-1]:.6f}")
+        if st.button("many seeds"):
+            for seed in range(HISTORY + 2):
+                train_uploaded([config.replace(seed=seed)], dataset)
+            st.text(f"kept={len(st.session_state['upload_results'])}")
 
 
 def shared_cache_entries() -> int:
@@ -208,6 +214,8 @@ def test_the_upload_section_trains_in_the_session_and_never_in_the_shared_cache(
     assert shared_cache_entries() == 0
     app.selectbox[1].set_value("multiclass").run()  # two classes also train as multiclass
     assert not app.exception and app.text[0].value.startswith("epochs=3")
+    app.button[0].click().run()
+    assert app.text[1].value == "kept=8"  # the session keeps only the last results
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
