@@ -231,3 +231,11 @@ def test_names_from_the_file_show_as_text_in_messages(lang: str) -> None:
     with_html = table_bytes({"<b>sex</b>": ["f", "m"] * 20, **numbers()})
     app.file_uploader[0].set_value(("<i>t</i>.csv", with_html, "text/csv")).run()
     assert "`<b>sex</b>`" in app.info[0].value and "`<i>t</i>.csv`" in app.caption[0].value
+
+
+def test_quoted_cells_and_decimal_commas_are_read_as_text_columns() -> None:
+    quoted = table_bytes({"name": ["Smith, J", "line 1\nline 2"] * 20, **numbers()})
+    assert text_features(read_table(quoted, "t.csv"), "event") == ("name",)
+    european = table_bytes({**numbers(), "bmi": [f"{20 + i % 5},{i % 10}" for i in range(40)]}, sep=";")
+    table = read_table(european, "t.csv")
+    assert table.columns == ("age", "bmi", "event") and text_features(table, "event") == ("bmi",)
