@@ -8,20 +8,37 @@
 - digits: 1797 handwritten digits as 8x8 images = 64 pixels, 10 classes (multiclass).
 
 Features are standardised with the training split's mean and standard deviation; a regression target too
-(`target_mean`/`target_std` turn predictions back into the original unit).
+(`target_mean`/`target_std` turn predictions back into the original unit). A user's own table (core.upload) becomes
+a `Dataset` and is split by the same `split` function as the bundled sets.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
+if TYPE_CHECKING:
+    from core.config import RunConfig
+
 TASKS = {"breast_cancer": "binary", "diabetes": "regression", "blood_pressure": "regression", "digits": "multiclass"}
 BLOOD_PRESSURE_SIZE = 500
 SPLIT_SEED = 0  # every run is scored on the same validation patients; the run seed moves weights and order only
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A whole table before the split: features [n, d], targets [n] (class indices 0..k-1 for classification)."""
+
+    name: str
+    task: str
+    x: np.ndarray
+    y: np.ndarray
+    feature_names: tuple[str, ...]
+    class_names: tuple[str, ...] = ()  # the label of class index i, for classification
 
 
 @dataclass(frozen=True)
@@ -79,9 +96,21 @@ def raw(name: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
 
 @cache
 def load_split(name: str, val_fraction: float = 0.2, seed: int = SPLIT_SEED, order: str = "random") -> Split:
-    """Split `name` by `seed`, standardise with training statistics; `order="sorted"` sorts training rows by label."""
+    """A bundled data set split by `seed` and standardised; `order="sorted"` sorts training rows by label."""
     x, y, features = raw(name)
-    task = TASKS[name]
+    return split(Dataset(name, TASKS[name], x, y, features), val_fraction, seed, order)
+
+
+def split_of(config: RunConfig, data: Dataset | None = None) -> Split:
+    """The split a run trains on: `data` when given (an upload), otherwise the bundled set the config names."""
+    if data is None:
+        return load_split(config.dataset, config.val_fraction, order=config.order)
+    return split(data, config.val_fraction, order=config.order)
+
+
+def split(data: Dataset, val_fraction: float = 0.2, seed: int = SPLIT_SEED, order: str = "random") -> Split:
+    """Split `data` by `seed`, standardise with training statistics; `order="sorted"` sorts training rows by label."""
+    x, y, features, task = data.x, data.y, data.feature_names, data.task
     n = len(x)
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).numpy()
     n_val = int(round(n * val_fraction))
@@ -89,10 +118,11 @@ def load_split(name: str, val_fraction: float = 0.2, seed: int = SPLIT_SEED, ord
     if order == "sorted":
         train = train[np.argsort(y[train], kind="stable")]
     mean, std = x[train].mean(axis=0), x[train].std(axis=0)
-    std[std == 0] = 1.0  # constant pixels in digits
+    std[std == 0] = 1.0  # a constant column (constant pixels in digits) stays 0 instead of dividing by 0
     x_train = torch.tensor((x[train] - mean) / std, dtype=torch.float32)
     x_val = torch.tensor((x[val] - mean) / std, dtype=torch.float32)
     scaling = {"feature_mean": tuple(mean.tolist()), "feature_std": tuple(std.tolist())}
+    name = data.name
     if task == "regression":
         y_mean, y_std = float(y[train].mean()), float(y[train].std())
         y_train = torch.tensor((y[train] - y_mean) / y_std, dtype=torch.float32)

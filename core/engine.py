@@ -20,7 +20,7 @@ import torch
 from torch.nn import functional as F
 
 from core.config import RunConfig
-from core.data import Split, load_split
+from core.data import Dataset, Split, split_of
 from core.models import initial_weights, layer_sizes, resolve_loss
 from core.optim import lr_table, make_optimizer, make_scheduler
 from core.runlog import RunLog, accuracy, examples_per_batch, init_seed, order_seed, stop_limit, targets
@@ -78,7 +78,10 @@ def batched_loss(
 
 
 def train_together(
-    configs: Sequence[RunConfig], device: str = "cpu", progress: Callable[[float], None] | None = None
+    configs: Sequence[RunConfig],
+    device: str = "cpu",
+    progress: Callable[[float], None] | None = None,
+    data: Dataset | None = None,
 ) -> list[RunLog]:
     """Train K configs that differ only in lr and seed as one vectorised model; one RunLog per config.
 
@@ -90,7 +93,7 @@ def train_together(
     if any(c.group_key() != base.group_key() for c in configs):
         raise ValueError("train_together needs configs that differ only in lr and seed")
     k = len(configs)
-    split = load_split(base.dataset, base.val_fraction, order=base.order)
+    split = split_of(base, data)
     loss_name = resolve_loss(base, split)
     y_train, y_val = (y.to(device) for y in targets(split, loss_name))
     x_train, x_val = split.x_train.to(device), split.x_val.to(device)

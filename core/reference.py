@@ -13,7 +13,7 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from core.config import RunConfig
-from core.data import Split, load_split
+from core.data import Dataset, Split, split_of
 from core.models import build_model, initial_weights, layer_sizes, resolve_loss
 from core.optim import PER_BATCH_SCHEDULERS, make_optimizer, make_scheduler
 from core.runlog import RunLog, accuracy, examples_per_batch, init_seed, order_seed, stop_limit, targets
@@ -63,9 +63,9 @@ class Article:
         return self.split.task
 
 
-def set_up(config: RunConfig, device: str = "cpu") -> Article:
+def set_up(config: RunConfig, device: str = "cpu", data: Dataset | None = None) -> Article:
     """Build what the article's loop needs for `config`: the same weights and batch order as the fast engine."""
-    split = load_split(config.dataset, config.val_fraction, order=config.order)
+    split = split_of(config, data)
     loss_name = resolve_loss(config, split)
     y_train, y_val = (y.to(device) for y in targets(split, loss_name))
     x_train, x_val = split.x_train.to(device), split.x_val.to(device)
@@ -82,9 +82,14 @@ def set_up(config: RunConfig, device: str = "cpu") -> Article:
     return Article(split, x_train, y_train, x_val, y_val, model, criterion, loader, optimizer)
 
 
-def train_reference(config: RunConfig, device: str = "cpu", progress: Callable[[float], None] | None = None) -> RunLog:
+def train_reference(
+    config: RunConfig,
+    device: str = "cpu",
+    progress: Callable[[float], None] | None = None,
+    data: Dataset | None = None,
+) -> RunLog:
     """Train one config with the plain loop: zero_grad -> forward -> loss -> backward -> step."""
-    article = set_up(config, device)
+    article = set_up(config, device, data)
     model, criterion, loader, optimizer = article.model, article.criterion, article.loader, article.optimizer
     x_train, y_train, x_val, y_val, task = article.x_train, article.y_train, article.x_val, article.y_val, article.task
     scheduler = make_scheduler(

@@ -15,7 +15,7 @@ import pandas as pd
 import torch
 
 from core.config import ConfigError, RunConfig
-from core.data import load_split
+from core.data import Dataset, split_of
 from core.engine import train_together
 from core.models import layer_sizes, resolve_loss
 from core.optim import PER_BATCH_SCHEDULERS
@@ -120,13 +120,13 @@ class Workload:
     per_batch_schedule: bool
 
 
-def workloads(configs: Sequence[RunConfig], engine: str = "fast") -> list[Workload]:
+def workloads(configs: Sequence[RunConfig], engine: str = "fast", data: Dataset | None = None) -> list[Workload]:
     """One workload per group (the fast engine trains runs that differ only in lr and seed together)."""
     configs = [c.validated() for c in configs]
     groups = Counter(c.group_key() for c in configs).items() if engine == "fast" else [(c, 1) for c in configs]
     out = []
     for config, runs in groups:
-        split = load_split(config.dataset, config.val_fraction, order=config.order)
+        split = split_of(config, data)
         sizes = layer_sizes(config, split, resolve_loss(config, split))
         n, n_val = len(split.x_train), len(split.x_val)
         batch = examples_per_batch(config, n)
@@ -160,42 +160,47 @@ def cost_counts(w: Workload) -> dict[str, float]:
     }
 
 
-def estimated_seconds(configs: Sequence[RunConfig], engine: str = "fast") -> float:
+def estimated_seconds(configs: Sequence[RunConfig], engine: str = "fast", data: Dataset | None = None) -> float:
     """An upper bound of the training time (thread CPU seconds on the development machine) of a request."""
     cost = COSTS[engine]
-    return sum(count * cost[name] for w in workloads(configs, engine) for name, count in cost_counts(w).items())
+    return sum(count * cost[name] for w in workloads(configs, engine, data) for name, count in cost_counts(w).items())
 
 
-def estimated_bytes(configs: Sequence[RunConfig], engine: str = "fast") -> float:
+def estimated_bytes(configs: Sequence[RunConfig], engine: str = "fast", data: Dataset | None = None) -> float:
     """An upper bound of the memory a request needs while it trains and for its records."""
     total, peak = 0.0, 0.0
-    for w in workloads(configs, engine):
+    for w in workloads(configs, engine, data):
         total += w.runs * (w.steps + w.epochs + 1) * RECORD_BYTES  # records accumulate over all groups
         peak = max(peak, w.runs * (4 * (6 * w.parameters + 3 * w.widest_pass) + 8 * 3 * w.shuffled))
     return total + peak
 
 
-def check_size(configs: Sequence[RunConfig], engine: str = "fast") -> None:
+def check_size(configs: Sequence[RunConfig], engine: str = "fast", data: Dataset | None = None) -> None:
     """Refuse a request beyond the guard's time or memory limit, saying what to reduce."""
-    seconds = estimated_seconds(configs, engine)
+    seconds = estimated_seconds(configs, engine, data)
     if seconds > MAX_SECONDS:
         raise ConfigError("too_big", seconds=seconds, limit=MAX_SECONDS)
-    megabytes = estimated_bytes(configs, engine) / 1e6
+    megabytes = estimated_bytes(configs, engine, data) / 1e6
     if megabytes > MAX_BYTES / 1e6:
         raise ConfigError("too_much_memory", megabytes=megabytes, limit=MAX_BYTES / 1e6)
 
 
 def train(
-    configs: Sequence[RunConfig], engine: str = "fast", progress: Callable[[float], None] | None = None
+    configs: Sequence[RunConfig],
+    engine: str = "fast",
+    progress: Callable[[float], None] | None = None,
+    data: Dataset | None = None,
 ) -> Result:
-    """Train every config; run i of the result is configs[i]. Raises ConfigError for any bad request."""
+    """Train every config; run i of the result is configs[i]. Raises ConfigError for any bad request.
+
+    With `data` (an upload) every run trains on it instead of the bundled set its `dataset` field names."""
     # Models here are tiny: one intra-op thread avoids thread hand-off costs that dwarf the arithmetic, and leaves
     # the other cores to other visitors of the app.
     torch.set_num_threads(1)
     if engine not in ENGINES:
         raise ConfigError("choice", name="engine", value=engine, options=", ".join(ENGINES))
     configs = [c.validated() for c in configs]
-    check_size(configs, engine)
+    check_size(configs, engine, data)
     devices = [resolve_device(c.device) for c in configs]
     groups: dict[tuple, list[int]] = {}
     for i, config in enumerate(configs):
@@ -211,9 +216,9 @@ def train(
                 progress(min(1.0, start + share * fraction))
 
         if engine == "fast":
-            group_logs = train_together([configs[i] for i in members], devices[members[0]], report)
+            group_logs = train_together([configs[i] for i in members], devices[members[0]], report, data)
         else:
-            group_logs = [train_reference(configs[members[0]], devices[members[0]], report)]
+            group_logs = [train_reference(configs[members[0]], devices[members[0]], report, data)]
         for i, log in zip(members, group_logs, strict=True):
             logs[i] = log
         done += share
