@@ -38,7 +38,7 @@ from core.ui.lessons import cached_lesson
 
 BATCHES = ("1", "8", "32", "128", "full")
 REFERENCE_BATCH = 32  # the linear scaling rule scales the rate relative to this batch size
-X_AXES = ("epoch", "updates", "examples")
+X_AXES = ("epoch", "updates", "examples", "seconds")
 DEFAULTS = {"dataset": "breast_cancer", "optimizer": "sgd", "lr": 0.03, "epochs": 10, "batches": ("1", "32", "full")}
 # Sorted class order shows best on a linear model with plain SGD: nothing smooths the pull of the last class seen.
 SHUFFLE = RunConfig(model="linear", optimizer="sgd", lr=0.1, batch_size=32, epochs=5, order="sorted")
@@ -112,7 +112,7 @@ def counters(configs: list[RunConfig], n: int, lang: str) -> None:
 
 @st.fragment
 def progress(configs: list[RunConfig], n: int, lang: str) -> None:
-    """Loss against epochs, updates or cases seen (a fragment: switching the axis never retrains)."""
+    """Loss against epochs, updates, cases seen or seconds (a fragment: switching the axis never retrains)."""
     try:
         result = cached_train(tuple(configs))
     except ConfigError as err:
@@ -142,6 +142,8 @@ def progress(configs: list[RunConfig], n: int, lang: str) -> None:
     titles |= {"loss": t("charts.train_loss", lang), "batch": t("common.widgets.batch.label", lang)}
     st.markdown(f"#### {t('batches.batch.chart_title', lang)}")
     show_chart(progress_chart(curves, x or "epoch", names, titles, log))
+    if x == "seconds":
+        st.caption(t("batches.batch.seconds_note", lang))
     last = curves.sort_values("epoch").groupby("run").tail(1).sort_values("run")
     items = [
         t("batches.batch.reading_item", lang, batch=names[row.run], updates=f"{row.updates:,}", loss=f"{row.loss:.3g}")

@@ -116,7 +116,8 @@ def overfitting_start(epochs: pd.DataFrame) -> int | None:
 
 def progress_frame(epochs: pd.DataFrame, configs: list[RunConfig], n: int) -> pd.DataFrame:
     """The per-epoch frame of runs that differ in batch size, with `updates` and `examples` (cases seen) so far and
-    `loss` (the training loss): one row per run and epoch, ready for any of the three x-axes."""
+    `loss` (the training loss): one row per run and epoch, ready for any of the four x-axes (the frame's own
+    `seconds`, wall-clock time since training started, is the fourth)."""
     per_epoch = {run: updates_per_epoch(n, examples_per_batch(config, n)) for run, config in enumerate(configs)}
     return epochs.assign(
         updates=epochs["epoch"] * epochs["run"].map(per_epoch),
