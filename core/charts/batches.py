@@ -127,12 +127,15 @@ def first_epoch_chart(trace: pd.DataFrame, titles: Mapping[str, str]) -> alt.Cha
     )
 
 
-def train_val_chart(epochs: pd.DataFrame, best_epoch: int | None, titles: Mapping[str, str]) -> alt.LayerChart:
+def train_val_chart(
+    epochs: pd.DataFrame, names: Mapping[str, str], best_epoch: int | None, titles: Mapping[str, str]
+) -> alt.LayerChart:
     """Training and validation loss per epoch; a dashed rule where the validation loss was lowest.
 
-    `epochs` has epoch, loss, name (translated: training, validation)."""
-    data = finite(epochs, "epoch", "loss")
-    names = list(dict.fromkeys(data["name"]))
+    `epochs` is one run's per-epoch frame; `names` maps its loss columns (train_loss, val_loss) to translated names."""
+    long = epochs.melt(id_vars="epoch", value_vars=list(names), var_name="curve", value_name="loss")
+    data = finite(long.assign(name=long["curve"].map(names)), "epoch", "loss")
+    shown = list(dict.fromkeys(data["name"]))
     lines = (
         alt.Chart(data)
         .mark_line(strokeWidth=3)
@@ -142,8 +145,8 @@ def train_val_chart(epochs: pd.DataFrame, best_epoch: int | None, titles: Mappin
             color=alt.Color(
                 "name:N",
                 title=None,
-                sort=names,
-                scale=alt.Scale(domain=names, range=list(TRAIN_VAL_COLOURS)),
+                sort=shown,
+                scale=alt.Scale(domain=shown, range=list(TRAIN_VAL_COLOURS)),
                 legend=_legend(),
             ),
             tooltip=[
