@@ -37,6 +37,7 @@ from core.ui import (
     show_chart,
     show_config_error,
 )
+from core.ui.layout import Card, card_row
 from core.ui.stepper import Button, Stepper
 
 SCALES = (1, 10, 100, 1000)
@@ -187,11 +188,13 @@ def curvature_facts(config: WalkConfig, lang: str) -> None:
     """λmax at the minimum, the stability limits it sets, and what SGD does at the limit on this landscape."""
     st.subheader(t("optimizers.facts.heading", lang))
     lam = curvature(config.surface)
-    columns = st.columns(4)
-    columns[0].metric(t("optimizers.facts.lambda", lang), f"{lam:.4g}", help=t("optimizers.facts.lambda_help", lang))
-    columns[1].metric(t("optimizers.facts.sgd", lang), f"{gd_stability_bound(lam):.4g}")
-    for column, name, bound in ((2, "momentum", momentum_stability_bound), (3, "nesterov", nesterov_stability_bound)):
-        columns[column].metric(t(f"optimizers.facts.{name}", lang, momentum=MOMENTUM), f"{bound(lam, MOMENTUM):.4g}")
+    cards = [
+        Card(t("optimizers.facts.lambda", lang), f"{lam:.4g}", t("optimizers.facts.lambda_help", lang)),
+        Card(t("optimizers.facts.sgd", lang), f"{gd_stability_bound(lam):.4g}"),
+    ]
+    for name, bound in (("momentum", momentum_stability_bound), ("nesterov", nesterov_stability_bound)):
+        cards.append(Card(t(f"optimizers.facts.{name}", lang, momentum=MOMENTUM), f"{bound(lam, MOMENTUM):.4g}"))
+    card_row(cards, border=False)
     st.markdown(t("optimizers.facts.explain", lang))
     outcomes = "\n".join(f"- {_outcome(edge, lang)}" for edge in limit_walks(config.surface, config.seed))
     st.markdown(f"{t('optimizers.facts.edge_title', lang, steps=MAX_STEPS)}\n\n{outcomes}")

@@ -6,15 +6,14 @@ import math
 
 import pandas as pd
 import streamlit as st
-import torch
 
 from core.charts import finite, format_lr, loss_curves, needs_log_scale
 from core.charts.valley import range_test_chart, regime_strip, valley_chart
 from core.config import ConfigError, RunConfig
 from core.i18n import join, t
 from core.lessons import lr_finder, valley
-from core.lessons.autopsy import first_spike, initial_sharpness
-from core.lessons.verdicts import VERDICTS, lr_verdicts
+from core.lessons.autopsy import initial_sharpness, largest_blowup
+from core.lessons.verdicts import VERDICTS, judged_runs
 from core.runlog import divergence_reason
 from core.training import Result
 from core.ui import (
@@ -32,6 +31,7 @@ from core.ui import (
     show_chart,
     show_config_error,
 )
+from core.ui.layout import chooser_with_log
 from core.ui.lessons import cached_lesson
 
 # SGD on the blood-pressure data shows all four regimes with the default rates, in well under a second.
@@ -43,6 +43,7 @@ VALLEY_STEPS = 20
 BUMPY_RATES = (0.05, 0.2, 0.3, 0.4)  # stuck in the dip, escapes, never settles, thrown out
 SEEDS = (0, 1, 2)
 METRICS = ("train_loss", "val_loss")
+COLLAPSED = {"label_visibility": "collapsed"}  # the chart's title already says what the buttons choose
 CALLOUTS = {"too_small": st.info, "good": st.success, "too_large": st.warning, "diverging": st.error}
 
 
@@ -63,31 +64,24 @@ def settings(lang: str) -> tuple[list[float], RunConfig]:
 def curves(result: Result, lang: str) -> None:
     """The chart and its restyling controls (a fragment: switching them never retrains)."""
     st.markdown(f"#### {t('lr.chart_title', lang)}")
-    metric_col, log_col = st.columns([3, 2], vertical_alignment="bottom")
-    with metric_col:
-        metric = choice_buttons(
-            t("lr.metric", lang),
-            METRICS,
-            METRICS[0],
-            "lr.curve",
-            "curve",
-            lang,
-            lambda name: t(f"lr.metrics.{name}", lang),
-            label_visibility="collapsed",
-        )
-    with log_col:
-        wide = needs_log_scale(finite(result.epochs, "train_loss")["train_loss"])  # losses spanning decades
-        # The key follows that default: an untouched toggle follows the data, a choice against it stays in the link.
-        key = f"lr.log.{'wide' if wide else 'narrow'}"
-        log = linked(st.toggle, key, "log", wide, Allowed(options=(False, True)), label=t("lr.log_axis", lang))
-    show_chart(loss_curves(result.epochs, lang, metric=metric or "train_loss", runs=result.runs, log_y=log, height=360))
+
+    def metric() -> str:
+        names = {name: t(f"lr.metrics.{name}", lang) for name in METRICS}
+        label = t("lr.metric", lang)
+        return choice_buttons(label, METRICS, METRICS[0], "lr.curve", "curve", lang, names.__getitem__, **COLLAPSED)
+
+    wide = needs_log_scale(finite(result.epochs, "train_loss")["train_loss"])  # losses spanning decades
+    # The key follows that default: an untouched toggle follows the data, a choice against it stays in the link.
+    key = f"lr.log.{'wide' if wide else 'narrow'}"
+    chosen, log = chooser_with_log(metric, key, wide, t("lr.log_axis", lang), widths=(3, 2))
+    show_chart(loss_curves(result.epochs, lang, metric=chosen or "train_loss", runs=result.runs, log_y=log, height=360))
     st.caption(t("lr.chart_help", lang))
 
 
 def verdicts(result: Result, lang: str) -> None:
     """One callout per kind of behaviour that appears, naming the rates and telling the clinical analogy."""
     st.subheader(t("lr.verdicts_title", lang))
-    table = lr_verdicts(result.epochs, result.runs).merge(result.runs.drop(columns=["lr"]), on="run")
+    table = judged_runs(result.epochs, result.runs)
     for verdict in VERDICTS:
         rows = table[table["verdict"] == verdict]
         if rows.empty:
@@ -163,11 +157,7 @@ def bumpy_valley(lang: str) -> None:
         required=True,
     )
     path = valley.bumpy_walk(lr)
-    shallow, deep = valley.local_minima()
-    names = [t("lr.valley.chart.shallow", lang), t("lr.valley.chart.deep", lang)]
-    marks = pd.DataFrame({"w": [shallow, deep], "text": names}).assign(
-        loss=lambda m: valley.bumpy(torch.tensor(m["w"].to_numpy())).numpy()
-    )
+    marks = valley.minima_marks().assign(text=[t(f"lr.valley.chart.{name}", lang) for name in ("shallow", "deep")])
     titles = {key: t(f"lr.valley.chart.{key}", lang) for key in ("w", "loss", "step")}
     show_chart(valley_chart(valley.bumpy, valley.BUMPY_VIEW, path, titles, marks))
     outcome = valley.where_it_settles(path)
@@ -178,37 +168,24 @@ def bumpy_valley(lang: str) -> None:
 def autopsy(result: Result, base: RunConfig, curvature: float, lang: str) -> None:
     """The largest diverging rate: where it stopped, its first gradient spike, and η × λmax against 2."""
     st.header(t("lr.autopsy.heading", lang))
-    table = lr_verdicts(result.epochs, result.runs).merge(result.runs.drop(columns=["lr"]), on="run")
-    diverging = table[table["verdict"] == "diverging"]
-    if diverging.empty:
+    blowup = largest_blowup(judged_runs(result.epochs, result.runs), result.steps, curvature)
+    if blowup is None:
         st.info(t("lr.autopsy.none", lang))
         return
-    row = diverging.loc[diverging["lr"].idxmax()]
-    lines = [t("lr.autopsy.intro", lang, lr=format_lr(row["lr"]))]
+    row, lr = blowup.run, format_lr(blowup.run["lr"])
+    lines = [t("lr.autopsy.intro", lang, lr=lr)]
     if pd.notna(row["stopped_step"]):
         lines.append(t("lr.autopsy.stopped", lang, step=int(row["stopped_step"]), epoch=int(row["stopped_epoch"])))
     else:
         lines.append(t("lr.autopsy.record", lang, reason=divergence_reason(row, lang)))
-    steps = result.steps[result.steps["run"] == row["run"]]
-    spike = first_spike(steps["grad_norm"].tolist())
-    if spike is None:
+    if blowup.spike is None:
         lines.append(t("lr.autopsy.no_spike", lang))
     else:
-        norms = steps["grad_norm"].to_numpy()
-        before, after = f"{pd.Series(norms[:spike]).median():.3g}", f"{norms[spike]:.3g}"
-        lines.append(t("lr.autopsy.spike", lang, step=int(steps["step"].iloc[spike]), before=before, after=after))
-    product = row["lr"] * curvature
-    relation = t(f"lr.autopsy.{'above' if product > 2 else 'below'}", lang)
-    lines.append(
-        t(
-            "lr.autopsy.ratio",
-            lang,
-            lr=format_lr(row["lr"]),
-            curvature=f"{curvature:.3g}",
-            product=f"{product:.3g}",
-            relation=relation,
-        )
-    )
+        step, before, after = blowup.spike
+        lines.append(t("lr.autopsy.spike", lang, step=step, before=f"{before:.3g}", after=f"{after:.3g}"))
+    relation = t(f"lr.autopsy.{'above' if blowup.product > 2 else 'below'}", lang)
+    numbers = {"lr": lr, "curvature": f"{curvature:.3g}", "product": f"{blowup.product:.3g}"}
+    lines.append(t("lr.autopsy.ratio", lang, relation=relation, **numbers))
     st.error("\n\n".join(lines), icon=":material/troubleshoot:")
     st.caption(t("lr.autopsy.ratio_note", lang))
     if base.optimizer not in ("sgd", "momentum", "nesterov"):
@@ -218,31 +195,16 @@ def autopsy(result: Result, base: RunConfig, curvature: float, lang: str) -> Non
 def range_test(tests: pd.DataFrame, picks: dict[str, float], lang: str) -> None:
     """The range test's band over seeds, its suggestions, and why the lowest point is no constant rate."""
     st.header(t("lr.finder.heading", lang))
-    st.markdown(
-        t(
-            "lr.finder.intro",
-            lang,
-            steps=lr_finder.STEPS,
-            start=format_lr(lr_finder.START_LR),
-            end=format_lr(lr_finder.END_LR),
-            seeds=len(SEEDS),
-        )
-    )
+    span = {"start": format_lr(lr_finder.START_LR), "end": format_lr(lr_finder.END_LR)}
+    st.markdown(t("lr.finder.intro", lang, steps=lr_finder.STEPS, seeds=len(SEEDS), **span))
     labels = {
         t(f"lr.finder.{name}", lang, lr=f"{picks[name]:.3g}"): picks[name]
         for name in ("steepest", "minimum_over_10", "minimum")
     }
     titles = {key: t(f"lr.finder.chart.{key}", lang) for key in ("lr", "loss", "suggestion")}
     show_chart(range_test_chart(lr_finder.band(tests), labels, titles))
-    st.markdown(
-        t(
-            "lr.finder.reading",
-            lang,
-            steepest=f"{picks['steepest']:.3g}",
-            over10=f"{picks['minimum_over_10']:.3g}",
-            minimum=f"{picks['minimum']:.3g}",
-        )
-    )
+    shown = {"steepest": picks["steepest"], "over10": picks["minimum_over_10"], "minimum": picks["minimum"]}
+    st.markdown(t("lr.finder.reading", lang, **{name: f"{rate:.3g}" for name, rate in shown.items()}))
 
 
 lang = setup_page("learning_rate")

@@ -10,15 +10,7 @@ from core.charts.batches import batch_loss_chart, class_strip, first_epoch_chart
 from core.config import ConfigError, RunConfig
 from core.data import load_split
 from core.i18n import join, t
-from core.lessons.batches import (
-    class_mix,
-    first_epoch,
-    overfitting_start,
-    progress_frame,
-    scaled_lr,
-    shuffle_facts,
-    updates_per_epoch,
-)
+from core.lessons import batches as lesson
 from core.ui import (
     Allowed,
     cached_train,
@@ -31,18 +23,17 @@ from core.ui import (
     lr_slider,
     optimizer_select,
     setup_page,
-    show_chart,
     show_config_error,
 )
+from core.ui.layout import Card, card_row, chooser_with_log, titled_chart
 from core.ui.lessons import cached_lesson
 
 BATCHES = ("1", "8", "32", "128", "full")
 REFERENCE_BATCH = 32  # the linear scaling rule scales the rate relative to this batch size
-X_AXES = ("epoch", "updates", "examples")
+X_AXES = ("epoch", "updates", "examples", "seconds")
 DEFAULTS = {"dataset": "breast_cancer", "optimizer": "sgd", "lr": 0.03, "epochs": 10, "batches": ("1", "32", "full")}
 # Sorted class order shows best on a linear model with plain SGD: nothing smooths the pull of the last class seen.
 SHUFFLE = RunConfig(model="linear", optimizer="sgd", lr=0.1, batch_size=32, epochs=5, order="sorted")
-CLOSE = 0.03  # final accuracies this close are called close
 OVERFIT = RunConfig(dataset="breast_cancer", optimizer="adam", lr=0.01, batch_size=32)
 
 
@@ -81,71 +72,52 @@ def settings(lang: str) -> tuple[list[RunConfig], int]:
         )
     n = len(load_split(dataset).x_train)
     base = RunConfig(dataset=dataset, optimizer=optimizer, lr=lr, epochs=epochs)
-    configs = []
-    for text in chosen:
-        size = "full" if text == "full" else int(text)
-        rate = scaled_lr(lr, REFERENCE_BATCH, n if size == "full" else size) if scale else lr
-        configs.append(base.replace(batch_size=size, lr=rate))
-    return configs, n
+    sizes = ["full" if text == "full" else int(text) for text in chosen]
+    return lesson.batch_configs(base, sizes, n, REFERENCE_BATCH if scale else None), n
 
 
 def counters(configs: list[RunConfig], n: int, lang: str) -> None:
     """Updates per epoch and in all, one card per batch size."""
-    for column, config in zip(st.columns(len(configs)), configs, strict=True):
+    cards = []
+    for config in configs:
         size = n if config.batch_size == "full" else config.batch_size
-        updates = updates_per_epoch(n, size)
-        column.metric(
-            t("batches.batch.counter", lang, batch=batch_label(config.batch_size, lang)),
-            f"{updates:,}",
-            help=t(
-                "batches.batch.counter_help",
-                lang,
-                n=n,
-                batch=size,
-                updates=updates,
-                epochs=config.epochs,
-                total=f"{updates * config.epochs:,}",
-            ),
-            border=True,
-        )
+        updates = lesson.updates_per_epoch(n, size)
+        total = f"{lesson.total_updates(n, size, config.epochs):,}"
+        facts = {"n": n, "batch": size, "updates": updates, "epochs": config.epochs, "total": total}
+        label = t("batches.batch.counter", lang, batch=batch_label(config.batch_size, lang))
+        cards.append(Card(label, f"{updates:,}", t("batches.batch.counter_help", lang, **facts)))
+    card_row(cards)
 
 
 @st.fragment
 def progress(configs: list[RunConfig], n: int, lang: str) -> None:
-    """Loss against epochs, updates or cases seen (a fragment: switching the axis never retrains)."""
+    """Loss against epochs, updates, cases seen or seconds (a fragment: switching the axis never retrains)."""
     try:
         result = cached_train(tuple(configs))
     except ConfigError as err:
         show_config_error(err, lang)
         return
     names = [batch_label(config.batch_size, lang) for config in configs]
-    curves = progress_frame(result.epochs, configs, n).assign(
+    curves = lesson.progress_frame(result.epochs, configs, n).assign(
         name=lambda frame: frame["run"].map(dict(enumerate(names)))
     )
-    axis_col, log_col = st.columns([3, 1], vertical_alignment="bottom")
-    with axis_col:
-        x = choice_buttons(
-            t("batches.batch.x_axis", lang),
-            X_AXES,
-            X_AXES[0],
-            "batch.x",
-            "x",
-            lang,
-            lambda axis: t(f"batches.batch.axes.{axis}", lang),
+
+    def axis() -> str:
+        label = t("batches.batch.x_axis", lang)
+        return choice_buttons(
+            label, X_AXES, X_AXES[0], "batch.x", "x", lang, lambda x: t(f"batches.batch.axes.{x}", lang)
         )
-    with log_col:
-        wide = needs_log_scale(curves["loss"])
-        log = linked(
-            st.toggle, "batch.log", "log", wide, Allowed(options=(False, True)), label=t("batches.batch.log_axis", lang)
-        )
+
+    wide = needs_log_scale(curves["loss"])
+    x, log = chooser_with_log(axis, "batch.log", wide, t("batches.batch.log_axis", lang))
     titles = {axis: t(f"batches.batch.axes.{axis}", lang) for axis in X_AXES}
     titles |= {"loss": t("charts.train_loss", lang), "batch": t("common.widgets.batch.label", lang)}
-    st.markdown(f"#### {t('batches.batch.chart_title', lang)}")
-    show_chart(progress_chart(curves, x or "epoch", names, titles, log))
-    last = curves.sort_values("epoch").groupby("run").tail(1).sort_values("run")
+    titled_chart(t("batches.batch.chart_title", lang), progress_chart(curves, x or "epoch", names, titles, log))
+    if x == "seconds":
+        st.caption(t("batches.batch.seconds_note", lang))
     items = [
         t("batches.batch.reading_item", lang, batch=names[row.run], updates=f"{row.updates:,}", loss=f"{row.loss:.3g}")
-        for row in last.itertuples()
+        for row in lesson.last_epochs(curves).itertuples()
     ]
     st.markdown(t("batches.batch.reading", lang, epochs=configs[0].epochs, items=join(items, lang)))
     if len({config.lr for config in configs}) > 1:
@@ -174,41 +146,18 @@ def shuffling(lang: str) -> None:
     result = cached_train(tuple(configs))
     names = {"sorted": t("batches.shuffle.sorted", lang), "shuffled": t("batches.shuffle.shuffled", lang)}
     titles = {key: t(f"batches.charts.{key}", lang) for key in ("step", "loss", "order", "label", "count", "accuracy")}
-    orders = ["sorted", "shuffled"]
+    orders = dict(enumerate(names))
     steps = result.steps[result.steps["epoch"] <= 2]
-    steps = steps.assign(order=steps["run"].map(dict(enumerate(orders))))
-    st.markdown(f"#### {t('batches.shuffle.loss_title', lang)}")
-    show_chart(batch_loss_chart(steps.assign(name=steps["order"].map(names)), titles))
-    st.markdown(f"#### {t('batches.shuffle.strip_title', lang)}")
-    show_chart(class_strip(cached_lesson(class_mix, configs[0]), titles))
-    traces = [
-        cached_lesson(first_epoch, config).assign(order=order) for config, order in zip(configs, orders, strict=True)
-    ]
+    steps = steps.assign(order=steps["run"].map(orders), name=steps["run"].map(orders).map(names))
+    titled_chart(t("batches.shuffle.loss_title", lang), batch_loss_chart(steps, titles))
+    mix = cached_lesson(lesson.class_mix, configs[0])
+    titled_chart(t("batches.shuffle.strip_title", lang), class_strip(mix, titles))
+    traces = [cached_lesson(lesson.first_epoch, c).assign(order=order) for c, order in zip(configs, names, strict=True)]
     trace = pd.concat(traces, ignore_index=True)
-    st.markdown(f"#### {t('batches.shuffle.accuracy_title', lang)}")
-    show_chart(first_epoch_chart(trace.assign(name=trace["order"].map(names)), titles))
-
-    facts = shuffle_facts(result, traces)
-    kind = "spread_more" if facts["spread_sorted"] > facts["spread_shuffled"] else "spread_less"
-    ratio = facts["spread_sorted"] / facts["spread_shuffled"]
-    final = "final" if abs(facts["final_sorted"] - facts["final_shuffled"]) < CLOSE else "final_apart"
-    texts = [
-        t(
-            f"batches.shuffle.{kind}",
-            lang,
-            ratio=ratio,
-            sorted=facts["spread_sorted"],
-            shuffled=facts["spread_shuffled"],
-        ),
-        t("batches.shuffle.halfway", lang, sorted=facts["half_sorted"], shuffled=facts["half_shuffled"]),
-        t(
-            f"batches.shuffle.{final}",
-            lang,
-            epochs=SHUFFLE.epochs,
-            sorted=facts["final_sorted"],
-            shuffled=facts["final_shuffled"],
-        ),
-    ]
+    chart = first_epoch_chart(trace.assign(name=trace["order"].map(names)), titles)
+    titled_chart(t("batches.shuffle.accuracy_title", lang), chart)
+    findings = lesson.shuffle_findings(lesson.shuffle_facts(result, traces))
+    texts = [t(f"batches.shuffle.{name}", lang, epochs=SHUFFLE.epochs, **numbers) for name, numbers in findings]
     st.info("\n\n".join(texts), icon=":material/style:")
 
 
@@ -227,36 +176,18 @@ def epochs_and_overfitting(lang: str) -> None:
         max_value=200,
     )
     frame = cached_train((OVERFIT.replace(epochs=epochs),)).epochs
-    best = overfitting_start(frame)
+    best = lesson.overfitting_start(frame)
     names = {"train_loss": t("batches.epochs.train", lang), "val_loss": t("batches.epochs.val", lang)}
-    long = frame.melt(id_vars="epoch", value_vars=list(names), var_name="curve", value_name="loss")
-    titles = {
-        "epoch": t("charts.epoch", lang),
-        "loss": t("charts.loss", lang),
-        "curve": t("batches.charts.curve", lang),
-    }
-    st.markdown(f"#### {t('batches.epochs.chart_title', lang)}")
-    show_chart(
-        train_val_chart(
-            long.assign(name=long["curve"].map(names)), best, titles | {"best": t("batches.epochs.best", lang)}
-        )
-    )
+    titles = {key: t(f"charts.{key}", lang) for key in ("epoch", "loss")}
+    titles |= {"curve": t("batches.charts.curve", lang), "best": t("batches.epochs.best", lang)}
+    titled_chart(t("batches.epochs.chart_title", lang), train_val_chart(frame, names, best, titles))
     st.caption(t("batches.epochs.setting", lang))
     low, end = frame["val_loss"].min(), frame["val_loss"].iloc[-1]
     if best is None:
         st.info(t("batches.epochs.no_overfit", lang, epochs=epochs, end=end, low=low))
     else:
-        st.warning(
-            t(
-                "batches.epochs.overfit",
-                lang,
-                best=best,
-                low=low,
-                last=epochs,
-                end=end,
-                train=frame["train_loss"].iloc[-1],
-            )
-        )
+        train = frame["train_loss"].iloc[-1]
+        st.warning(t("batches.epochs.overfit", lang, best=best, low=low, last=epochs, end=end, train=train))
 
 
 lang = setup_page("batch_and_epochs")

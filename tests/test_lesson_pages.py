@@ -3,10 +3,13 @@ and the defaults show what the texts promise."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from core.i18n import _texts, t
-from tests.test_app_pages import JAPANESE, charts, open_app, visible_texts
+from core.ui.widgets import code_span
+from tests.test_app_pages import JAPANESE, chart_frames, charts, open_app, visible_texts
 
 PAGES = {
     "pages/3_learning_rate.py": ("lr", 5),
@@ -80,3 +83,43 @@ def test_batch_page_counts_updates_and_switches_the_axis() -> None:
     assert metrics[t("batches.batch.counter", "en", batch="32")] == "15"  # ⌈455 / 32⌉
     at.button_group(key="batch.x.en").set_value("updates").run()
     assert not at.exception and at.query_params["x"] == "updates"
+
+
+def link_notices(at: object, lang: str) -> list[str]:
+    """The page's notices of link values it did not use."""
+    start = t("link.ignored", lang, items="")[:10]
+    return [box.value for box in at.warning if box.value.startswith(start)]
+
+
+def progress_curves(at: object) -> tuple[dict, object]:
+    """The batch page's loss chart (the one whose data has updates and seconds): its spec and its data."""
+    for chart in charts(at):
+        for frame in chart_frames(chart):
+            if {"updates", "seconds", "loss"} <= set(frame.columns):
+                return json.loads(chart.spec), frame
+    raise AssertionError("no loss chart with seconds on the batch page")
+
+
+def test_batch_page_draws_the_loss_against_wall_clock_seconds_from_the_link() -> None:
+    lang = "en"
+    at = open_app(lang, "pages/5_batch_and_epochs.py", x="seconds")
+    assert at.button_group(key=f"batch.x.{lang}").value == "seconds"
+    spec, curves = progress_curves(at)
+    assert spec["layer"][0]["encoding"]["x"]["field"] == "seconds"
+    assert spec["layer"][0]["encoding"]["x"]["title"] == t("batches.batch.axes.seconds", lang)
+    for _, run in curves.groupby("name"):
+        run = run.sort_values("epoch")
+        assert run["seconds"].iloc[0] == 0  # the clock starts when training starts
+        assert run["seconds"].is_monotonic_increasing and run["seconds"].iloc[-1] > 0
+    assert t("batches.batch.seconds_note", lang) in [caption.value for caption in at.caption]
+    assert link_notices(at, lang) == []
+
+
+def test_batch_page_falls_back_to_epochs_for_an_unknown_axis_and_says_so() -> None:
+    at = open_app("ja", "pages/5_batch_and_epochs.py", x="minutes")
+    assert at.button_group(key="batch.x.ja").value == "epoch"
+    spec, _ = progress_curves(at)
+    assert spec["layer"][0]["encoding"]["x"]["field"] == "epoch"
+    (notice,) = link_notices(at, "ja")
+    assert code_span("x") in notice and code_span("minutes") in notice
+    assert t("batches.batch.seconds_note", "ja") not in [caption.value for caption in at.caption]

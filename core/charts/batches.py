@@ -22,13 +22,15 @@ def _legend() -> alt.Legend:
 def progress_chart(
     curves: pd.DataFrame, x: str, names: Sequence[str], titles: Mapping[str, str], log_y: bool
 ) -> alt.LayerChart:
-    """Training loss against `x` (epoch, updates or examples), one line per batch size.
+    """Training loss against `x` (epoch, updates, examples or seconds), one line per batch size.
 
     `curves` holds x columns, loss and name (the translated batch label, in `names` order)."""
     data = finite(curves, x, "loss")
     if log_y:
         data = data[data["loss"] > 0]
     pick = alt.selection_point(fields=["name"], bind="legend")
+    # Counts are whole numbers; wall-clock seconds are not (a small run trains in well under a second).
+    axis = alt.Axis(format=",.2~f") if x == "seconds" else alt.Axis(tickMinStep=1, format=",d")
     colour = alt.Color(
         "name:N",
         title=titles["batch"],
@@ -37,7 +39,7 @@ def progress_chart(
         legend=_legend(),
     )
     base = alt.Chart(data).encode(
-        x=alt.X(f"{x}:Q", title=titles[x], axis=alt.Axis(tickMinStep=1, format=",d")),
+        x=alt.X(f"{x}:Q", title=titles[x], axis=axis),
         y=alt.Y("loss:Q", title=titles["loss"], scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False)),
         color=colour,
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
@@ -45,6 +47,7 @@ def progress_chart(
             alt.Tooltip("name:N", title=titles["batch"]),
             alt.Tooltip("epoch:Q", title=titles["epoch"]),
             alt.Tooltip("updates:Q", title=titles["updates"], format=","),
+            alt.Tooltip("seconds:Q", title=titles["seconds"], format=".2f"),
             alt.Tooltip("loss:Q", title=titles["loss"], format=".4g"),
         ],
     )
@@ -124,12 +127,15 @@ def first_epoch_chart(trace: pd.DataFrame, titles: Mapping[str, str]) -> alt.Cha
     )
 
 
-def train_val_chart(epochs: pd.DataFrame, best_epoch: int | None, titles: Mapping[str, str]) -> alt.LayerChart:
+def train_val_chart(
+    epochs: pd.DataFrame, names: Mapping[str, str], best_epoch: int | None, titles: Mapping[str, str]
+) -> alt.LayerChart:
     """Training and validation loss per epoch; a dashed rule where the validation loss was lowest.
 
-    `epochs` has epoch, loss, name (translated: training, validation)."""
-    data = finite(epochs, "epoch", "loss")
-    names = list(dict.fromkeys(data["name"]))
+    `epochs` is one run's per-epoch frame; `names` maps its loss columns (train_loss, val_loss) to translated names."""
+    long = epochs.melt(id_vars="epoch", value_vars=list(names), var_name="curve", value_name="loss")
+    data = finite(long.assign(name=long["curve"].map(names)), "epoch", "loss")
+    shown = list(dict.fromkeys(data["name"]))
     lines = (
         alt.Chart(data)
         .mark_line(strokeWidth=3)
@@ -139,8 +145,8 @@ def train_val_chart(epochs: pd.DataFrame, best_epoch: int | None, titles: Mappin
             color=alt.Color(
                 "name:N",
                 title=None,
-                sort=names,
-                scale=alt.Scale(domain=names, range=list(TRAIN_VAL_COLOURS)),
+                sort=shown,
+                scale=alt.Scale(domain=shown, range=list(TRAIN_VAL_COLOURS)),
                 legend=_legend(),
             ),
             tooltip=[

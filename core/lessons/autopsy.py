@@ -9,7 +9,9 @@ is exact; for a network the curvature changes as it learns, so it is a first dia
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
+import pandas as pd
 import torch
 
 from core.config import RunConfig
@@ -80,3 +82,25 @@ def first_spike(steps: torch.Tensor | list[float], factor: float = 10.0, warmup:
         if not torch.isfinite(norms[step]) or norms[step] > factor * norms[:step].median():
             return step
     return None
+
+
+@dataclass(frozen=True)
+class Blowup:
+    """The largest diverging rate of a sweep, examined."""
+
+    run: pd.Series  # its row of core.lessons.verdicts.judged_runs (lr, reason, where it was stopped)
+    spike: tuple[int, float, float] | None  # the first gradient-norm spike: step, median norm before it, norm at it
+    product: float  # lr × λmax, against 2
+
+
+def largest_blowup(judged: pd.DataFrame, steps: pd.DataFrame, sharpness: float) -> Blowup | None:
+    """The diverging run with the largest rate in `judged`, its first gradient spike in `steps`, and lr × λmax."""
+    diverging = judged[judged["verdict"] == "diverging"]
+    if diverging.empty:
+        return None
+    row = diverging.loc[diverging["lr"].idxmax()]
+    own = steps[steps["run"] == row["run"]]
+    norms = own["grad_norm"].to_numpy()
+    at = first_spike(norms.tolist())
+    spike = None if at is None else (int(own["step"].iloc[at]), float(pd.Series(norms[:at]).median()), float(norms[at]))
+    return Blowup(row, spike, stability_ratio(row["lr"], sharpness))

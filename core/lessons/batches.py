@@ -114,15 +114,30 @@ def overfitting_start(epochs: pd.DataFrame) -> int | None:
     return None
 
 
+def batch_configs(base: RunConfig, sizes: list[int | str], n: int, reference: int | None = None) -> list[RunConfig]:
+    """`base` once per batch size ("full" = all n cases); with a `reference` batch size, each rate scaled from it."""
+    configs = []
+    for size in sizes:
+        rate = scaled_lr(base.lr, reference, n if size == "full" else size) if reference else base.lr
+        configs.append(base.replace(batch_size=size, lr=rate))
+    return configs
+
+
 def progress_frame(epochs: pd.DataFrame, configs: list[RunConfig], n: int) -> pd.DataFrame:
     """The per-epoch frame of runs that differ in batch size, with `updates` and `examples` (cases seen) so far and
-    `loss` (the training loss): one row per run and epoch, ready for any of the three x-axes."""
+    `loss` (the training loss): one row per run and epoch, ready for any of the four x-axes (the frame's own
+    `seconds`, wall-clock time since training started, is the fourth)."""
     per_epoch = {run: updates_per_epoch(n, examples_per_batch(config, n)) for run, config in enumerate(configs)}
     return epochs.assign(
         updates=epochs["epoch"] * epochs["run"].map(per_epoch),
         examples=epochs["epoch"] * n,
         loss=epochs["train_loss"],
     )
+
+
+def last_epochs(curves: pd.DataFrame) -> pd.DataFrame:
+    """The last epoch of every run, in run order."""
+    return curves.sort_values("epoch").groupby("run").tail(1).sort_values("run")
 
 
 def shuffle_facts(result: Training, traces: list[pd.DataFrame]) -> dict[str, float]:
@@ -139,3 +154,18 @@ def shuffle_facts(result: Training, traces: list[pd.DataFrame]) -> dict[str, flo
         "final_sorted": float(final[0]),
         "final_shuffled": float(final[1]),
     }
+
+
+CLOSE = 0.03  # final accuracies this close are called close
+
+
+def shuffle_findings(facts: dict[str, float]) -> list[tuple[str, dict[str, float]]]:
+    """What `shuffle_facts` shows, as (finding, its numbers): the batch-loss spread, halfway, and the end."""
+    spread = {"sorted": facts["spread_sorted"], "shuffled": facts["spread_shuffled"]}
+    ratio = spread["sorted"] / spread["shuffled"]
+    ends = {"sorted": facts["final_sorted"], "shuffled": facts["final_shuffled"]}
+    return [
+        ("spread_more" if ratio > 1 else "spread_less", spread | {"ratio": ratio}),
+        ("halfway", {"sorted": facts["half_sorted"], "shuffled": facts["half_shuffled"]}),
+        ("final" if abs(ends["sorted"] - ends["shuffled"]) < CLOSE else "final_apart", ends),
+    ]

@@ -104,6 +104,12 @@ def local_minima() -> tuple[float, float]:
     return shallow, deep
 
 
+def minima_marks() -> pd.DataFrame:
+    """The bumpy valley's shallow dip and deep bottom, in that order, as points: w, loss."""
+    w = torch.tensor(local_minima(), dtype=torch.float64)
+    return pd.DataFrame({"w": w.numpy(), "loss": bumpy(w).numpy()})
+
+
 def where_it_settles(path: pd.DataFrame, tolerance: float = 0.05) -> str:
     """'shallow' (the local minimum), 'deep' (the global one), 'flies_off' or 'moving' for a bumpy-valley path."""
     if path["diverged"].any():

@@ -60,3 +60,8 @@ def lr_verdicts(epochs: pd.DataFrame, runs: pd.DataFrame, metric: str = "train_l
 
     table["verdict"] = table.apply(verdict, axis=1)
     return table.drop(columns=["diverged", "bumpy"])
+
+
+def judged_runs(epochs: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """`lr_verdicts` of the training loss with each run's own row of the runs frame (its reason, where it stopped)."""
+    return lr_verdicts(epochs, runs).merge(runs.drop(columns=["lr"]), on="run")
