@@ -82,9 +82,16 @@ def set_up(config: RunConfig, device: str = "cpu") -> Article:
     return Article(split, x_train, y_train, x_val, y_val, model, criterion, loader, optimizer)
 
 
-def train_reference(config: RunConfig, device: str = "cpu", progress: Callable[[float], None] | None = None) -> RunLog:
-    """Train one config with the plain loop: zero_grad -> forward -> loss -> backward -> step."""
-    article = set_up(config, device)
+def train_reference(
+    config: RunConfig,
+    device: str = "cpu",
+    progress: Callable[[float], None] | None = None,
+    article: Article | None = None,
+) -> RunLog:
+    """Train one config with the plain loop: zero_grad -> forward -> loss -> backward -> step.
+
+    Pass `article` (from set_up) to keep the trained model afterwards."""
+    article = article or set_up(config, device)
     model, criterion, loader, optimizer = article.model, article.criterion, article.loader, article.optimizer
     x_train, y_train, x_val, y_val, task = article.x_train, article.y_train, article.x_val, article.y_val, article.task
     scheduler = make_scheduler(
