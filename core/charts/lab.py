@@ -70,7 +70,10 @@ def grid_chart(table: pd.DataFrame, titles: dict[str, str]) -> alt.LayerChart:
 
     `table` is core.lab.grid_table with `row` (the y label) and `why` (the translated reason) added.
     """
-    data = table.assign(lr_text=table["lr"].map(lambda lr: f"{lr:g}"))
+    # A diverging cell is grey under its ✖: its huge loss would wash out the colours of all the others.
+    data = table.assign(
+        lr_text=table["lr"].map(lambda lr: f"{lr:g}"), shade=table["val_loss"].where(~table["diverged"])
+    )
     x = alt.X("lr_text:O", title=titles["lr"], sort=sorted(data["lr_text"].unique(), key=float))
     y = alt.Y("row:O", title=titles["row"], sort=list(dict.fromkeys(data["row"])))
     pick = alt.selection_point(name=GRID_SELECTION, fields=["lr", "batch_size", "optimizer"], on="click")
@@ -87,18 +90,19 @@ def grid_chart(table: pd.DataFrame, titles: dict[str, str]) -> alt.LayerChart:
         .encode(
             x=x,
             y=y,
-            color=alt.Color("val_loss:Q", title=titles["val_loss"], scale=alt.Scale(scheme="viridis", type="log")),
+            color=alt.Color("shade:Q", title=titles["val_loss"], scale=alt.Scale(scheme="viridis", type="log")),
             tooltip=tooltip,
         )
         .add_params(pick)
     )
     best = alt.Chart(data[data["best"]]).mark_rect(fill=None, stroke="#e0591f", strokeWidth=5).encode(x=x, y=y)
+    grey = alt.Chart(data[data["diverged"]]).mark_rect(color="#dddddd", stroke="white").encode(x=x, y=y)
     crosses = (
         alt.Chart(data[data["diverged"]])
         .mark_text(text="✖", fontSize=26, color="#c0282d")
         .encode(x=x, y=y, tooltip=tooltip)
     )
-    return (cells + best + crosses).properties(height=max(160, 60 * data["row"].nunique()))
+    return (cells + grey + best + crosses).properties(height=max(160, 60 * data["row"].nunique()))
 
 
 def confusion_chart(counts: pd.DataFrame, titles: dict[str, str]) -> alt.LayerChart:

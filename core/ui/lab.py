@@ -301,7 +301,8 @@ def history_controls(lang: str, config: RunConfig | None) -> None:
         except ConfigError as err:
             show_config_error(err, lang)
         else:
-            add_run(config)
+            if not runs or runs[-1]["config"] != config:  # the pair is the last run and its copy
+                add_run(config)
             add_run(changed)
     if full:
         st.info(t("lab.full", lang, most=MAX_RUNS))
