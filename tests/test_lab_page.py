@@ -73,7 +73,7 @@ def test_bad_history_entries_are_skipped_and_named() -> None:
 
 def test_ab_pair_changes_one_knob_and_the_caption_names_it() -> None:
     at = open_lab("ja")
-    at.selectbox(key="lab.ab_knob").select("batch_size").run()
+    at.selectbox(key="lab.ab_knob.ja").select("batch_size").run()
     at.text_input(key="lab.ab_value").input("8").run()
     at.button(key="lab.ab").click().run()
     assert runs_in_link(at) == ["epochs:3", "batch_size:8;epochs:3"]
@@ -83,7 +83,7 @@ def test_ab_pair_changes_one_knob_and_the_caption_names_it() -> None:
 
 def test_ab_with_a_bad_value_says_why_in_one_line() -> None:
     at = open_lab("en")
-    at.selectbox(key="lab.ab_knob").select("lr").run()
+    at.selectbox(key="lab.ab_knob.en").select("lr").run()
     at.text_input(key="lab.ab_value").input("fast").run()
     at.button(key="lab.ab").click().run()
     assert not at.exception and len(at.error) == 1 and "lr" in at.error[0].value

@@ -293,7 +293,8 @@ def history_controls(lang: str, config: RunConfig | None) -> None:
         type="primary",
     )
     knobs = [name for name in KNOB_NAMES if name != "device"]
-    knob = knob_column.selectbox(t("lab.ab_knob", lang), knobs, key="lab.ab_knob")
+    with knob_column:  # knobs by their own names: the one vocabulary of links and the command line
+        knob = choice_select(t("lab.ab_knob", lang), knobs, "lr", "lab.ab_knob", "ab_knob", lang, str)
     value = value_column.text_input(t("lab.ab_value", lang), key="lab.ab_value")
     if ab.button(t("lab.ab", lang), key="lab.ab", disabled=config is None or len(runs) + 2 > MAX_RUNS) and config:
         try:
