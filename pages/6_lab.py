@@ -5,8 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from core.i18n import t
-from core.ui import setup_page
+from core.ui import choice_buttons, setup_page
 from core.ui.lab import band_section, classes_section, grid_section, history_controls, history_section, settings
+
+SECTIONS = {"seeds": band_section, "grid": grid_section, "classes": classes_section}  # each needs valid settings
+VIEWS = ("runs", *SECTIONS)
 
 lang = setup_page("lab")
 st.title(t("lab.title", lang))
@@ -14,13 +17,9 @@ st.markdown(t("lab.intro", lang))
 with st.container(border=True):
     config = settings(lang)
 history_controls(lang, config)
-runs, seeds, grid, classes = st.tabs([t(f"lab.tabs.{name}", lang) for name in ("runs", "seeds", "grid", "classes")])
-with runs:
+# One view at a time: only what is on screen trains (the grid and the bands cost more than the history).
+view = choice_buttons(t("lab.view", lang), VIEWS, "runs", "lab.view", "view", lang, lambda v: t(f"lab.tabs.{v}", lang))
+if view == "runs":
     history_section(lang)
-if config is not None:
-    with seeds:
-        band_section(lang, config)
-    with grid:
-        grid_section(lang, config)
-    with classes:
-        classes_section(lang, config)
+elif config is not None:
+    SECTIONS[view](lang, config)
