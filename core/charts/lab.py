@@ -74,7 +74,9 @@ def grid_chart(table: pd.DataFrame, titles: dict[str, str]) -> alt.LayerChart:
     data = table.assign(
         lr_text=table["lr"].map(lambda lr: f"{lr:g}"), shade=table["val_loss"].where(~table["diverged"])
     )
-    x = alt.X("lr_text:O", title=titles["lr"], sort=sorted(data["lr_text"].unique(), key=float))
+    x = alt.X(
+        "lr_text:O", title=titles["lr"], sort=sorted(data["lr_text"].unique(), key=float), axis=alt.Axis(labelAngle=0)
+    )
     y = alt.Y("row:O", title=titles["row"], sort=list(dict.fromkeys(data["row"])))
     pick = alt.selection_point(name=GRID_SELECTION, fields=["lr", "batch_size", "optimizer"], on="click")
     tooltip = [
@@ -90,7 +92,12 @@ def grid_chart(table: pd.DataFrame, titles: dict[str, str]) -> alt.LayerChart:
         .encode(
             x=x,
             y=y,
-            color=alt.Color("shade:Q", title=titles["val_loss"], scale=alt.Scale(scheme="viridis", type="log")),
+            color=alt.Color(
+                "shade:Q",
+                title=titles["val_loss"],
+                scale=alt.Scale(scheme="viridis", type="log"),
+                legend=alt.Legend(format=".3g"),
+            ),
             tooltip=tooltip,
         )
         .add_params(pick)
@@ -102,13 +109,14 @@ def grid_chart(table: pd.DataFrame, titles: dict[str, str]) -> alt.LayerChart:
         .mark_text(text="✖", fontSize=26, color="#c0282d")
         .encode(x=x, y=y, tooltip=tooltip)
     )
-    return (cells + grey + best + crosses).properties(height=max(160, 60 * data["row"].nunique()))
+    return alt.layer(cells, grey, best, crosses).properties(height=max(180, 60 * data["row"].nunique()))
 
 
 def confusion_chart(counts: pd.DataFrame, titles: dict[str, str]) -> alt.LayerChart:
     """Validation cases by true class (rows) and predicted class (columns), with the count in each cell."""
     base = alt.Chart(counts).encode(
-        x=alt.X("predicted:O", title=titles["predicted"]), y=alt.Y("true:O", title=titles["true"])
+        x=alt.X("predicted:O", title=titles["predicted"], axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("true:O", title=titles["true"]),
     )
     tooltip = ["true:O", "predicted:O", "count:Q"]
     cells = base.mark_rect().encode(

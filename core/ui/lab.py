@@ -274,14 +274,27 @@ HIGHLIGHT = "background-color: #ffe08a"
 
 def chart_titles(lang: str) -> dict[str, str]:
     """Axis and legend titles of every lab chart."""
-    names = ("run", "row", "why", "mean", "low", "high", "true", "predicted", "lr", "batch_size", "optimizer")
+    names = (
+        "run",
+        "diverged",
+        "row",
+        "why",
+        "mean",
+        "low",
+        "high",
+        "true",
+        "predicted",
+        "lr",
+        "batch_size",
+        "optimizer",
+    )
     return {name: t(f"lab.axes.{name}", lang) for name in (*X_AXES, *METRICS, *names)}
 
 
 def history_controls(lang: str, config: RunConfig | None) -> None:
     """Add the current run; or add it with a copy that changes exactly one knob (same seed: an A/B pair)."""
     runs = history()
-    add, knob_column, value_column, ab = st.columns(4, vertical_alignment="bottom")
+    add, knob_column, value_column, ab = st.columns([2, 2, 2, 3], vertical_alignment="bottom")
     full = len(runs) >= MAX_RUNS
     add.button(
         t("lab.add", lang),
@@ -331,11 +344,12 @@ def history_section(lang: str) -> None:
         return
     table = run_table(configs, labels, result.epochs)
     changed = dict(zip(labels, differing(configs), strict=True))
-    st.dataframe(
-        table.style.apply(lambda row: [HIGHLIGHT if c in changed[row["run"]] else "" for c in row.index], axis=1),
-        hide_index=True,
-    )
     titles = chart_titles(lang)
+    # Knobs keep their own names (the link's and the command line's); the measures are translated.
+    shown_table = table.rename(columns={name: titles[name] for name in table if name not in KNOB_NAMES})
+    marks = list(changed.values())
+    styled = shown_table.style.apply(lambda row: [HIGHLIGHT if c in marks[row.name] else "" for c in row.index], axis=1)
+    st.dataframe(styled, hide_index=True)
     x, metric, log_y = chart_switches(lang)
     frame = with_x_axes(result.epochs, configs).assign(label=lambda f: f["run"].map(dict(enumerate(labels))))
     colors = {label: run_color(run["number"]) for label, run in zip(labels, shown, strict=True)}
@@ -350,7 +364,7 @@ def history_section(lang: str) -> None:
 
 def chart_switches(lang: str) -> tuple[str, str, bool]:
     """The x-axis, the measure and the log switch of the history chart, kept in the link."""
-    columns = st.columns([3, 3, 1], vertical_alignment="bottom")
+    columns = st.columns([5, 4, 2], vertical_alignment="bottom")
     name = lambda code: t(f"lab.axes.{code}", lang)  # noqa: E731
     with columns[0]:
         x = choice_buttons(t("lab.x_axis", lang), X_AXES, "epoch", "lab.x", "x", lang, name)
@@ -436,7 +450,12 @@ def classes_section(lang: str, config: RunConfig) -> None:
     except ConfigError as err:
         show_config_error(err, lang)
         return
-    chart = confusion_chart(counts, chart_titles(lang))
+    titles = chart_titles(lang)
+    result = cached_train((config,))
+    label = t("lab.current", lang)
+    accuracy = result.epochs.assign(label=label)
+    show_chart(history_chart(accuracy, "epoch", "val_accuracy", titles, {label: run_color(1)}, log_y=False))
+    chart = confusion_chart(counts, titles)
     show_chart(chart)
     right = counts.loc[counts["true"] == counts["predicted"], "count"].sum()
     st.caption(t("lab.confusion_caption", lang, right=right, total=counts["count"].sum()))
