@@ -364,14 +364,13 @@ def history_section(lang: str) -> None:
 
 def chart_switches(lang: str) -> tuple[str, str, bool]:
     """The x-axis, the measure and the log switch of the history chart, kept in the link."""
-    columns = st.columns([5, 4, 2], vertical_alignment="bottom")
+    left, right = st.columns(2)
     name = lambda code: t(f"lab.axes.{code}", lang)  # noqa: E731
-    with columns[0]:
+    with left:
         x = choice_buttons(t("lab.x_axis", lang), X_AXES, "epoch", "lab.x", "x", lang, name)
-    with columns[1]:
+    with right:
         metric = choice_buttons(t("lab.metric", lang), METRICS, "val_loss", "lab.metric", "metric", lang, name)
-    with columns[2]:
-        log_y = linked(st.toggle, "lab.log", "log", False, Allowed(options=(True, False)), label=t("lab.log", lang))
+    log_y = linked(st.toggle, "lab.log", "log", False, Allowed(options=(True, False)), label=t("lab.log", lang))
     return x, metric, log_y
 
 
