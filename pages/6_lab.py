@@ -20,6 +20,6 @@ history_controls(lang, config)
 # One view at a time: only what is on screen trains (the grid and the bands cost more than the history).
 view = choice_buttons(t("lab.view", lang), VIEWS, "runs", "lab.view", "view", lang, lambda v: t(f"lab.tabs.{v}", lang))
 if view == "runs":
-    history_section(lang)
+    history_section(lang, config)
 elif config is not None:
     SECTIONS[view](lang, config)

@@ -323,11 +323,13 @@ def history_controls(lang: str, config: RunConfig | None) -> None:
     keep_in_link(history())
 
 
-def history_section(lang: str) -> None:
+def history_section(lang: str, config: RunConfig | None) -> None:
     """The table of runs (knobs that differ from the first shown run highlighted) and their curves overlaid."""
     runs = history()
     if not runs:
         st.info(t("lab.empty", lang))
+        if config is not None:  # the current settings meanwhile, so the page never opens on an empty chart
+            current_curve(lang, config, "val_loss")
         return
     show_toggles(runs, lang, lambda run: f"#{run['number']}")
     keep_in_link(runs)
@@ -449,13 +451,21 @@ def classes_section(lang: str, config: RunConfig) -> None:
     except ConfigError as err:
         show_config_error(err, lang)
         return
-    titles = chart_titles(lang)
-    result = cached_train((config,))
-    label = t("lab.current", lang)
-    accuracy = result.epochs.assign(label=label)
-    show_chart(history_chart(accuracy, "epoch", "val_accuracy", titles, {label: run_color(1)}, log_y=False))
-    chart = confusion_chart(counts, titles)
+    current_curve(lang, config, "val_accuracy")
+    chart = confusion_chart(counts, chart_titles(lang))
     show_chart(chart)
     right = counts.loc[counts["true"] == counts["predicted"], "count"].sum()
     st.caption(t("lab.confusion_caption", lang, right=right, total=counts["count"].sum()))
     downloads(lang, counts, counts, chart, "lab_confusion")
+
+
+def current_curve(lang: str, config: RunConfig, metric: str) -> None:
+    """One measure of the current settings over the epochs."""
+    try:
+        result = cached_train((config,))
+    except ConfigError as err:
+        show_config_error(err, lang)
+        return
+    label = t("lab.current", lang)
+    frame = result.epochs.assign(label=label)
+    show_chart(history_chart(frame, "epoch", metric, chart_titles(lang), {label: run_color(1)}, log_y=False))
