@@ -6,7 +6,15 @@ import streamlit as st
 
 from core.i18n import t
 from core.ui import choice_buttons, setup_page
-from core.ui.lab import band_section, classes_section, grid_section, history_controls, history_section, settings
+from core.ui.lab import (
+    band_section,
+    classes_section,
+    grid_section,
+    history,
+    history_controls,
+    history_section,
+    settings,
+)
 
 SECTIONS = {"seeds": band_section, "grid": grid_section, "classes": classes_section}  # each needs valid settings
 VIEWS = ("runs", *SECTIONS)
@@ -14,7 +22,8 @@ VIEWS = ("runs", *SECTIONS)
 lang = setup_page("lab")
 st.title(t("lab.title", lang))
 st.markdown(t("lab.intro", lang))
-with st.container(border=True):
+# A shared link opens on its comparison; a fresh page on the settings.
+with st.expander(t("lab.settings", lang), expanded=not history(), icon=":material/tune:"):
     config = settings(lang)
 history_controls(lang, config)
 # One view at a time: only what is on screen trains (the grid and the bands cost more than the history).

@@ -109,7 +109,12 @@ def grid_chart(table: pd.DataFrame, titles: dict[str, str]) -> alt.LayerChart:
         .mark_text(text="✖", fontSize=26, color="#c0282d")
         .encode(x=x, y=y, tooltip=tooltip)
     )
-    return alt.layer(cells, grey, best, crosses).properties(height=max(180, 60 * data["row"].nunique()))
+    return alt.layer(cells, grey, best, crosses).properties(height=grid_height(data["row"].nunique()))
+
+
+def grid_height(rows: int) -> int:
+    """Pixels of the grid's cells: rows tall enough to click on a projector."""
+    return max(180, 60 * rows)
 
 
 def confusion_chart(counts: pd.DataFrame, titles: dict[str, str]) -> alt.LayerChart:

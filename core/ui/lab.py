@@ -16,6 +16,7 @@ from core.charts.lab import (
     band_chart,
     confusion_chart,
     grid_chart,
+    grid_height,
     history_chart,
     image_bytes,
     run_color,
@@ -431,7 +432,12 @@ def grid_section(lang: str, config: RunConfig) -> None:
     chart = grid_chart(table.assign(row=rows, why=why), chart_titles(lang))
     st.session_state[GRID_BASE] = config  # add_cell, run before the next run of the page, builds on it
     st.altair_chart(
-        style(chart), width="stretch", key="lab.grid_chart", on_select=add_cell, selection_mode=GRID_SELECTION
+        style(chart),
+        width="stretch",
+        height=grid_height(rows.nunique()) + 90,  # the axes and their titles below the cells
+        key="lab.grid_chart",
+        on_select=add_cell,
+        selection_mode=GRID_SELECTION,
     )
     best = table[table["best"]]
     if len(best):
