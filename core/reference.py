@@ -87,9 +87,12 @@ def train_reference(
     device: str = "cpu",
     progress: Callable[[float], None] | None = None,
     data: Dataset | None = None,
+    article: Article | None = None,
 ) -> RunLog:
-    """Train one config with the plain loop: zero_grad -> forward -> loss -> backward -> step."""
-    article = set_up(config, device, data)
+    """Train one config with the plain loop: zero_grad -> forward -> loss -> backward -> step.
+
+    Pass `article` (from set_up) to keep the trained model afterwards."""
+    article = article or set_up(config, device, data)
     model, criterion, loader, optimizer = article.model, article.criterion, article.loader, article.optimizer
     x_train, y_train, x_val, y_val, task = article.x_train, article.y_train, article.x_val, article.y_val, article.task
     scheduler = make_scheduler(

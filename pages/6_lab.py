@@ -1,0 +1,34 @@
+"""The free lab: any run, kept in a history that a link reproduces; A/B pairs, seed bands, a grid, confusion."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.i18n import t
+from core.ui import choice_buttons, setup_page
+from core.ui.lab import (
+    band_section,
+    classes_section,
+    grid_section,
+    history,
+    history_controls,
+    history_section,
+    settings,
+)
+
+SECTIONS = {"seeds": band_section, "grid": grid_section, "classes": classes_section}  # each needs valid settings
+VIEWS = ("runs", *SECTIONS)
+
+lang = setup_page("lab")
+st.title(t("lab.title", lang))
+st.markdown(t("lab.intro", lang))
+# A shared link opens on its comparison; a fresh page on the settings.
+with st.expander(t("lab.settings", lang), expanded=not history(), icon=":material/tune:"):
+    config = settings(lang)
+history_controls(lang, config)
+# One view at a time: only what is on screen trains (the grid and the bands cost more than the history).
+view = choice_buttons(t("lab.view", lang), VIEWS, "runs", "lab.view", "view", lang, lambda v: t(f"lab.tabs.{v}", lang))
+if view == "runs":
+    history_section(lang, config)
+elif config is not None:
+    SECTIONS[view](lang, config)
