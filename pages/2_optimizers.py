@@ -38,6 +38,7 @@ from core.ui import (
     show_config_error,
 )
 from core.ui.layout import Card, card_row
+from core.ui.lecture import revealed, scenario_cards
 from core.ui.stepper import Button, Stepper
 
 SCALES = (1, 10, 100, 1000)
@@ -263,15 +264,18 @@ def real_data(optimizers: tuple[str, ...], lang: str) -> None:
 lang = setup_page("optimizers")
 st.title(t("optimizers.title", lang))
 st.markdown(t("optimizers.intro", lang))
+scenario_cards("optimizers", lang)
 for column, who in zip(st.columns(2), ("sgd", "adam"), strict=True):
     with column, st.container(border=True, height="stretch"):
         st.markdown(f"#### {t(f'optimizers.analogy.{who}_title', lang)}")
         st.markdown(t(f"optimizers.analogy.{who}", lang))
 config = settings(lang)
 st.markdown(t(f"optimizers.notes.{config.surface}", lang))
-if config.optimizers:
-    walk(config, lang)
-else:
+shown = revealed("optimizers", lang)
+if not config.optimizers:
     st.info(t("optimizers.controls.no_optimizer", lang))
+elif shown:
+    walk(config, lang)
 curvature_facts(config, lang)
-real_data(config.optimizers, lang)
+if shown:
+    real_data(config.optimizers, lang)

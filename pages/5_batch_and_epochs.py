@@ -26,6 +26,7 @@ from core.ui import (
     show_config_error,
 )
 from core.ui.layout import Card, card_row, chooser_with_log, titled_chart
+from core.ui.lecture import revealed, scenario_cards
 from core.ui.lessons import cached_lesson
 
 BATCHES = ("1", "8", "32", "128", "full")
@@ -193,16 +194,19 @@ def epochs_and_overfitting(lang: str) -> None:
 lang = setup_page("batch_and_epochs")
 st.title(t("batches.title", lang))
 st.markdown(t("batches.intro", lang))
+scenario_cards("batch_and_epochs", lang)
 st.header(t("batches.batch.heading", lang))
 st.markdown(t("batches.batch.body", lang))
 configs, n = settings(lang)
-if configs:
+shown = revealed("batch_and_epochs", lang)
+if not configs:
+    st.info(t("batches.batch.none", lang))
+elif shown:
     counters(configs, n, lang)
     progress(configs, n, lang)
-else:
-    st.info(t("batches.batch.none", lang))
-shuffling(lang)
-epochs_and_overfitting(lang)
+if shown:
+    shuffling(lang)
+    epochs_and_overfitting(lang)
 st.header(t("batches.loader.heading", lang))
 st.markdown(t("batches.loader.body", lang))
 st.code("loader = DataLoader(dataset, batch_size=32, shuffle=True, num_workers=2)", language="python")

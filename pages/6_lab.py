@@ -9,6 +9,7 @@ from core.ui import choice_buttons, setup_page
 from core.ui.lab import (
     band_section,
     classes_section,
+    code_section,
     grid_section,
     history,
     history_controls,
@@ -16,7 +17,8 @@ from core.ui.lab import (
     settings,
 )
 
-SECTIONS = {"seeds": band_section, "grid": grid_section, "classes": classes_section}  # each needs valid settings
+# Each view needs valid settings.
+SECTIONS = {"seeds": band_section, "grid": grid_section, "classes": classes_section, "code": code_section}
 VIEWS = ("runs", *SECTIONS)
 
 lang = setup_page("lab")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.codegen import script
 from core.config import RunConfig
 from core.i18n import t
 from core.lab import read_run
@@ -99,3 +100,12 @@ def test_grid_frames_the_cell_with_the_lowest_final_loss() -> None:
     configs = [RunConfig(epochs=3, lr=lr) for lr in (0.01, 0.1)]
     losses = [train([config]).epochs["val_loss"].iloc[-1] for config in configs]  # each run alone
     assert framed[0]["lr"].iloc[0] == configs[losses.index(min(losses))].lr
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_code_view_shows_the_script_of_the_current_settings(lang: str) -> None:
+    at = open_lab(lang, view="code", lr="0.01", optimizer="momentum")
+    assert not at.exception and not at.error
+    (code,) = at.code
+    config = RunConfig.from_params({**SMALL, "lr": "0.01", "optimizer": "momentum"})
+    assert code.value == script(config, lang).rstrip("\n")  # `python -m core code` prints it; tests execute it

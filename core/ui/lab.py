@@ -21,6 +21,7 @@ from core.charts.lab import (
     image_bytes,
     run_color,
 )
+from core.codegen import script
 from core.config import ACTIVATIONS, LOSSES, MODELS, ORDERS, ConfigError, RunConfig
 from core.data import TASKS
 from core.i18n import t
@@ -475,3 +476,19 @@ def current_curve(lang: str, config: RunConfig, metric: str) -> None:
     label = t("lab.current", lang)
     frame = result.epochs.assign(label=label)
     show_chart(history_chart(frame, "epoch", metric, chart_titles(lang), {label: run_color(1)}, log_y=False))
+
+
+def code_section(lang: str, config: RunConfig) -> None:
+    """The current settings as a standalone PyTorch script in the article's loop (`python -m core code`, same text)."""
+    st.markdown(t("lab.code.intro", lang))
+    text = script(config, lang)
+    st.download_button(
+        t("lab.code.download", lang),
+        data=text,
+        file_name="train.py",
+        mime="text/x-python",
+        key="lab.download.code",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    st.code(text, language="python", line_numbers=True)
