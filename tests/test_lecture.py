@@ -67,6 +67,28 @@ def test_predict_mode_asks_first_and_shows_the_result_on_reveal():
     assert question not in [block.value for block in at.markdown]
 
 
+def reveal(at, page_id):
+    (button,) = [b for b in at.button if b.key == f"lecture.reveal.{page_id}"]
+    return button.click().run()
+
+
+def test_a_changed_setting_hides_the_result_and_asks_again():
+    """The reveal belongs to the question asked: a moved slider or another scenario asks before it shows."""
+    scenario = next(s for s in SCENARIOS if s.id == "decay_ends_lower")
+    at = open_page(PATHS["lr_schedules"], "en", predict="1", **url_params(scenario))
+    assert charts(reveal(at, "lr_schedules")) and not at.exception
+    at.slider(key="sched.epochs").set_value(12).run()
+    assert not charts(at) and not at.exception
+    assert t("lecture.ask", "en") in [block.value for block in at.markdown]  # this setting is no scenario's
+    assert charts(reveal(at, "lr_schedules"))
+    card(at, "warmup_high_lr").click().run()
+    assert not charts(at)
+    assert t("lecture.scenarios.warmup_high_lr.question", "en") in [block.value for block in at.markdown]
+    assert charts(reveal(at, "lr_schedules"))
+    at.run()  # a rerun that changes nothing keeps the result shown
+    assert charts(at)
+
+
 def test_predict_mode_without_a_scenario_asks_the_general_question():
     at = open_page(PATHS["loss_functions"], "en", predict="1", pressure="130")
     assert t("lecture.ask", "en") in [block.value for block in at.markdown]
