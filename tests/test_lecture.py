@@ -9,7 +9,7 @@ from core.i18n import t
 from core.lecture import SCENARIOS, url_params
 from core.ui.page import PAGES, existing_pages
 from tests.test_app_pages import charts
-from tests.test_navigation import APP, notice, open_page
+from tests.test_navigation import APP, change_everything, notice, open_page, widgets
 
 PATHS = {nav_key: path for path, nav_key, _ in PAGES}
 LIVE = {nav_key for _, nav_key, _ in existing_pages()}
@@ -139,3 +139,18 @@ def test_after_warm_a_scenario_opens_without_training(tmp_path, monkeypatch):
     monkeypatch.setattr(runs, "train", refuse)
     at = open_page(PATHS["lr_schedules"], "en", **url_params(scenario))
     assert charts(at)
+
+
+@pytest.mark.parametrize("path", [path for path, _, _ in existing_pages()])
+def test_every_widget_of_every_page_round_trips_through_its_link(path):
+    """Change every widget, open the page's link afresh: every widget holds the same value."""
+    at = change_everything(open_page(path, "en"))
+    link = {key: value for key, value in at.query_params.items() if key != "lang"}
+    assert link or not values(at)  # the changes reached the link (home has no setting widgets)
+    fresh = open_page(path, "en", **link)
+    assert notice(fresh) == ""
+    assert values(fresh) == values(at)
+
+
+def values(at) -> dict[str, object]:
+    return {widget.key: widget.value for widget in widgets(at)}
