@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.i18n import t
 from core.ui import existing_pages, setup_page
+from core.ui.lecture import intro, presenting
 from core.ui.walkthrough import render_walkthrough
 
 STEPS = ("predict", "loss", "backward", "step")
@@ -13,21 +14,30 @@ STEPS = ("predict", "loss", "backward", "step")
 lang = setup_page("home")
 st.title(t("home.title", lang))
 st.markdown(f"#### {t('home.subtitle', lang)}")
-st.markdown(t("home.intro", lang))
+intro(t("home.intro", lang))
 
-st.subheader(t("home.steps_title", lang))
-# Two by two: on a projector four columns squeeze the code lines.
-for row in (STEPS[:2], STEPS[2:]):
-    for column, step in zip(st.columns(len(row)), row, strict=True):
-        with column, st.container(border=True, height="stretch"):
-            st.markdown(f"### {t(f'home.steps.{step}.title', lang)}")
-            st.markdown(f"**{t(f'home.steps.{step}.clinic', lang)}**")
-            st.markdown(t(f"home.steps.{step}.body", lang))
-            st.code(t(f"home.steps.{step}.code", lang), language="python", wrap_lines=True)
-st.markdown(t("home.repeat", lang))
+
+def four_steps() -> None:
+    """The loop's four steps, two by two: on a projector four columns squeeze the code lines."""
+    for row in (STEPS[:2], STEPS[2:]):
+        for column, step in zip(st.columns(len(row)), row, strict=True):
+            with column, st.container(border=True, height="stretch"):
+                st.markdown(f"### {t(f'home.steps.{step}.title', lang)}")
+                st.markdown(f"**{t(f'home.steps.{step}.clinic', lang)}**")
+                st.markdown(t(f"home.steps.{step}.body", lang))
+                st.code(t(f"home.steps.{step}.code", lang), language="python", wrap_lines=True)
+    st.markdown(t("home.repeat", lang))
+
+
+if presenting():  # the projector opens on the walk and its loss chart; the four steps are one click away
+    with st.expander(t("home.steps_title", lang)):
+        four_steps()
+else:
+    st.subheader(t("home.steps_title", lang))
+    four_steps()
 
 # Walkthrough of one mini-batch, step by step.
-render_walkthrough(lang)
+render_walkthrough(lang, chart_first=presenting())
 
 st.subheader(t("home.lessons_title", lang))
 st.markdown(t("home.lessons_intro", lang))

@@ -10,7 +10,7 @@ from core.charts.losses import cross_entropy_chart, gradient_chart, penalty_char
 from core.i18n import t
 from core.lessons import losses as lesson
 from core.ui import setup_page, show_chart, url_slider
-from core.ui.lecture import revealed, scenario_cards
+from core.ui.lecture import intro, revealed, scenario_cards
 
 PRESSURE_RANGE = 40.0  # mmHg either side of the truth: the article's 20 mmHg miss sits half-way out
 
@@ -243,7 +243,7 @@ def tasks_section(lang: str) -> None:
 
 lang = setup_page("loss_functions")
 st.title(t("losses.title", lang))
-st.markdown(t("losses.intro", lang))
+intro(t("losses.intro", lang))
 scenario_cards("loss_functions", lang)
 if revealed("loss_functions", lang):
     mse_section(lang)

@@ -38,7 +38,7 @@ from core.ui import (
     show_config_error,
 )
 from core.ui.layout import Card, card_row
-from core.ui.lecture import revealed, scenario_cards
+from core.ui.lecture import intro, presenting, revealed, scenario_cards, settings_box
 from core.ui.stepper import Button, Stepper
 
 SCALES = (1, 10, 100, 1000)
@@ -58,8 +58,8 @@ limit_walks = st.cache_data(max_entries=64, show_spinner=False)(sgd_at_the_limit
 
 
 def settings(lang: str) -> WalkConfig:
-    """The landscape controls in one bordered box; returns the lesson's setting."""
-    with st.container(border=True):
+    """The landscape controls in one box; returns the lesson's setting."""
+    with settings_box(lang):
         top = st.columns([3, 5])
         with top[0]:
             surface = choice_select(
@@ -149,7 +149,7 @@ def walk(config: WalkConfig, lang: str) -> None:
     """Next step / Play / Reset over the paths, then the landscape and the loss per step."""
     stepper = Stepper("optimizers.walk", config.steps)
     stepper.follow(config)
-    st.markdown(t("optimizers.analogy.try", lang))
+    intro(t("optimizers.analogy.try", lang))
     stepper.buttons(
         Button(t("optimizers.controls.next", lang), ":material/skip_next:", shortcut="Right"),
         Button(t("optimizers.controls.reset", lang), ":material/restart_alt:"),
@@ -263,12 +263,13 @@ def real_data(optimizers: tuple[str, ...], lang: str) -> None:
 
 lang = setup_page("optimizers")
 st.title(t("optimizers.title", lang))
-st.markdown(t("optimizers.intro", lang))
+intro(t("optimizers.intro", lang))
 scenario_cards("optimizers", lang)
-for column, who in zip(st.columns(2), ("sgd", "adam"), strict=True):
-    with column, st.container(border=True, height="stretch"):
-        st.markdown(f"#### {t(f'optimizers.analogy.{who}_title', lang)}")
-        st.markdown(t(f"optimizers.analogy.{who}", lang))
+if not presenting():  # the analogies are the lecturer's to tell; the projector shows the walk
+    for column, who in zip(st.columns(2), ("sgd", "adam"), strict=True):
+        with column, st.container(border=True, height="stretch"):
+            st.markdown(f"#### {t(f'optimizers.analogy.{who}_title', lang)}")
+            st.markdown(t(f"optimizers.analogy.{who}", lang))
 config = settings(lang)
 st.markdown(t(f"optimizers.notes.{config.surface}", lang))
 shown = revealed("optimizers", lang)

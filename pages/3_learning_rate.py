@@ -32,7 +32,7 @@ from core.ui import (
     show_config_error,
 )
 from core.ui.layout import chooser_with_log
-from core.ui.lecture import revealed, scenario_cards
+from core.ui.lecture import intro, revealed, scenario_cards
 from core.ui.lessons import cached_lesson
 
 # SGD on the blood-pressure data shows all four regimes with the default rates, in well under a second.
@@ -210,7 +210,7 @@ def range_test(tests: pd.DataFrame, picks: dict[str, float], lang: str) -> None:
 
 lang = setup_page("learning_rate")
 st.title(t("lr.title", lang))
-st.markdown(t("lr.intro", lang))
+intro(t("lr.intro", lang))
 scenario_cards("learning_rate", lang)
 
 controls, chart = st.columns([1, 2], gap="medium")

@@ -27,7 +27,7 @@ from core.ui import (
     show_chart,
     show_config_error,
 )
-from core.ui.lecture import revealed, scenario_cards
+from core.ui.lecture import chart_leads, intro, revealed, scenario_cards, settings_box
 
 MOST = 4
 # Digits, a 64-32 network, Adam at a high peak: every claim of the page holds here (tests/test_schedule_lessons.py).
@@ -43,7 +43,7 @@ KNOBS = {  # name: (default, low, high, whole number?)
 
 def settings(lang: str) -> list[RunConfig]:
     """The controls; returns one config per chosen schedule (same network, seed and batch order)."""
-    with st.container(border=True):
+    with settings_box(lang):
         st.markdown(f"**{t('schedules.controls', lang)}**")
         chosen = choice_pills(
             t("schedules.schedules", lang, most=MOST),
@@ -98,6 +98,7 @@ def rules(configs: list[RunConfig], lang: str) -> None:
         for c in configs
     ]
     st.markdown("\n".join(lines))
+    st.caption(t("schedules.setting", lang, hidden="-".join(map(str, HIDDEN))))
     for config in configs:
         for key, params in schedule_notes(config, steps_per_epoch(config)):
             st.caption(t(key, lang, **params))
@@ -178,14 +179,12 @@ def compare(summary: pd.DataFrame, codes: list[str], lang: str) -> None:
 
 lang = setup_page("lr_schedules")
 st.title(t("schedules.title", lang))
-st.markdown(t("schedules.intro", lang))
+intro(t("schedules.intro", lang))
 scenario_cards("lr_schedules", lang)
 configs = settings(lang)
 if not configs:
     st.info(t("schedules.none_chosen", lang))
 elif revealed("lr_schedules", lang):
-    rules(configs, lang)
-    st.caption(t("schedules.setting", lang, hidden="-".join(map(str, HIDDEN))))
-    curves(configs, lang)
+    chart_leads(lambda: rules(configs, lang), lambda: curves(configs, lang))
 with st.expander(t("schedules.facts_title", lang)):
     st.markdown(t("schedules.facts", lang))

@@ -26,7 +26,7 @@ from core.ui import (
     show_config_error,
 )
 from core.ui.layout import Card, card_row, chooser_with_log, titled_chart
-from core.ui.lecture import revealed, scenario_cards
+from core.ui.lecture import chart_leads, intro, revealed, scenario_cards, settings_box
 from core.ui.lessons import cached_lesson
 
 BATCHES = ("1", "8", "32", "128", "full")
@@ -44,7 +44,7 @@ def batch_label(size: int | str, lang: str) -> str:
 
 def settings(lang: str) -> tuple[list[RunConfig], int]:
     """The batch controls; returns one config per chosen batch size and the number of training cases."""
-    with st.container(border=True):
+    with settings_box(lang):
         chosen = choice_pills(
             t("batches.batch.sizes", lang),
             BATCHES,
@@ -193,17 +193,16 @@ def epochs_and_overfitting(lang: str) -> None:
 
 lang = setup_page("batch_and_epochs")
 st.title(t("batches.title", lang))
-st.markdown(t("batches.intro", lang))
+intro(t("batches.intro", lang))
 scenario_cards("batch_and_epochs", lang)
 st.header(t("batches.batch.heading", lang))
-st.markdown(t("batches.batch.body", lang))
+intro(t("batches.batch.body", lang))
 configs, n = settings(lang)
 shown = revealed("batch_and_epochs", lang)
 if not configs:
     st.info(t("batches.batch.none", lang))
 elif shown:
-    counters(configs, n, lang)
-    progress(configs, n, lang)
+    chart_leads(lambda: counters(configs, n, lang), lambda: progress(configs, n, lang))
 if shown:
     shuffling(lang)
     epochs_and_overfitting(lang)

@@ -9,7 +9,7 @@ from core.i18n import t
 from core.lecture import SCENARIOS, url_params
 from core.ui.page import PAGES, existing_pages
 from tests.test_app_pages import charts
-from tests.test_navigation import APP, notice, open_page
+from tests.test_navigation import APP, change_everything, notice, open_page, widgets
 
 PATHS = {nav_key: path for path, nav_key, _ in PAGES}
 LIVE = {nav_key for _, nav_key, _ in existing_pages()}
@@ -67,6 +67,28 @@ def test_predict_mode_asks_first_and_shows_the_result_on_reveal():
     assert question not in [block.value for block in at.markdown]
 
 
+def reveal(at, page_id):
+    (button,) = [b for b in at.button if b.key == f"lecture.reveal.{page_id}"]
+    return button.click().run()
+
+
+def test_a_changed_setting_hides_the_result_and_asks_again():
+    """The reveal belongs to the question asked: a moved slider or another scenario asks before it shows."""
+    scenario = next(s for s in SCENARIOS if s.id == "decay_ends_lower")
+    at = open_page(PATHS["lr_schedules"], "en", predict="1", **url_params(scenario))
+    assert charts(reveal(at, "lr_schedules")) and not at.exception
+    at.slider(key="sched.epochs").set_value(12).run()
+    assert not charts(at) and not at.exception
+    assert t("lecture.ask", "en") in [block.value for block in at.markdown]  # this setting is no scenario's
+    assert charts(reveal(at, "lr_schedules"))
+    card(at, "warmup_high_lr").click().run()
+    assert not charts(at)
+    assert t("lecture.scenarios.warmup_high_lr.question", "en") in [block.value for block in at.markdown]
+    assert charts(reveal(at, "lr_schedules"))
+    at.run()  # a rerun that changes nothing keeps the result shown
+    assert charts(at)
+
+
 def test_predict_mode_without_a_scenario_asks_the_general_question():
     at = open_page(PATHS["loss_functions"], "en", predict="1", pressure="130")
     assert t("lecture.ask", "en") in [block.value for block in at.markdown]
@@ -117,3 +139,18 @@ def test_after_warm_a_scenario_opens_without_training(tmp_path, monkeypatch):
     monkeypatch.setattr(runs, "train", refuse)
     at = open_page(PATHS["lr_schedules"], "en", **url_params(scenario))
     assert charts(at)
+
+
+@pytest.mark.parametrize("path", [path for path, _, _ in existing_pages()])
+def test_every_widget_of_every_page_round_trips_through_its_link(path):
+    """Change every widget, open the page's link afresh: every widget holds the same value."""
+    at = change_everything(open_page(path, "en"))
+    link = {key: value for key, value in at.query_params.items() if key != "lang"}
+    assert link or not values(at)  # the changes reached the link (home has no setting widgets)
+    fresh = open_page(path, "en", **link)
+    assert notice(fresh) == ""
+    assert values(fresh) == values(at)
+
+
+def values(at) -> dict[str, object]:
+    return {widget.key: widget.value for widget in widgets(at)}

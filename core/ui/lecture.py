@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from core.i18n import t
 from core.lecture import LECTURE_PARAMS, Scenario, matching, scenarios_for, url_params
 from core.ui.widgets import Allowed, ignore
 
 PRESENT, PREDICT = "present", "predict"  # URL flags: presentation mode, and hiding results until "Reveal"
-_REVEALED = "lecture.revealed"  # the pages whose results the class has seen; a scenario card hides its page again
+# Per page, the settings the class saw the result of (link and widget values); a card or a changed setting hides it.
+_REVEALED = "lecture.revealed"
 # The widget keys of each page start with its prefix: a scenario card clears them, so the page takes the card's state.
 KEY_PREFIXES = {
     "home": "walkthrough",
@@ -26,7 +30,7 @@ PRESENTATION_CSS = """<style>
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] li { font-size: 1.3rem; line-height: 1.45; }
 [data-testid="stMain"] h1 { font-size: 2.6rem; }
 [data-testid="stMain"] [data-testid="stCaptionContainer"] { display: none; }
-[data-testid="stMain"] .block-container { padding-left: 2rem; padding-right: 2rem; }
+[data-testid="stMain"] .block-container { padding: 2.5rem 2rem 2rem 2rem; }
 </style>"""
 
 
@@ -34,6 +38,30 @@ def flag(name: str) -> bool:
     """Whether the URL turns a lecture flag on. The URL is the one source of truth, as for the language, so a link
     carries the lecture mode and every navigation link passes it on."""
     return st.query_params.get(name) == "1"
+
+
+def presenting() -> bool:
+    """Whether the page is drawn for a projector."""
+    return flag(PRESENT)
+
+
+def intro(text: str) -> None:
+    """A page's introduction; in presentation mode the lecturer says it, so the chart comes first."""
+    if not presenting():
+        st.markdown(text)
+
+
+def settings_box(lang: str) -> DeltaGenerator:
+    """Where a page's controls go: a bordered box, or in presentation mode a folded one, so the chart leads."""
+    if presenting():
+        return st.expander(t("lecture.settings", lang), icon=":material/tune:")
+    return st.container(border=True)
+
+
+def chart_leads(aside: Callable[[], None], chart: Callable[[], None]) -> None:
+    """`aside` (rules, counters) above the chart; in presentation mode below it, so the chart is on the first screen."""
+    for part in (chart, aside) if presenting() else (aside, chart):
+        part()
 
 
 def lecture_controls(lang: str) -> dict[str, str]:
@@ -83,15 +111,26 @@ def _open(scenario: Scenario, lang: str) -> None:
     prefix = KEY_PREFIXES[scenario.page]
     for key in [key for key in st.session_state if str(key).startswith(prefix)]:
         del st.session_state[key]  # the page's widgets seed themselves from the new link on this rerun
-    st.session_state[_REVEALED] = st.session_state.get(_REVEALED, frozenset()) - {scenario.page}
+    _forget(scenario.page)
     flags = {name: "1" for name in (PRESENT, PREDICT) if st.query_params.get(name) == "1"}
     st.query_params.from_dict({"lang": lang, **flags, **url_params(scenario)})
 
 
 def revealed(page_id: str, lang: str) -> bool:
-    """True when the result may show; in predict mode, first the question and a Reveal button."""
-    if st.query_params.get(PREDICT) != "1" or page_id in st.session_state.get(_REVEALED, frozenset()):
+    """True when the result may show; in predict mode, first the question and a Reveal button, and again after any
+    setting changed since the reveal: the page always shows the result of what the class was asked."""
+    if st.query_params.get(PREDICT) != "1":
         return True
+    seen = st.session_state.get(_REVEALED, {}).get(page_id)
+    link, widgets = _settings(page_id)
+    if (
+        seen is not None
+        and seen[0] == link
+        and all(seen[1][key] == widgets[key] for key in seen[1].keys() & widgets.keys())
+    ):
+        st.session_state[_REVEALED][page_id] = (link, seen[1] | widgets)  # widgets drawn since the reveal join in
+        return True
+    _forget(page_id)
     params = {key: st.query_params.get_all(key) for key in st.query_params if key not in LECTURE_PARAMS}
     scenario = matching(page_id, params)
     question = t(f"lecture.scenarios.{scenario.id}.question", lang) if scenario else t("lecture.ask", lang)
@@ -109,5 +148,21 @@ def revealed(page_id: str, lang: str) -> bool:
     return False
 
 
+def _settings(page_id: str) -> tuple[dict[str, list[str]], dict[str, object]]:
+    """The page's state as the class sees it: its link (lecture flags aside) and its widgets' values."""
+    prefix = KEY_PREFIXES[page_id]
+    link = {key: st.query_params.get_all(key) for key in st.query_params if key not in LECTURE_PARAMS}
+    widgets = {key: value for key, value in st.session_state.items() if str(key).startswith(prefix)}
+    return link, {key: value for key, value in widgets.items() if isinstance(value, _PLAIN)}
+
+
+_PLAIN = (bool, int, float, str, list, tuple, type(None))  # widget values; a cached frame is no setting
+
+
 def _reveal(page_id: str) -> None:
-    st.session_state[_REVEALED] = st.session_state.get(_REVEALED, frozenset()) | {page_id}
+    st.session_state[_REVEALED] = {**st.session_state.get(_REVEALED, {}), page_id: _settings(page_id)}
+
+
+def _forget(page_id: str) -> None:
+    shown = st.session_state.get(_REVEALED, {})
+    st.session_state[_REVEALED] = {page: seen for page, seen in shown.items() if page != page_id}

@@ -19,6 +19,7 @@ from core.lessons.walkthrough import (
     snapshot_after,
     steps_after_next_batch,
 )
+from core.ui.lecture import intro
 from core.ui.stepper import Button, Stepper
 
 STEPPER = Stepper("walkthrough")  # the whole state of the walk: how many lines of the loop have run
@@ -41,14 +42,16 @@ def cached_snapshot(steps: int, seed: int, lr: float, version: int) -> dict:
     return snapshot_after(steps, seed, lr)
 
 
-def render_walkthrough(lang: str, seed: int = 0) -> None:
-    """Draw the walk through the training loop for the current session."""
+def render_walkthrough(lang: str, seed: int = 0, chart_first: bool = False) -> None:
+    """Draw the walk through the training loop for the current session (the loss chart first for a projector)."""
     snapshot = cached_snapshot(STEPPER.position, seed, LEARNING_RATE, VERSION)
     patients = snapshot["patients"]
 
     st.subheader(t("loop.title", lang))
-    st.markdown(t("loop.intro", lang, patients=patients, batch_size=snapshot["batch_size"]))
+    intro(t("loop.intro", lang, patients=patients, batch_size=snapshot["batch_size"]))
     _controls(lang, snapshot)
+    if chart_first:
+        _loss_chart(lang, snapshot)
 
     code_column, step_column = st.columns([3, 2], gap="medium")
     with code_column:
@@ -61,8 +64,8 @@ def render_walkthrough(lang: str, seed: int = 0) -> None:
     # One table under the other: side by side, both get cut off on a 1280-pixel projector.
     _batch_table(lang, snapshot)
     _parameter_table(lang, snapshot)
-
-    _loss_chart(lang, snapshot)
+    if not chart_first:
+        _loss_chart(lang, snapshot)
 
 
 def _controls(lang: str, snapshot: dict) -> None:

@@ -1,0 +1,51 @@
+"""Presentation mode on a 1280x720 projector: every page's first chart starts in the upper part of the first screen."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.i18n import t
+from core.ui.page import existing_pages
+from tools.appserver import CHROMIUM, CHROMIUM_ARGS, running_app
+from tools.screenshot import page_url, wait_until_idle
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed at /usr/bin/chromium"),
+]
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+WIDTH, HEIGHT = 1280, 720
+ROOM = 200  # at least this much of the first screen is left for the chart below its top
+CHART = "[data-testid='stMain'] [data-testid='stVegaLiteChart']"
+LESSONS = [(path, nav_key) for path, nav_key, _ in existing_pages() if nav_key != "lab"]
+
+
+@pytest.fixture(scope="module")
+def projector() -> Iterator[tuple[str, object]]:
+    """One app server and one 1280x720 browser tab for the whole module."""
+    with running_app() as base, sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = chromium.new_context(viewport={"width": WIDTH, "height": HEIGHT}).new_page()
+        yield base, page
+        chromium.close()
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize(("path", "nav_key"), LESSONS, ids=[nav_key for _, nav_key in LESSONS])
+def test_the_first_chart_is_above_the_fold_in_presentation_mode(projector, path, nav_key, lang):
+    base, page = projector
+    page.goto(page_url(base, path, lang) + "&present=1")
+    wait_until_idle(page)
+    if shots := os.environ.get("PRESENTATION_SHOTS"):  # a folder to look at the first screens in
+        page.screenshot(path=f"{shots}/{nav_key}_{lang}.png")
+    # Home opens on the walk before its first batch: its chart's heading stands where the chart will draw.
+    first = page.get_by_text(t("loop.chart.title", lang)) if nav_key == "home" else page.locator(CHART).first
+    box = first.bounding_box()
+    assert box is not None, nav_key
+    assert box["y"] < HEIGHT - ROOM, (nav_key, lang, box)
