@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.__main__ import flag, main
-from core.warm import scenario_ids
 from core.config import CHOICES, RunConfig, format_param
 from core.i18n import t
 from core.training import ENGINES, EPOCH_COLUMNS
+from core.warm import scenario_ids
 
 TINY = ["--epochs", "1", "--batch-size", "full"]
 
