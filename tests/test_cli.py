@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import tempfile
-from unittest import mock
 
 import pandas as pd
 import pytest
@@ -18,7 +17,6 @@ from core.__main__ import flag, main
 from core.config import CHOICES, RunConfig, format_param
 from core.i18n import t
 from core.training import ENGINES, EPOCH_COLUMNS
-from core.warm import scenario_ids
 
 TINY = ["--epochs", "1", "--batch-size", "full"]
 
@@ -283,32 +281,3 @@ def test_sensible_command_lines_train_one_run_per_rate(chosen, rates, engine):
     assert code == 0, err
     table = pd.read_csv(io.StringIO(out))
     assert table.groupby("run")["lr"].first().tolist() == [float(rate) for rate in rates]
-
-
-WARM_PARTS = st.one_of(
-    st.tuples(st.just("--scenario"), st.sampled_from(scenario_ids()) | VALUES),
-    st.just(("--scenario",)),
-    st.from_regex(r"--[a-z][a-z-]{0,10}", fullmatch=True).filter(lambda f: f != "--help").map(lambda f: (f,)),
-    st.text(max_size=12).map(lambda text: (text,)),
-)
-
-
-@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(WARM_PARTS, max_size=5))
-def test_any_warm_command_line_warms_what_it_names_or_exits_2_with_one_line(parts):
-    asked: list[list[tuple[str, str, dict]]] = []
-
-    def warm_nothing(todo):  # the pages themselves are warmed in test_lecture; here only the command line counts
-        asked.append(todo)
-        return iter(())
-
-    argv = ["warm", *(p for part in parts for p in part)]
-    with mock.patch("core.__main__.warm", warm_nothing):
-        code, out, err = run_main(argv)
-    if code == 0 and "-h" in argv:
-        assert out.startswith("usage:")
-    elif code == 0:
-        named = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--scenario"]
-        assert [scenario for _, scenario, _ in asked[0] if scenario] == list(dict.fromkeys(named)) or not named
-    else:
-        assert_one_line_error(code, err)
