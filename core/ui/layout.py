@@ -36,7 +36,7 @@ def chooser_with_log(
     with left:
         choice = choose()
     with right:
-        log = linked(st.toggle, key, "log", wide, Allowed(options=(False, True)), label=label)
+        log = linked(st.toggle, key, "log", bool(wide), Allowed(options=(False, True)), label=label)  # not numpy.bool_
     return choice, log
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import streamlit as st
 
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from core.lecture import LECTURE_PARAMS
 from core.ui.lecture import PRESENT, flag, lecture_controls
-from core.ui.widgets import Allowed, ignore, start_notice
+from core.ui.widgets import Allowed, drop_unknown, ignore, start_notice
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,6 +61,7 @@ def setup_page(page_id: str) -> str:
         initial_sidebar_state="collapsed" if flag(PRESENT) else "expanded",  # a projector needs the width
     )
     start_notice(lang)  # before the sidebar: its lecture switches may name a bad link value too
+    drop_unknown(LECTURE_PARAMS)
     render_sidebar(lang)
     wanted = st.query_params.get(LANG_PARAM)
     if wanted not in (None, lang):

@@ -40,6 +40,18 @@ BATCH_CHOICES: tuple[int | str, ...] = (1, 8, 32, 128, "full")
 MAX_LRS = 8
 FULL_BATCH_LABEL = "N"  # the article's N: every training example in one batch; the same in both languages
 KNOBS = frozenset(field.name for field in dataclasses.fields(RunConfig))
+# Each page's own settings in the link, besides RunConfig's knobs and the lecture's flags. A key that is none of
+# these (a typo such as `learning_rate`, a tracker's `utm_source`) is named in the notice and dropped from the link;
+# tests/test_url_fuzz.py checks that every parameter a page keeps is listed here.
+PAGE_PARAMS = frozenset(
+    {
+        *("pressure", "p_malignant", "race_w", "race_b", "race_lr"),  # loss functions
+        *("surface", "opts", "steps", "x0", "y0", "scale", "data_lr", "data_epochs"),  # optimizers
+        *("focus_lr", "valley_lr", "curve", "log"),  # learning rate
+        *("batch_sizes", "fit_epochs", "shuffle_dataset", "x"),  # batch and epochs
+        *("run", "view", "ab_knob", "grid_lr", "grid_batch_size", "grid_optimizer"),  # lab
+    }
+)
 _NOTICE = "link.notice"
 _LONGEST_SHOWN = 60  # characters of a rejected value that the notice repeats
 
@@ -125,6 +137,14 @@ def start_notice(lang: str) -> None:
     st.session_state[_NOTICE] = _Notice(lang, st.empty())
 
 
+def drop_unknown(known: frozenset[str]) -> None:
+    """Name and drop every key of the link that no page of the app reads (its other values are the pages' to check)."""
+    for key in [key for key in st.query_params if key not in known | KNOBS | PAGE_PARAMS]:
+        for text in st.query_params.get_all(key):
+            ignore(key, text, t("link.unknown", _notice_language()))
+        del st.query_params[key]
+
+
 def ignore(param: str, value: str, reason: str) -> None:
     """Name a value from the link that was not used, in the page's one notice."""
     notice = st.session_state.get(_NOTICE)
@@ -190,26 +210,37 @@ def _from_link(param: str, default: Any, allowed: Allowed, several: bool) -> Any
     """The value the URL asks for, checked; every rejected text is named and the default stands in."""
     if param not in st.query_params:
         return list(default) if several else default
+    lang = _notice_language()
+    texts = st.query_params.get_all(param) if several else [st.query_params[param]]
+    value, rejected = read_link(param, texts, default, allowed, several, lang)
+    for text, reason in rejected:
+        ignore(param, text, reason)
+    return value
+
+
+def read_link(
+    param: str, texts: Sequence[str], default: Any, allowed: Allowed, several: bool, lang: str
+) -> tuple[Any, list[tuple[str, str]]]:
+    """The value that the link's `texts` for `param` give, and each text not used with the reason why, in `lang`."""
     knob = param if param in KNOBS else None
-    texts = [text for text in st.query_params.get_all(param) if text != ""] if several else [st.query_params[param]]
-    values, lang = [], _notice_language()
+    texts = [text for text in texts if text != ""] if several else list(texts[-1:])
+    values, rejected = [], []
     for text in texts:
         try:
             value = allowed.read(text, knob)
-        except (ConfigError, ValueError, KeyError, TypeError):
-            ignore(param, text, allowed.describe(lang))
+        except (ConfigError, ValueError, KeyError, TypeError, OverflowError):
+            rejected.append((text, allowed.describe(lang)))
             continue
         if value not in values:
             values.append(value)
     if not several:
-        return values[0] if values else default
+        return (values[0] if values else default), rejected
     if allowed.most is not None and len(values) > allowed.most:
-        for value in values[allowed.most :]:
-            ignore(param, url_text(value), t("link.most", lang, most=allowed.most))
+        rejected += [(url_text(value), t("link.most", lang, most=allowed.most)) for value in values[allowed.most :]]
         values = values[: allowed.most]
     if texts and not values:
-        return list(default)  # nothing usable asked for: the default, not an empty page
-    return values
+        return list(default), rejected  # nothing usable asked for: the default, not an empty page
+    return values, rejected
 
 
 def _to_link(param: str, value: Any, default: Any, several: bool) -> None:

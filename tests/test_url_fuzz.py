@@ -1,0 +1,259 @@
+"""Bad links on every page, drawn by hypothesis: garbage, huge and negative numbers, NaN, inf, unknown keys, HTML,
+markdown, LaTeX, very long and repeated values.
+
+Two layers. Each page's link readers are recorded from real page runs (which parameter, its default, what it allows);
+hypothesis then drives those same readers with ≥ 200 drawn links per page (cheap: no page run per example). A smaller
+number of drawn links per page go through the whole page under AppTest: no exception, every bad value and unknown key
+named in the one notice, the defaults drawn, nothing of the link rendered as a link, image, HTML or formula."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+from streamlit.testing.v1 import AppTest
+
+import core.ui.widgets as widgets_module
+from core.i18n import t
+from core.lecture import LECTURE_PARAMS, SCENARIOS, url_params
+from core.ui.widgets import KNOBS, PAGE_PARAMS, Allowed, code_span, read_link, url_text
+from tests.test_navigation import APP, PAGES, change_everything, notice, open_page, rendered, widgets
+
+READER_EXAMPLES = 200  # per page, through the page's recorded readers
+PAGE_EXAMPLES = 6  # per page, through the whole page (each costs a page run: about a second here)
+KNOWN = KNOBS | PAGE_PARAMS | LECTURE_PARAMS
+LAB = "pages/6_lab.py"
+
+
+@contextmanager
+def recording() -> Iterator[tuple[dict[str, tuple], set[str]]]:
+    """Record every link reader a page run calls (param → default, allowed, several) and every parameter it keeps."""
+    readers: dict[str, tuple] = {}
+    kept: set[str] = set()
+    read, write = widgets_module._from_link, widgets_module._to_link
+
+    def from_link(param: str, default: Any, allowed: Allowed, several: bool) -> Any:
+        readers[param] = (default, allowed, several)
+        return read(param, default, allowed, several)
+
+    def to_link(param: str, *args: Any) -> None:
+        kept.add(param)
+        write(param, *args)
+
+    widgets_module._from_link, widgets_module._to_link = from_link, to_link
+    try:
+        yield readers, kept
+    finally:
+        widgets_module._from_link, widgets_module._to_link = read, write
+
+
+@cache
+def page_links(path: str) -> tuple[dict[str, tuple], frozenset[str]]:
+    """The readers a page calls and the parameters it keeps: default state, every widget changed, and for the lab
+    the settings that draw more widgets (momentum, a schedule's knobs, each view)."""
+    with recording() as (readers, kept):
+        change_everything(open_page(path))
+        if path == LAB:
+            for query in ({"optimizer": "momentum", "scheduler": "step"}, {"scheduler": "onecycle"}):
+                open_page(path, **query)
+            for view in ("seeds", "grid", "classes", "code"):
+                open_page(path, view=view)
+    return readers, frozenset(kept)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_parameter_a_page_keeps_is_a_known_name(path: str) -> None:
+    readers, kept = page_links(path)
+    assert set(readers) <= kept  # what is read from the link is written back to it
+    assert kept <= KNOWN, kept - KNOWN  # or a link with it would lose it as "not a setting of this app"
+
+
+def test_every_scenario_link_holds_known_names_only() -> None:
+    for scenario in SCENARIOS:
+        assert set(url_params(scenario)) <= KNOWN, scenario.id
+
+
+# --- drawn link texts -------------------------------------------------------------------------------------------
+
+PAYLOADS = [
+    "[Log in again](https://example.org/login)",
+    "![](http://host/track.png)",
+    "<img src=x onerror=alert(1)><b>bold</b>",
+    "<script>alert(1)</script>",
+    "$\\int_0^1 x\\,dx$",
+    "`code` and ``more``",
+    "**bold** _it_",
+    "line\n\nnext",
+]
+NASTY = st.one_of(
+    st.sampled_from(["nan", "NaN", "inf", "-inf", "1e309", "-1e309", "-0", "0x10", "1_000", " 3 ", "None", "", "-"]),
+    st.sampled_from(["０.１", "１", "\u200b1", "\u202e1.0", "🙂", "full ", "FULL", "true", "1e-400", "2147483648"]),
+    st.integers(-(10**30), 10**30).map(str),
+    st.floats().map(repr),
+    st.sampled_from(PAYLOADS),
+    st.text(max_size=20),
+    st.text(alphabet="0123456789.e-", min_size=1, max_size=8),
+    st.integers(1000, 12000).map(lambda n: "9" * n),  # very long values
+)
+
+
+def good_texts(default: Any, allowed: Allowed) -> st.SearchStrategy[str]:
+    """Texts the reader must accept: an option, a number inside the range, or the default as the link writes it."""
+    defaults = [url_text(value) for value in (default if isinstance(default, (list, tuple)) else [default])]
+    choices = [st.sampled_from(defaults)] if defaults else []
+    if allowed.options is not None:
+        choices.append(st.sampled_from([url_text(option) for option in allowed.options]))
+    elif allowed.low is not None and allowed.high is not None:
+        if allowed.whole:
+            choices.append(st.integers(int(allowed.low) + allowed.above_low, int(allowed.high)).map(str))
+        else:
+            numbers = st.floats(allowed.low, allowed.high, exclude_min=allowed.above_low)
+            choices.append(numbers.filter(lambda x: x != 0 or not allowed.above_low).map(repr))
+    return st.one_of(*choices)
+
+
+def satisfies(allowed: Allowed, value: Any) -> bool:
+    """Is `value` one that the widget could hold (an independent reading of Allowed's fields)?"""
+    if allowed.options is not None and value not in allowed.options:
+        return False
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value) or (allowed.whole and value != int(value)):
+            return False
+        if allowed.low is not None and (value <= allowed.low if allowed.above_low else value < allowed.low):
+            return False
+        if allowed.high is not None and value > allowed.high:
+            return False
+    return True
+
+
+def shown_safely(param: str, text: str, reason: str, lang: str) -> bool:
+    """The notice's item for a rejected text renders as text: no link, image, HTML or formula outside code."""
+    item = t("link.item", lang, name=code_span(param), value=code_span(text), reason=reason)
+    html = re.sub(r"<code>.*?</code>", "", MarkdownIt("commonmark").render(item), flags=re.DOTALL)
+    return not re.search(r"<(?!/?p>)|\$|\]\(", html)
+
+
+def link_for(readers: dict[str, tuple]) -> st.SearchStrategy[dict[str, list[tuple[str, bool]]]]:
+    """A drawn link over a page's parameters: each absent, or one to three texts, each good (True) or nasty."""
+
+    def texts(param: str) -> st.SearchStrategy[list[tuple[str, bool]]]:
+        default, allowed, several = readers[param]
+        text = st.one_of(good_texts(default, allowed).map(lambda s: (s, True)), NASTY.map(lambda s: (s, False)))
+        return st.lists(text, min_size=1, max_size=3 if several else 2)
+
+    return st.fixed_dictionaries({}, optional={param: texts(param) for param in readers})
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_drawn_links_through_every_reader_of_the_page(path: str) -> None:
+    readers, _ = page_links(path)
+    if not readers:
+        pytest.skip("this page keeps nothing in the link")
+
+    @settings(max_examples=READER_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(link=link_for(readers), lang=st.sampled_from(["ja", "en"]))
+    def check(link: dict[str, list[tuple[str, bool]]], lang: str) -> None:
+        for param, drawn in link.items():
+            default, allowed, several = readers[param]
+            texts = [text for text, _ in drawn]
+            value, rejected = read_link(param, texts, default, allowed, several, lang)
+            named = [text for text, _ in rejected]
+            assert all(reason for _, reason in rejected)
+            assert all(shown_safely(param, text, reason, lang) for text, reason in rejected)
+            if several:
+                assert isinstance(value, list) and len(set(map(repr, value))) == len(value)
+                assert allowed.most is None or len(value) <= allowed.most
+                assert all(satisfies(allowed, item) for item in value)
+                usable = [text for text in texts if text != ""]
+                for text, good in drawn:  # a good text is used, or named as one too many
+                    if good:
+                        assert text in named or any(
+                            url_text(item) == url_text(allowed.read(text, param if param in KNOBS else None))
+                            for item in value
+                        )
+                if usable and all(text in named for text in usable):
+                    assert value == list(default)  # nothing usable: the default, and every text named
+            else:
+                text, good = drawn[-1]  # a repeated key: the last one counts, as Streamlit's query_params[key]
+                assert satisfies(allowed, value) or value == default
+                if good:
+                    assert not rejected
+                if rejected:
+                    assert named == [text] and value == default
+
+    check()
+
+
+def test_a_bad_value_is_never_accepted_by_the_readers() -> None:
+    """The same properties catch a reader that lets a bad number through (checked here once, on purpose)."""
+    allowed = Allowed(low=1, high=100, whole=True)
+    for text in ("nan", "inf", "-5", "1e309", "2.5", "０.１"):
+        value, rejected = read_link("epochs", [text], 30, allowed, False, "en")
+        assert value == 30 and [r[0] for r in rejected] == [text]
+
+
+# --- whole pages ----------------------------------------------------------------------------------------------
+
+UNKNOWN = st.one_of(
+    st.sampled_from(["learning_rate", "utm_source", "LR", "lr ", "<b>x</b>", "[a](http://x)", "$x$"]),
+    st.from_regex(r"[a-z_]{1,12}", fullmatch=True),
+).filter(lambda key: key not in KNOWN | {"path"})  # `path`: open_page's own argument
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_drawn_bad_links_render_every_page_with_the_defaults_and_one_notice(path: str) -> None:
+    with recording() as (readers, _):  # what the page reads as it opens (the lab reads `gamma` only for some schedules)
+        defaults = [widget.value for widget in widgets(open_page(path))]
+    bad = NASTY.filter(lambda text: text.strip() != "" and len(text) < 3000)  # a page run per example: keep it short
+
+    @settings(
+        max_examples=PAGE_EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.generate],  # no shrinking: each example is a page run
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        values=st.fixed_dictionaries({param: bad for param in readers}),
+        unknown=UNKNOWN,
+        lang=st.sampled_from(["ja", "en"]),
+    )
+    def check(values: dict[str, str], unknown: str, lang: str) -> None:
+        query = {param: text for param, text in values.items() if _rejected(readers[param], param, text)}
+        at = open_directly(path, lang, {**query, unknown: "<i>x</i>"})
+        assert [widget.value for widget in widgets(at)] == defaults
+        text = notice(at)
+        for param, value in {**query, unknown: "<i>x</i>"}.items():
+            assert f"{code_span(param)} = {code_span(value)}" in text, param
+        assert dict(at.query_params) == {"lang": lang}  # what was ignored does not stay in the link
+        html = re.sub(r"<code>.*?</code>", "", "\n".join(rendered(at)), flags=re.DOTALL)
+        for fragment in ("example.org", "track.png", "onerror", "<script", "<b>bold", "<i>x", "\\int_0"):
+            assert fragment not in html, fragment
+
+    check()
+
+
+def open_directly(path: str, lang: str, query: dict[str, str]) -> AppTest:
+    """`path` opened from a link with `query`, as the browser opens a page's address (AppTest starts at app.py)."""
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["lang"] = lang
+    at.run()
+    at.query_params.update(query)
+    at.switch_page(path).run()
+    assert not at.exception, [error.value for error in at.exception]
+    return at
+
+
+def _rejected(reader: tuple, param: str, text: str) -> bool:
+    """Only the drawn texts that the page must refuse (a nasty draw may happen to be a fine value, e.g. "1")."""
+    default, allowed, several = reader
+    return bool(read_link(param, [text], default, allowed, several, "en")[1])
