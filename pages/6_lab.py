@@ -6,16 +6,9 @@ import streamlit as st
 
 from core.i18n import t
 from core.ui import choice_buttons, setup_page
-from core.ui.lab import (
-    band_section,
-    classes_section,
-    code_section,
-    grid_section,
-    history,
-    history_controls,
-    history_section,
-    settings,
-)
+from core.ui.lab_history import history, history_controls, history_section
+from core.ui.lab_settings import settings
+from core.ui.lab_views import band_section, classes_section, code_section, grid_section
 
 # Each view needs valid settings.
 SECTIONS = {"seeds": band_section, "grid": grid_section, "classes": classes_section, "code": code_section}

@@ -192,7 +192,7 @@ def _from_link(param: str, default: Any, allowed: Allowed, several: bool) -> Any
         return list(default) if several else default
     knob = param if param in KNOBS else None
     texts = [text for text in st.query_params.get_all(param) if text != ""] if several else [st.query_params[param]]
-    values, lang = [], _notice_language()
+    values, lang = [], notice_language()
     for text in texts:
         try:
             value = allowed.read(text, knob)
@@ -228,7 +228,8 @@ def _to_link(param: str, value: Any, default: Any, several: bool) -> None:
         st.query_params[param] = texts if several else texts[0]
 
 
-def _notice_language() -> str:
+def notice_language() -> str:
+    """The language of this page's notice of ignored link values (English before the page frame starts it)."""
     notice = st.session_state.get(_NOTICE)
     return notice.lang if notice is not None else "en"
 
