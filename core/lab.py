@@ -11,9 +11,9 @@ import pandas as pd
 import torch
 
 from core.config import RunConfig, format_param
-from core.data import load_split
+from core.data import Dataset, split_of
 from core.reference import set_up, train_reference
-from core.runlog import steps_per_epoch
+from core.runlog import examples_per_batch
 from core.training import check_size
 
 MAX_RUNS = 12
@@ -22,11 +22,18 @@ DEFAULT_TEXT = "default"  # the run that changes nothing: an empty text would va
 HIDDEN_MARK = "~"  # a hidden run keeps its place in the link with this mark in front
 KNOB_NAMES = tuple(field.name for field in dataclasses.fields(RunConfig))
 X_AXES = ("epoch", "updates", "examples", "seconds")
+UPLOAD = "upload"  # the data set of a run on the user's own table, in the link: the table itself cannot travel
 
 
-def run_text(config: RunConfig) -> str:
-    """A run as its change from the defaults, `lr:0.1;batch_size:8`: short enough for a link."""
-    return ";".join(f"{name}:{value}" for name, value in config.to_params().items()) or DEFAULT_TEXT
+def run_text(config: RunConfig, upload: bool = False) -> str:
+    """A run as its change from the defaults, `lr:0.1;batch_size:8` (`dataset:upload` on an upload): link-short."""
+    params = {**config.to_params(), "dataset": UPLOAD} if upload else config.to_params()
+    return ";".join(f"{name}:{value}" for name, value in params.items()) or DEFAULT_TEXT
+
+
+def is_upload_text(text: str) -> bool:
+    """Whether a run text names a run on an uploaded table."""
+    return f"dataset:{UPLOAD}" in text.split(";")
 
 
 def read_run(text: str) -> RunConfig:
@@ -58,13 +65,15 @@ def finals(epochs: pd.DataFrame) -> pd.DataFrame:
     return last[["epoch", "train_loss", "val_loss", "val_accuracy", "diverged"]]
 
 
-def with_x_axes(epochs: pd.DataFrame, configs: Sequence[RunConfig]) -> pd.DataFrame:
-    """The epochs frame with the updates and the training examples seen by the end of each epoch."""
-    steps = {run: steps_per_epoch(config) for run, config in enumerate(configs)}
-    examples = {
-        run: len(load_split(config.dataset, config.val_fraction, order=config.order).x_train)
-        for run, config in enumerate(configs)
-    }
+def with_x_axes(
+    epochs: pd.DataFrame, configs: Sequence[RunConfig], data: Sequence[Dataset | None] | None = None
+) -> pd.DataFrame:
+    """The epochs frame with the updates and the training examples seen by the end of each epoch.
+
+    `data[i]` is the upload run i trained on (None: the bundled set its config names)."""
+    data = data or [None] * len(configs)
+    examples = {run: len(split_of(config, data[run]).x_train) for run, config in enumerate(configs)}
+    steps = {run: math.ceil(n / examples_per_batch(configs[run], n)) for run, n in examples.items()}
     return epochs.assign(
         updates=epochs["epoch"] * epochs["run"].map(steps), examples=epochs["epoch"] * epochs["run"].map(examples)
     )
@@ -118,12 +127,12 @@ def grid_table(configs: Sequence[RunConfig], epochs: pd.DataFrame, runs: pd.Data
     return table
 
 
-def confusion(config: RunConfig) -> pd.DataFrame:
-    """Train the one run with the article's loop; count validation cases by true and predicted class."""
+def confusion(config: RunConfig, data: Dataset | None = None) -> pd.DataFrame:
+    """Train the one run with the article's loop (on `data` when given); count validation cases by class."""
     config = config.validated()
-    check_size([config], "reference")
-    article = set_up(config)
-    train_reference(config, article=article)
+    check_size([config], "reference", data)
+    article = set_up(config, data=data)
+    train_reference(config, data=data, article=article)
     with torch.no_grad():
         outputs = article.model(article.x_val)
     predicted = (outputs[:, 0] > 0).long() if outputs.shape[1] == 1 else outputs.argmax(1)

@@ -19,11 +19,11 @@ st.title(t("lab.title", lang))
 st.markdown(t("lab.intro", lang))
 # A shared link opens on its comparison; a fresh page on the settings.
 with st.expander(t("lab.settings", lang), expanded=not history(), icon=":material/tune:"):
-    config = settings(lang)
-history_controls(lang, config)
+    config, data = settings(lang)
+history_controls(lang, config, data)
 # One view at a time: only what is on screen trains (the grid and the bands cost more than the history).
 view = choice_buttons(t("lab.view", lang), VIEWS, "runs", "lab.view", "view", lang, lambda v: t(f"lab.tabs.{v}", lang))
 if view == "runs":
-    history_section(lang, config)
+    history_section(lang, config, data)
 elif config is not None:
-    SECTIONS[view](lang, config)
+    SECTIONS[view](lang, config, data)

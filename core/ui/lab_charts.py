@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from core.charts.lab import history_chart, image_bytes, run_color
 from core.config import ConfigError, RunConfig
+from core.data import Dataset
 from core.i18n import t
 from core.lab import X_AXES
+from core.training import Result
 from core.ui import show_chart
 from core.ui.runs import cached_train, show_config_error
+from core.ui.upload import show_upload_error, train_uploaded
 
 METRICS = ("train_loss", "val_loss", "val_accuracy")
 
@@ -35,12 +40,19 @@ def chart_titles(lang: str) -> dict[str, str]:
     return {name: t(f"lab.axes.{name}", lang) for name in (*X_AXES, *METRICS, *names)}
 
 
-def current_curve(lang: str, config: RunConfig, metric: str) -> None:
-    """One measure of the current settings over the epochs."""
+def train_runs(configs: Sequence[RunConfig], data: Dataset | None, lang: str) -> Result | None:
+    """Train `configs` (on an upload: in this session only); None, with the reason shown, for a bad request."""
     try:
-        result = cached_train((config,))
+        return cached_train(tuple(configs)) if data is None else train_uploaded(configs, data)
     except ConfigError as err:
-        show_config_error(err, lang)
+        (show_config_error if data is None else show_upload_error)(err, lang)  # an upload's names shown as text
+        return None
+
+
+def current_curve(lang: str, config: RunConfig, metric: str, data: Dataset | None = None) -> None:
+    """One measure of the current settings over the epochs."""
+    result = train_runs([config], data, lang)
+    if result is None:
         return
     label = t("lab.current", lang)
     frame = result.epochs.assign(label=label)

@@ -7,9 +7,11 @@ from typing import Any
 import streamlit as st
 
 from core.config import ACTIVATIONS, LOSSES, MODELS, ORDERS, ConfigError, RunConfig
+from core.data import Dataset
 from core.i18n import t
 from core.optim import SCHEDULERS
 from core.ui.runs import show_config_error
+from core.ui.upload import upload_section
 from core.ui.widgets import (
     Allowed,
     batch_size_select,
@@ -22,32 +24,32 @@ from core.ui.widgets import (
 )
 
 DECAYS = (None, 0.0, 1e-4, 1e-3, 0.01, 0.1)
-
-
 MOMENTUM_OPTIMIZERS = ("momentum", "nesterov")
-
-
 SCHEDULE_KNOBS = {
     "step": ("step_size", "gamma"),
     "exponential": ("gamma",),
     "warmup-cosine": ("warmup_epochs",),
     "plateau": ("gamma", "patience"),
 }
-
-
 GROUPS = ("data", "model", "optimizer", "schedule", "loop")
-
-
 COUNTS = {"step_size": (1, 50), "warmup_epochs": (0, 20), "patience": (0, 20), "seed": (0, 999)}
 
 
-def settings(lang: str) -> RunConfig | None:
-    """Every knob of a run, in five tabs; None (and one translated line) when the settings do not make a run."""
+def settings(lang: str) -> tuple[RunConfig | None, Dataset | None]:
+    """Every knob of a run in five tabs, and the user's own table when chosen.
+
+    The config is None (with one translated line) when the settings do not make a run; an upload is not in the
+    link, so its switch is not either.
+    """
     d = RunConfig()
     data, model, optimizer, schedule, loop = st.tabs([t(f"lab.groups.{g}", lang) for g in GROUPS])
     knobs: dict[str, Any] = {}
+    upload = None
     with data:
-        knobs["dataset"] = dataset_select(lang, "lab.dataset", default=d.dataset)
+        if st.toggle(t("lab.own_csv", lang), key="lab.own_csv"):
+            upload = upload_section(lang, "lab.upload")
+        else:
+            knobs["dataset"] = dataset_select(lang, "lab.dataset", default=d.dataset)
         knobs["order"] = _choice("order", ORDERS, lang)
         knobs["val_fraction"] = _slider("val_fraction", lang, 0.0, 0.5, 0.05)
     with model:
@@ -82,11 +84,13 @@ def settings(lang: str) -> RunConfig | None:
             st.toggle, "lab.shuffle", "shuffle", True, Allowed(knob="shuffle"), label=t("lab.knobs.shuffle", lang)
         )
         knobs["seed"] = _count("seed", lang)
+    if st.session_state["lab.own_csv"] and upload is None:
+        return None, None  # the upload section says what is missing
     try:
-        return RunConfig(**knobs).validated()
+        return RunConfig(**knobs).validated(), upload
     except ConfigError as err:
         show_config_error(err, lang)
-        return None
+        return None, upload
 
 
 def _choice(name: str, choices: tuple[str, ...], lang: str, topic: str | None = None) -> str:

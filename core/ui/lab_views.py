@@ -11,27 +11,26 @@ from core.charts import style
 from core.charts.lab import GRID_SELECTION, band_chart, confusion_chart, grid_chart, grid_height
 from core.codegen import script
 from core.config import ConfigError, RunConfig
-from core.data import TASKS
+from core.data import TASKS, Dataset
 from core.i18n import t
 from core.lab import confusion, grid_configs, grid_table, seed_band, seed_configs
 from core.optim import OPTIMIZERS
 from core.runlog import divergence_reason
 from core.ui import show_chart
-from core.ui.lab_charts import chart_titles, current_curve, downloads
+from core.ui.lab_charts import chart_titles, current_curve, downloads, train_runs
 from core.ui.lab_history import add_run
-from core.ui.runs import cached_train, show_config_error
+from core.ui.runs import show_config_error
+from core.ui.upload import show_upload_error
 from core.ui.widgets import BATCH_CHOICES, FULL_BATCH_LABEL, Allowed, choice_pills, linked, lr_multiselect
 
 GRID_BASE = "lab.grid_base"  # the settings the grid on screen was trained on
 
 
-def band_section(lang: str, config: RunConfig) -> None:
+def band_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
     """The current settings over several seeds: the mean and the range from the lowest to the highest."""
     configs = seed_configs(config)
-    try:
-        result = cached_train(tuple(configs))
-    except ConfigError as err:
-        show_config_error(err, lang)
+    result = train_runs(configs, data, lang)
+    if result is None:
         return
     band = seed_band(result.epochs)
     chart = band_chart(band, chart_titles(lang))
@@ -40,7 +39,7 @@ def band_section(lang: str, config: RunConfig) -> None:
     downloads(lang, band, result.epochs, chart, "lab_seeds")
 
 
-def grid_section(lang: str, config: RunConfig) -> None:
+def grid_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
     """Final validation loss over learning rate × batch size (× optimizer); a click adds the cell as a run."""
     rates = lr_multiselect(lang, "lab.grid_lr", param="grid_lr", default=(1e-3, 1e-2, 0.1, 1.0))
     sizes = linked(
@@ -66,10 +65,8 @@ def grid_section(lang: str, config: RunConfig) -> None:
         st.info(t("lab.grid_empty", lang))
         return
     configs = grid_configs(config, rates, sizes, optimizers)
-    try:
-        result = cached_train(tuple(configs))
-    except ConfigError as err:
-        show_config_error(err, lang)
+    result = train_runs(configs, data, lang)
+    if result is None:
         st.caption(t("lab.grid_reduce", lang))
         return
     table = grid_table(configs, result.epochs, result.runs)
@@ -78,7 +75,7 @@ def grid_section(lang: str, config: RunConfig) -> None:
     rows = optimizer_names + " · " + batches if len(optimizers) > 1 else batches
     why = [divergence_reason(run, lang) for run in result.runs.to_dict("records")]
     chart = grid_chart(table.assign(row=rows, why=why), chart_titles(lang))
-    st.session_state[GRID_BASE] = config  # add_cell, run before the next run of the page, builds on it
+    st.session_state[GRID_BASE] = (config, data)  # add_cell, run before the next run of the page, builds on it
     st.altair_chart(
         style(chart),
         width="stretch",
@@ -97,23 +94,23 @@ def grid_section(lang: str, config: RunConfig) -> None:
 
 def add_cell() -> None:
     """Add the grid cell just clicked, on the grid's settings, to the history (a callback of the grid chart)."""
-    base = st.session_state[GRID_BASE]
+    base, data = st.session_state[GRID_BASE]
     for cell in st.session_state["lab.grid_chart"]["selection"].get(GRID_SELECTION, []):
         picked = RunConfig.from_params({name: str(cell[name]) for name in ("lr", "batch_size", "optimizer")})
-        add_run(base.replace(lr=picked.lr, batch_size=picked.batch_size, optimizer=picked.optimizer))
+        add_run(base.replace(lr=picked.lr, batch_size=picked.batch_size, optimizer=picked.optimizer), data)
 
 
-def classes_section(lang: str, config: RunConfig) -> None:
+def classes_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
     """Accuracy over the epochs and the validation set's confusion matrix at the end (classification only)."""
-    if TASKS[config.dataset] == "regression":
+    if (TASKS[config.dataset] if data is None else data.task) == "regression":
         st.info(t("lab.regression", lang))
         return
-    try:
-        counts = cached_confusion(dataclasses.astuple(config), config)
+    try:  # an upload stays out of the shared cache: its matrix is counted again on each run of the page
+        counts = cached_confusion(dataclasses.astuple(config), config) if data is None else confusion(config, data)
     except ConfigError as err:
-        show_config_error(err, lang)
+        (show_config_error if data is None else show_upload_error)(err, lang)
         return
-    current_curve(lang, config, "val_accuracy")
+    current_curve(lang, config, "val_accuracy", data)
     chart = confusion_chart(counts, chart_titles(lang))
     show_chart(chart)
     right = counts.loc[counts["true"] == counts["predicted"], "count"].sum()
@@ -127,9 +124,11 @@ def cached_confusion(key: tuple, _config: RunConfig) -> pd.DataFrame:
     return confusion(_config)
 
 
-def code_section(lang: str, config: RunConfig) -> None:
+def code_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
     """The current settings as a standalone PyTorch script in the article's loop (`python -m core code`, same text)."""
     st.markdown(t("lab.code.intro", lang))
+    if data is not None:  # the script cannot carry the user's table
+        st.info(t("lab.code.upload", lang, dataset=config.dataset), icon=":material/info:")
     text = script(config, lang)
     st.download_button(
         t("lab.code.download", lang),
