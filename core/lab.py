@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import itertools
 import math
 from collections.abc import Sequence
@@ -10,7 +11,8 @@ from collections.abc import Sequence
 import pandas as pd
 import torch
 
-from core.config import RunConfig, format_param
+from core import sweep
+from core.config import ConfigError, RunConfig, format_param
 from core.data import Dataset, split_of
 from core.reference import set_up, train_reference
 from core.runlog import examples_per_batch
@@ -120,11 +122,65 @@ def grid_table(configs: Sequence[RunConfig], epochs: pd.DataFrame, runs: pd.Data
             "reason": runs["reason"].to_numpy(),
         }
     )
+    return with_best(table)
+
+
+def with_best(table: pd.DataFrame) -> pd.DataFrame:
+    """The grid table with `best` marking the lowest final validation loss; a diverging run cannot be the best."""
     candidates = table["val_loss"].where(~table["diverged"])
     table["best"] = False
     if candidates.notna().any():
         table.loc[candidates.idxmin(), "best"] = True
     return table
+
+
+class SweepTableError(ConfigError):
+    """A file that is not a sweep table, with what is wrong."""
+
+    topic = "lab.sweep_errors"
+
+
+def read_sweep(data: bytes, name: str) -> pd.DataFrame:
+    """A sweep table (`python -m core sweep` output) from an uploaded CSV or Parquet file; SweepTableError if not."""
+    try:
+        if name.lower().endswith(".parquet"):
+            table = pd.read_parquet(io.BytesIO(data))
+        else:
+            table = sweep.read_table(io.StringIO(data.decode("utf-8-sig")))
+    except (ValueError, OSError):  # undecodable, not CSV, not Parquet (pandas and pyarrow raise ValueErrors)
+        raise SweepTableError("unreadable") from None
+    missing = tuple(name for name in sweep.COLUMNS if name not in table.columns)
+    if missing:
+        raise SweepTableError("missing_columns", columns=missing)
+    if table.empty:
+        raise SweepTableError("no_runs")
+    return table
+
+
+def sweep_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """A sweep table as grid cells (learning rate × batch size × optimizer), when it holds one run per cell.
+
+    SweepTableError names the other knobs that vary (seeds, schedules ...): a cell would hold several runs.
+    """
+    cells = ["lr", "batch_size", "optimizer"]
+    varying = tuple(name for name in KNOB_NAMES if name not in cells and table[name].nunique() > 1)
+    if varying:
+        raise SweepTableError("several_per_cell", knobs=varying)
+    lrs = pd.to_numeric(table["lr"], errors="coerce")
+    finished = pd.to_numeric(table["last_epoch"], errors="coerce") == pd.to_numeric(table["epochs"], errors="coerce")
+    grid = pd.DataFrame(
+        {
+            "lr": lrs,
+            "batch_size": table["batch_size"].astype(str),
+            "optimizer": table["optimizer"].astype(str),
+            "val_loss": pd.to_numeric(table["val_loss"], errors="coerce").where(finished),  # a stopped run: no loss
+            "diverged": table["diverged"].astype(str).str.lower().isin(["true", "1"]),
+            "reason": table["reason"].fillna("").astype(str),
+        }
+    )
+    if grid["lr"].isna().any():
+        raise SweepTableError("bad_lr")
+    return with_best(grid)
 
 
 def confusion(config: RunConfig, data: Dataset | None = None) -> pd.DataFrame:

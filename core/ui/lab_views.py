@@ -13,7 +13,16 @@ from core.codegen import script
 from core.config import ConfigError, RunConfig
 from core.data import TASKS, Dataset
 from core.i18n import t
-from core.lab import confusion, grid_configs, grid_table, seed_band, seed_configs
+from core.lab import (
+    SweepTableError,
+    confusion,
+    grid_configs,
+    grid_table,
+    read_sweep,
+    seed_band,
+    seed_configs,
+    sweep_cells,
+)
 from core.optim import OPTIMIZERS
 from core.runlog import divergence_reason
 from core.ui import show_chart
@@ -70,9 +79,7 @@ def grid_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
         st.caption(t("lab.grid_reduce", lang))
         return
     table = grid_table(configs, result.epochs, result.runs)
-    optimizer_names = table["optimizer"].map(lambda name: t(f"common.optimizers.{name}", lang))
-    batches = table["batch_size"].replace("full", FULL_BATCH_LABEL)
-    rows = optimizer_names + " · " + batches if len(optimizers) > 1 else batches
+    rows = grid_rows(table, lang)
     why = [divergence_reason(run, lang) for run in result.runs.to_dict("records")]
     chart = grid_chart(table.assign(row=rows, why=why), chart_titles(lang))
     st.session_state[GRID_BASE] = (config, data)  # add_cell, run before the next run of the page, builds on it
@@ -90,6 +97,37 @@ def grid_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
         st.caption(t("lab.grid_best", lang, lr=row["lr"], batch=row["batch_size"], loss=row["val_loss"]))
     st.caption(t("lab.grid_caption", lang))
     downloads(lang, table, result.epochs, chart, "lab_grid")
+    sweep_section(lang)
+
+
+def grid_rows(table: pd.DataFrame, lang: str) -> pd.Series:
+    """The heat map's row labels: the batch size, after the optimizer's name when there are several."""
+    batches = table["batch_size"].replace("full", FULL_BATCH_LABEL)
+    if table["optimizer"].nunique() == 1:
+        return batches
+    return table["optimizer"].map(lambda name: t(f"common.optimizers.{name}", lang)) + " · " + batches
+
+
+def sweep_section(lang: str) -> None:
+    """A sweep table from `python -m core sweep`, uploaded: its runs and their heat map, with no training here."""
+    with st.expander(t("lab.sweep.title", lang), icon=":material/table_view:"):
+        uploaded = st.file_uploader(
+            t("lab.sweep.file", lang), type=["csv", "parquet"], help=t("lab.sweep.help", lang), key="lab.sweep_file"
+        )
+        if uploaded is None:
+            return
+        try:
+            table = read_sweep(uploaded.getvalue(), uploaded.name)
+        except SweepTableError as err:
+            show_upload_error(err, lang)
+            return
+        st.dataframe(table, hide_index=True)
+        try:
+            cells = sweep_cells(table)
+        except SweepTableError as err:
+            show_upload_error(err, lang)
+            return
+        show_chart(grid_chart(cells.assign(row=grid_rows(cells, lang), why=cells["reason"]), chart_titles(lang)))
 
 
 def add_cell() -> None:
