@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import itertools
 import math
 from collections.abc import Sequence
@@ -10,10 +11,11 @@ from collections.abc import Sequence
 import pandas as pd
 import torch
 
-from core.config import RunConfig, format_param
-from core.data import load_split
+from core import sweep
+from core.config import ConfigError, RunConfig, format_param
+from core.data import Dataset, split_of
 from core.reference import set_up, train_reference
-from core.runlog import steps_per_epoch
+from core.runlog import examples_per_batch
 from core.training import check_size
 
 MAX_RUNS = 12
@@ -22,11 +24,18 @@ DEFAULT_TEXT = "default"  # the run that changes nothing: an empty text would va
 HIDDEN_MARK = "~"  # a hidden run keeps its place in the link with this mark in front
 KNOB_NAMES = tuple(field.name for field in dataclasses.fields(RunConfig))
 X_AXES = ("epoch", "updates", "examples", "seconds")
+UPLOAD = "upload"  # the data set of a run on the user's own table, in the link: the table itself cannot travel
 
 
-def run_text(config: RunConfig) -> str:
-    """A run as its change from the defaults, `lr:0.1;batch_size:8`: short enough for a link."""
-    return ";".join(f"{name}:{value}" for name, value in config.to_params().items()) or DEFAULT_TEXT
+def run_text(config: RunConfig, upload: bool = False) -> str:
+    """A run as its change from the defaults, `lr:0.1;batch_size:8` (`dataset:upload` on an upload): link-short."""
+    params = {**config.to_params(), "dataset": UPLOAD} if upload else config.to_params()
+    return ";".join(f"{name}:{value}" for name, value in params.items()) or DEFAULT_TEXT
+
+
+def is_upload_text(text: str) -> bool:
+    """Whether a run text names a run on an uploaded table."""
+    return f"dataset:{UPLOAD}" in text.split(";")
 
 
 def read_run(text: str) -> RunConfig:
@@ -58,13 +67,15 @@ def finals(epochs: pd.DataFrame) -> pd.DataFrame:
     return last[["epoch", "train_loss", "val_loss", "val_accuracy", "diverged"]]
 
 
-def with_x_axes(epochs: pd.DataFrame, configs: Sequence[RunConfig]) -> pd.DataFrame:
-    """The epochs frame with the updates and the training examples seen by the end of each epoch."""
-    steps = {run: steps_per_epoch(config) for run, config in enumerate(configs)}
-    examples = {
-        run: len(load_split(config.dataset, config.val_fraction, order=config.order).x_train)
-        for run, config in enumerate(configs)
-    }
+def with_x_axes(
+    epochs: pd.DataFrame, configs: Sequence[RunConfig], data: Sequence[Dataset | None] | None = None
+) -> pd.DataFrame:
+    """The epochs frame with the updates and the training examples seen by the end of each epoch.
+
+    `data[i]` is the upload run i trained on (None: the bundled set its config names)."""
+    data = data or [None] * len(configs)
+    examples = {run: len(split_of(config, data[run]).x_train) for run, config in enumerate(configs)}
+    steps = {run: math.ceil(n / examples_per_batch(configs[run], n)) for run, n in examples.items()}
     return epochs.assign(
         updates=epochs["epoch"] * epochs["run"].map(steps), examples=epochs["epoch"] * epochs["run"].map(examples)
     )
@@ -111,6 +122,11 @@ def grid_table(configs: Sequence[RunConfig], epochs: pd.DataFrame, runs: pd.Data
             "reason": runs["reason"].to_numpy(),
         }
     )
+    return with_best(table)
+
+
+def with_best(table: pd.DataFrame) -> pd.DataFrame:
+    """The grid table with `best` marking the lowest final validation loss; a diverging run cannot be the best."""
     candidates = table["val_loss"].where(~table["diverged"])
     table["best"] = False
     if candidates.notna().any():
@@ -118,12 +134,61 @@ def grid_table(configs: Sequence[RunConfig], epochs: pd.DataFrame, runs: pd.Data
     return table
 
 
-def confusion(config: RunConfig) -> pd.DataFrame:
-    """Train the one run with the article's loop; count validation cases by true and predicted class."""
+class SweepTableError(ConfigError):
+    """A file that is not a sweep table, with what is wrong."""
+
+    topic = "lab.sweep_errors"
+
+
+def read_sweep(data: bytes, name: str) -> pd.DataFrame:
+    """A sweep table (`python -m core sweep` output) from an uploaded CSV or Parquet file; SweepTableError if not."""
+    try:
+        if name.lower().endswith(".parquet"):
+            table = pd.read_parquet(io.BytesIO(data))
+        else:
+            table = sweep.read_table(io.StringIO(data.decode("utf-8-sig")))
+    except (ValueError, OSError):  # undecodable, not CSV, not Parquet (pandas and pyarrow raise ValueErrors)
+        raise SweepTableError("unreadable") from None
+    missing = tuple(name for name in sweep.COLUMNS if name not in table.columns)
+    if missing:
+        raise SweepTableError("missing_columns", columns=missing)
+    if table.empty:
+        raise SweepTableError("no_runs")
+    return table
+
+
+def sweep_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """A sweep table as grid cells (learning rate × batch size × optimizer), when it holds one run per cell.
+
+    SweepTableError names the other knobs that vary (seeds, schedules ...): a cell would hold several runs.
+    """
+    cells = ["lr", "batch_size", "optimizer"]
+    varying = tuple(name for name in KNOB_NAMES if name not in cells and table[name].nunique() > 1)
+    if varying:
+        raise SweepTableError("several_per_cell", knobs=varying)
+    lrs = pd.to_numeric(table["lr"], errors="coerce")
+    finished = pd.to_numeric(table["last_epoch"], errors="coerce") == pd.to_numeric(table["epochs"], errors="coerce")
+    grid = pd.DataFrame(
+        {
+            "lr": lrs,
+            "batch_size": table["batch_size"].astype(str),
+            "optimizer": table["optimizer"].astype(str),
+            "val_loss": pd.to_numeric(table["val_loss"], errors="coerce").where(finished),  # a stopped run: no loss
+            "diverged": table["diverged"].astype(str).str.lower().isin(["true", "1"]),
+            "reason": table["reason"].fillna("").astype(str),
+        }
+    )
+    if grid["lr"].isna().any():
+        raise SweepTableError("bad_lr")
+    return with_best(grid)
+
+
+def confusion(config: RunConfig, data: Dataset | None = None) -> pd.DataFrame:
+    """Train the one run with the article's loop (on `data` when given); count validation cases by class."""
     config = config.validated()
-    check_size([config], "reference")
-    article = set_up(config)
-    train_reference(config, article=article)
+    check_size([config], "reference", data)
+    article = set_up(config, data=data)
+    train_reference(config, data=data, article=article)
     with torch.no_grad():
         outputs = article.model(article.x_val)
     predicted = (outputs[:, 0] > 0).long() if outputs.shape[1] == 1 else outputs.argmax(1)

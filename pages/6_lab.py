@@ -6,16 +6,9 @@ import streamlit as st
 
 from core.i18n import t
 from core.ui import choice_buttons, setup_page
-from core.ui.lab import (
-    band_section,
-    classes_section,
-    code_section,
-    grid_section,
-    history,
-    history_controls,
-    history_section,
-    settings,
-)
+from core.ui.lab_history import history, history_controls, history_section
+from core.ui.lab_settings import settings
+from core.ui.lab_views import band_section, classes_section, code_section, grid_section
 
 # Each view needs valid settings.
 SECTIONS = {"seeds": band_section, "grid": grid_section, "classes": classes_section, "code": code_section}
@@ -26,11 +19,11 @@ st.title(t("lab.title", lang))
 st.markdown(t("lab.intro", lang))
 # A shared link opens on its comparison; a fresh page on the settings.
 with st.expander(t("lab.settings", lang), expanded=not history(), icon=":material/tune:"):
-    config = settings(lang)
-history_controls(lang, config)
+    config, data = settings(lang)
+history_controls(lang, config, data)
 # One view at a time: only what is on screen trains (the grid and the bands cost more than the history).
 view = choice_buttons(t("lab.view", lang), VIEWS, "runs", "lab.view", "view", lang, lambda v: t(f"lab.tabs.{v}", lang))
 if view == "runs":
-    history_section(lang, config)
+    history_section(lang, config, data)
 elif config is not None:
-    SECTIONS[view](lang, config)
+    SECTIONS[view](lang, config, data)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from core.config import RunConfig
+from core.config import ConfigError, RunConfig
 from core.data import Dataset
 from core.i18n import join, t
 from core.training import Result, train
@@ -77,15 +77,15 @@ def upload_section(lang: str, key_prefix: str) -> Dataset | None:
     return dataset
 
 
-def show_upload_error(err: UploadError, lang: str) -> None:
-    """The error with every name from the file shown as text (a column named `<b>` or a link stays literal)."""
+def show_upload_error(err: ConfigError, lang: str) -> None:
+    """The error with every name from the file shown as text (a column or file named `<b>` or a link stays literal)."""
 
     def shown(value: object) -> object:
         if isinstance(value, tuple):
             return tuple(code_span(v) for v in value)
         return code_span(value) if isinstance(value, str) else value
 
-    show_config_error(UploadError(err.key, **{name: shown(v) for name, v in err.params.items()}), lang)
+    show_config_error(type(err)(err.key, **{name: shown(v) for name, v in err.params.items()}), lang)
 
 
 def train_uploaded(configs: Sequence[RunConfig], dataset: Dataset) -> Result:

@@ -141,7 +141,7 @@ def drop_unknown(known: frozenset[str]) -> None:
     """Name and drop every key of the link that no page of the app reads (its other values are the pages' to check)."""
     for key in [key for key in st.query_params if key not in known | KNOBS | PAGE_PARAMS]:
         for text in st.query_params.get_all(key):
-            ignore(key, text, t("link.unknown", _notice_language()))
+            ignore(key, text, t("link.unknown", notice_language()))
         del st.query_params[key]
 
 
@@ -210,7 +210,7 @@ def _from_link(param: str, default: Any, allowed: Allowed, several: bool) -> Any
     """The value the URL asks for, checked; every rejected text is named and the default stands in."""
     if param not in st.query_params:
         return list(default) if several else default
-    lang = _notice_language()
+    lang = notice_language()
     texts = st.query_params.get_all(param) if several else [st.query_params[param]]
     value, rejected = read_link(param, texts, default, allowed, several, lang)
     for text, reason in rejected:
@@ -259,7 +259,8 @@ def _to_link(param: str, value: Any, default: Any, several: bool) -> None:
         st.query_params[param] = texts if several else texts[0]
 
 
-def _notice_language() -> str:
+def notice_language() -> str:
+    """The language of this page's notice of ignored link values (English before the page frame starts it)."""
     notice = st.session_state.get(_NOTICE)
     return notice.lang if notice is not None else "en"
 

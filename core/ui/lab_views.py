@@ -1,0 +1,180 @@
+"""The lab's other views of the current settings: seed bands, the grid, classes and the code."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import streamlit as st
+
+from core.charts import style
+from core.charts.lab import GRID_SELECTION, band_chart, confusion_chart, grid_chart, grid_height
+from core.codegen import script
+from core.config import ConfigError, RunConfig
+from core.data import TASKS, Dataset
+from core.i18n import t
+from core.lab import (
+    SweepTableError,
+    confusion,
+    grid_configs,
+    grid_table,
+    read_sweep,
+    seed_band,
+    seed_configs,
+    sweep_cells,
+)
+from core.optim import OPTIMIZERS
+from core.runlog import divergence_reason
+from core.ui import show_chart
+from core.ui.lab_charts import chart_titles, current_curve, downloads, train_runs
+from core.ui.lab_history import add_run
+from core.ui.runs import show_config_error
+from core.ui.upload import show_upload_error
+from core.ui.widgets import BATCH_CHOICES, FULL_BATCH_LABEL, Allowed, choice_pills, linked, lr_multiselect
+
+GRID_BASE = "lab.grid_base"  # the settings the grid on screen was trained on
+
+
+def band_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
+    """The current settings over several seeds: the mean and the range from the lowest to the highest."""
+    configs = seed_configs(config)
+    result = train_runs(configs, data, lang)
+    if result is None:
+        return
+    band = seed_band(result.epochs)
+    chart = band_chart(band, chart_titles(lang))
+    show_chart(chart)
+    st.caption(t("lab.band_caption", lang, seeds=len(configs), first=config.seed, last=configs[-1].seed))
+    downloads(lang, band, result.epochs, chart, "lab_seeds")
+
+
+def grid_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
+    """Final validation loss over learning rate × batch size (× optimizer); a click adds the cell as a run."""
+    rates = lr_multiselect(lang, "lab.grid_lr", param="grid_lr", default=(1e-3, 1e-2, 0.1, 1.0))
+    sizes = linked(
+        st.multiselect,
+        "lab.grid_batch_size",
+        "grid_batch_size",
+        [8, 32, "full"],
+        Allowed(options=BATCH_CHOICES, knob="batch_size"),
+        label=t("common.widgets.batch.label", lang),
+        options=list(BATCH_CHOICES),
+        format_func=lambda size: FULL_BATCH_LABEL if size == "full" else str(size),
+    )
+    optimizers = choice_pills(
+        t("lab.grid_optimizers", lang),
+        OPTIMIZERS,
+        (config.optimizer,),
+        "lab.grid_optimizer",
+        "grid_optimizer",
+        lang,
+        lambda name: t(f"common.optimizers.{name}", lang),
+    )
+    if not (rates and sizes and optimizers):
+        st.info(t("lab.grid_empty", lang))
+        return
+    configs = grid_configs(config, rates, sizes, optimizers)
+    result = train_runs(configs, data, lang)
+    if result is None:
+        st.caption(t("lab.grid_reduce", lang))
+        return
+    table = grid_table(configs, result.epochs, result.runs)
+    rows = grid_rows(table, lang)
+    why = [divergence_reason(run, lang) for run in result.runs.to_dict("records")]
+    chart = grid_chart(table.assign(row=rows, why=why), chart_titles(lang))
+    st.session_state[GRID_BASE] = (config, data)  # add_cell, run before the next run of the page, builds on it
+    st.altair_chart(
+        style(chart),
+        width="stretch",
+        height=grid_height(rows.nunique()) + 90,  # the axes and their titles below the cells
+        key="lab.grid_chart",
+        on_select=add_cell,
+        selection_mode=GRID_SELECTION,
+    )
+    best = table[table["best"]]
+    if len(best):
+        row = best.iloc[0]
+        st.caption(t("lab.grid_best", lang, lr=row["lr"], batch=row["batch_size"], loss=row["val_loss"]))
+    st.caption(t("lab.grid_caption", lang))
+    downloads(lang, table, result.epochs, chart, "lab_grid")
+    sweep_section(lang)
+
+
+def grid_rows(table: pd.DataFrame, lang: str) -> pd.Series:
+    """The heat map's row labels: the batch size, after the optimizer's name when there are several."""
+    batches = table["batch_size"].replace("full", FULL_BATCH_LABEL)
+    if table["optimizer"].nunique() == 1:
+        return batches
+    return table["optimizer"].map(lambda name: t(f"common.optimizers.{name}", lang)) + " · " + batches
+
+
+def sweep_section(lang: str) -> None:
+    """A sweep table from `python -m core sweep`, uploaded: its runs and their heat map, with no training here."""
+    with st.expander(t("lab.sweep.title", lang), icon=":material/table_view:"):
+        uploaded = st.file_uploader(
+            t("lab.sweep.file", lang), type=["csv", "parquet"], help=t("lab.sweep.help", lang), key="lab.sweep_file"
+        )
+        if uploaded is None:
+            return
+        try:
+            table = read_sweep(uploaded.getvalue(), uploaded.name)
+        except SweepTableError as err:
+            show_upload_error(err, lang)
+            return
+        st.dataframe(table, hide_index=True)
+        try:
+            cells = sweep_cells(table)
+        except SweepTableError as err:
+            show_upload_error(err, lang)
+            return
+        show_chart(grid_chart(cells.assign(row=grid_rows(cells, lang), why=cells["reason"]), chart_titles(lang)))
+
+
+def add_cell() -> None:
+    """Add the grid cell just clicked, on the grid's settings, to the history (a callback of the grid chart)."""
+    base, data = st.session_state[GRID_BASE]
+    for cell in st.session_state["lab.grid_chart"]["selection"].get(GRID_SELECTION, []):
+        picked = RunConfig.from_params({name: str(cell[name]) for name in ("lr", "batch_size", "optimizer")})
+        add_run(base.replace(lr=picked.lr, batch_size=picked.batch_size, optimizer=picked.optimizer), data)
+
+
+def classes_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
+    """Accuracy over the epochs and the validation set's confusion matrix at the end (classification only)."""
+    if (TASKS[config.dataset] if data is None else data.task) == "regression":
+        st.info(t("lab.regression", lang))
+        return
+    try:  # an upload stays out of the shared cache: its matrix is counted again on each run of the page
+        counts = cached_confusion(dataclasses.astuple(config), config) if data is None else confusion(config, data)
+    except ConfigError as err:
+        (show_config_error if data is None else show_upload_error)(err, lang)
+        return
+    current_curve(lang, config, "val_accuracy", data)
+    chart = confusion_chart(counts, chart_titles(lang))
+    show_chart(chart)
+    right = counts.loc[counts["true"] == counts["predicted"], "count"].sum()
+    st.caption(t("lab.confusion_caption", lang, right=right, total=counts["count"].sum()))
+    downloads(lang, counts, counts, chart, "lab_confusion")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_confusion(key: tuple, _config: RunConfig) -> pd.DataFrame:
+    """The confusion matrix of one run, once for all sessions (the key holds every field of the config)."""
+    return confusion(_config)
+
+
+def code_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
+    """The current settings as a standalone PyTorch script in the article's loop (`python -m core code`, same text)."""
+    st.markdown(t("lab.code.intro", lang))
+    if data is not None:  # the script cannot carry the user's table
+        st.info(t("lab.code.upload", lang, dataset=config.dataset), icon=":material/info:")
+    text = script(config, lang)
+    st.download_button(
+        t("lab.code.download", lang),
+        data=text,
+        file_name="train.py",
+        mime="text/x-python",
+        key="lab.download.code",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+    st.code(text, language="python", line_numbers=True)

@@ -1,0 +1,42 @@
+"""Real browser: clicking a cell of the lab's grid heat map adds that run to the history and to the link."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from tools.appserver import CHROMIUM, CHROMIUM_ARGS, running_app
+from tools.screenshot import wait_until_idle
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed at /usr/bin/chromium"),
+]
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def lab_page() -> Iterator[object]:
+    """A browser tab next to a server of its own (this module does not rely on a shared conftest)."""
+    with running_app() as url, sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        tab = browser.new_page(viewport={"width": 1440, "height": 900})
+        tab.app_url = url
+        yield tab
+        browser.close()
+
+
+def test_clicking_a_grid_cell_adds_the_run_to_the_history_and_the_link(lab_page: object) -> None:
+    # One learning rate and one batch size: the single cell fills the plot, so its middle is a click on it.
+    lab_page.goto(f"{lab_page.app_url}/lab?lang=en&view=grid&epochs=2&grid_lr=0.1&grid_batch_size=32")
+    wait_until_idle(lab_page)
+    cell = lab_page.locator("[data-testid='stVegaLiteChart'] g.mark-rect path").first
+    cell.click()
+    lab_page.wait_for_function("() => new URL(location.href).searchParams.has('run')", timeout=60_000)
+    wait_until_idle(lab_page)
+    assert parse_qs(urlparse(lab_page.url).query)["run"] == ["lr:0.1;epochs:2"]
+    assert lab_page.locator("[data-testid='stException']").count() == 0
