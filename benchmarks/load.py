@@ -7,11 +7,14 @@ charts with no exception box. Printed: each session's seconds to charts, the ser
 server itself: a small sitecustomize (benchmarks/loadhook) wraps `core.training.train` and logs one line per call,
 so a cache hit counts nothing; identical configs must train once.
 
-Memory mode (`--configs 500`): the learning-rate and batch-size pages opened with that many distinct settings,
-`--parallel` browser pages at a time; prints the server's RSS as it goes and its peak. Nothing is asserted: the
-figures are for people (the README quotes them).
+Memory mode (`--configs 500`): that many distinct settings of the learning-rate and batch-size pages, trained in
+this process through the app's own cached function (`core.ui.runs.cached_train`: the same Streamlit cache, bounded
+in entries and bytes as on the server), without browsers: a browser view costs seconds of CPU that say nothing
+about memory. Prints the RSS, the cache's entries and bytes as it goes, and the peak. The server adds its own
+footprint on top (the sessions mode's figure). Nothing is asserted: the figures are for people (the README quotes
+them).
 
-    python -m benchmarks.load [--sessions 20] [--configs 500 --parallel 4]
+    python -m benchmarks.load [--sessions 20] [--configs 500]
 """
 
 from __future__ import annotations
@@ -26,12 +29,20 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from playwright.sync_api import Page, sync_playwright
+from streamlit.runtime.caching import get_data_cache_stats_provider
 
 from benchmarks.bench_page_view import cpu_seconds, server_pid
+from core import warm
+from core.config import RunConfig
+from core.ui.runs import cached_train
 from core.ui.widgets import BATCH_CHOICES, LR_CHOICES
 from tools.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, running_app
 
 LR_PAGE, BATCH_PAGE = "learning_rate", "batch_and_epochs"
+# What those pages open with (pages/3_learning_rate.py and pages/5_batch_and_epochs.py), as URL parameters.
+LR_PAGE_DEFAULTS = {"dataset": "blood_pressure", "optimizer": "sgd"}
+BATCH_PAGE_DEFAULTS = {"dataset": "breast_cancer", "optimizer": "sgd"}
+BATCH_PAGE_SIZES = (1, 32, "full")
 
 # "error", "done" (script finished and every chart drawn) or "" (still working), read in the page.
 STATE = """() => {
@@ -58,12 +69,16 @@ def distinct_configs(count: int, seed: int = 0) -> list[tuple[str, dict]]:
     """`count` different settings of the learning-rate and batch-size pages, shuffled so cheap and costly mix."""
     rates = list(itertools.combinations(LR_CHOICES, 2))
     lr_page = [
-        (LR_PAGE, {"lr": list(pair), "batch_size": batch, "epochs": epochs})
+        (LR_PAGE, {"lr": list(pair), "batch_size": batch, "epochs": epochs, **LR_PAGE_DEFAULTS})
         for pair in rates
         for batch in BATCH_CHOICES
         for epochs in (10, 30, 100)
     ]
-    batch_page = [(BATCH_PAGE, {"lr": lr, "epochs": epochs}) for lr in LR_CHOICES for epochs in range(1, 51)]
+    batch_page = [
+        (BATCH_PAGE, {"lr": lr, "epochs": epochs, **BATCH_PAGE_DEFAULTS})
+        for lr in LR_CHOICES
+        for epochs in range(1, 51)
+    ]
     picked = random.Random(seed).sample(lr_page + batch_page, count)
     return picked
 
@@ -135,51 +150,59 @@ def sessions_mode(base: str, browser: object, pid: int, log: Path, count: int) -
         context.close()
 
 
-def memory_mode(base: str, browser: object, pid: int, log: Path, count: int, parallel: int) -> None:
-    """Open `count` distinct settings, `parallel` at a time, and print the server's memory as it grows."""
-    plan = distinct_configs(count)
-    contexts = [browser.new_context(viewport={"width": 1440, "height": 900}) for _ in range(parallel)]
-    pages = [context.new_page() for context in contexts]
-    started, errors = time.monotonic(), 0
-    print(f"{'configs':>7}  {'RSS MB':>7}  {'peak MB':>7}  {'trainings':>9}  {'minutes':>7}")
-    for first in range(0, count, parallel):
-        batch = plan[first : first + parallel]
-        for page, (name, params) in zip(pages, batch, strict=False):
-            page.goto(url(base, name, params), wait_until="commit")
-        states = watch(pages[: len(batch)], time.monotonic(), timeout=300)
-        errors += sum(state != "done" for _, state in states)
-        done = first + len(batch)
-        if done % 50 < parallel or done == count:
+def page_configs(page: str, params: dict) -> tuple[RunConfig, ...]:
+    """The configs a page asks to train for these URL params: one per learning rate, or per batch size compared."""
+    if page == BATCH_PAGE:
+        return tuple(RunConfig.from_params({**params, "batch_size": str(size)}) for size in BATCH_PAGE_SIZES)
+    rest = {key: str(value) for key, value in params.items() if key != "lr"}
+    return tuple(RunConfig.from_params({**rest, "lr": str(rate)}) for rate in params["lr"])
+
+
+def memory_mode(count: int) -> None:
+    """Train `count` distinct settings through the app's cache in this process; print its memory as it grows."""
+    started = time.monotonic()
+    print(f"{'configs':>7}  {'RSS MB':>7}  {'peak MB':>7}  {'entries':>7}  {'cache MB':>8}  {'minutes':>7}")
+    for done, (page, params) in enumerate(distinct_configs(count), 1):
+        cached_train(page_configs(page, params))
+        if done % 50 == 0 or done == count:
+            entries = [stat for stats in get_data_cache_stats_provider().get_stats().values() for stat in stats]
+            held = sum(stat.byte_length for stat in entries) / 2**20
             minutes = (time.monotonic() - started) / 60
-            print(f"{done:>7}  {rss_mb(pid):7.0f}  {peak_rss_mb(pid):7.0f}  {trainings(log)[0]:>9}  {minutes:7.1f}")
-    print(f"\npeak RSS over {count} distinct configs: {peak_rss_mb(pid):.0f} MB; pages without charts: {errors}")
-    for context in contexts:
-        context.close()
+            print(
+                f"{done:>7}  {rss_mb(os.getpid()):7.0f}  {peak_rss_mb(os.getpid()):7.0f}  {len(entries):>7}  "
+                f"{held:8.0f}  {minutes:7.1f}"
+            )
+    print(f"\npeak RSS over {count} distinct settings: {peak_rss_mb(os.getpid()):.0f} MB")
 
 
 def main() -> None:
-    """Start the server with its training counter, run the chosen mode, print the figures."""
+    """Run the chosen mode with an empty warm store and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=20, help="concurrent browser sessions (default 20)")
     parser.add_argument("--configs", type=int, default=0, help="memory mode: this many distinct settings instead")
-    parser.add_argument("--parallel", type=int, default=4, help="memory mode: browser pages at a time (default 4)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        log = Path(scratch) / "trainings.log"
-        hook = Path(__file__).parent / "loadhook"
-        os.environ["PYTHONPATH"] = os.pathsep.join([str(hook), str(ROOT), os.environ.get("PYTHONPATH", "")])
-        os.environ["TRAINING_LOOP_TRAIN_LOG"] = str(log)
+        os.environ[warm.DIR_VARIABLE] = scratch  # an empty warm store: everything trains
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs")
-        with running_app() as base, sync_playwright() as playwright:
-            pid = server_pid()
-            print(f"server RSS at start: {rss_mb(pid):.0f} MB\n")
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            if args.configs:
-                memory_mode(base, browser, pid, log, args.configs, args.parallel)
-            else:
-                sessions_mode(base, browser, pid, log, args.sessions)
-            browser.close()
+        if args.configs:
+            memory_mode(args.configs)
+        else:
+            sessions(scratch, args.sessions)
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def sessions(scratch: str, count: int) -> None:
+    """Start the server with its training counter, open the sessions in one Chromium, print the figures."""
+    log = Path(scratch) / "trainings.log"
+    hook = Path(__file__).parent / "loadhook"
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(hook), str(ROOT), os.environ.get("PYTHONPATH", "")])
+    os.environ["TRAINING_LOOP_TRAIN_LOG"] = str(log)
+    with running_app() as base, sync_playwright() as playwright:
+        pid = server_pid()
+        print(f"server RSS at start: {rss_mb(pid):.0f} MB\n")
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        sessions_mode(base, browser, pid, log, count)
+        browser.close()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,6 @@
 """The load benchmark's plans: what it claims to open is what it opens (distinct where it says so, and valid)."""
 
-from urllib.parse import parse_qs, urlsplit
-
-from benchmarks.load import distinct_configs, session_params, url
-from core.config import RunConfig
+from benchmarks.load import distinct_configs, page_configs, session_params, url
 
 
 def test_half_the_sessions_share_one_url_and_the_rest_each_have_their_own() -> None:
@@ -12,11 +9,7 @@ def test_half_the_sessions_share_one_url_and_the_rest_each_have_their_own() -> N
     assert len(set(urls[10:])) == 10 and urls[0] not in urls[10:]
 
 
-def test_memory_plan_opens_distinct_valid_settings() -> None:
-    plan = distinct_configs(500)
-    urls = {url("http://app", page, params) for page, params in plan}
-    assert len(urls) == 500
-    for address in urls:
-        query = parse_qs(urlsplit(address).query)
-        for rate in query.pop("lr"):  # one run per learning rate, each a config the app accepts
-            RunConfig.from_params({"lr": rate, **{key: values[0] for key, values in query.items() if key != "lang"}})
+def test_memory_plan_trains_distinct_valid_settings() -> None:
+    requests = [page_configs(page, params) for page, params in distinct_configs(500)]
+    assert len(set(requests)) == 500  # each a different cache entry: RunConfig.from_params validated every config
+    assert {len(configs) for configs in requests} == {2, 3}  # two rates on the lr page, three batch sizes compared
