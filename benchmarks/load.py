@@ -164,7 +164,7 @@ def memory_mode(count: int) -> None:
     print(f"{'configs':>7}  {'RSS MB':>7}  {'peak MB':>7}  {'entries':>7}  {'cache MB':>8}  {'minutes':>7}")
     for done, (page, params) in enumerate(distinct_configs(count), 1):
         cached_train(page_configs(page, params))
-        if done % 50 == 0 or done == count:
+        if done % 10 == 0 or done == count:
             entries = [stat for stats in get_data_cache_stats_provider().get_stats().values() for stat in stats]
             held = sum(stat.byte_length for stat in entries) / 2**20
             minutes = (time.monotonic() - started) / 60
