@@ -3,10 +3,12 @@
 import contextlib
 import dataclasses
 import io
+import json
 import os
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -17,6 +19,7 @@ from core.__main__ import flag, main
 from core.config import CHOICES, RunConfig, format_param
 from core.i18n import t
 from core.training import ENGINES, EPOCH_COLUMNS
+from core.warm import scenario_ids, warm_list
 
 TINY = ["--epochs", "1", "--batch-size", "full"]
 
@@ -198,7 +201,32 @@ NUMBERS = st.one_of(
     st.floats().map(repr),
     st.sampled_from(["nan", "-inf", "1e309", "-0", "0x10", "1_000", " 3 ", "None", "full", "", "-", "--"]),
 )
-VALUES = NUMBERS | st.text(max_size=12)
+# Text a link or a pasted command line may carry: markup, formulas, bidi and zero-width marks, full-width digits.
+NASTY = st.sampled_from(
+    [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "[Log in](https://example.org/login)",
+        "![](http://host/track.png)",
+        "$\\int_0^1 x\\,dx$",
+        "**bold** _it_ `code`",
+        "\u202e1.0\u202c",
+        "0.\u200b1",
+        "\ufeff0.1",
+        "０.１",
+        "１",
+        "🚀",
+        "NaN",
+        "Infinity",
+        "-0.0",
+        "1e-400",
+        "9" * 400,
+        "x" * 10_000,
+        "0.1\n0.2",
+        "a\x00b",
+    ]
+)
+VALUES = NUMBERS | NASTY | st.text(max_size=12)
 COSTLY = {
     "epochs": ["1", "2", "0", "-3", "1001", "1e9", "2.5", "nan", "inf", "", "x"],
     "batch_size": ["full", "64", "200", "0", "-1", "2.5", "1e12", "Full", "", "x", "nan"],
@@ -281,3 +309,105 @@ def test_sensible_command_lines_train_one_run_per_rate(chosen, rates, engine):
     assert code == 0, err
     table = pd.read_csv(io.StringIO(out))
     assert table.groupby("run")["lr"].first().tolist() == [float(rate) for rate in rates]
+
+
+RUN_FLAGS = st.one_of(
+    *(st.tuples(st.just(flag(f.name)), field_values(f.name)) for f in dataclasses.fields(RunConfig)),
+    st.lists(VALUES, min_size=1, max_size=3).map(lambda rates: ("--lr", *rates)),
+    st.from_regex(r"--[a-z][a-z-]{0,10}", fullmatch=True).filter(lambda f: f != "--help").map(lambda f: (f,)),
+    st.text(max_size=12).map(lambda text: (text,)),
+)
+
+
+@settings(max_examples=250, deadline=None, database=None)
+@given(st.lists(RUN_FLAGS, max_size=6), st.sampled_from([None, "", "{missing}/run.py", "{dir}/run.py"]))
+def test_any_code_command_line_prints_a_script_or_exits_2_with_one_line(parts, out_path):
+    with tempfile.TemporaryDirectory() as folder:
+        argv = ["code", *(p for part in parts for p in part)]
+        if out_path is not None:
+            argv += ["--out", out_path.replace("{dir}", folder).replace("{missing}", folder + "/no")]
+        code, out, err = run_main(argv)
+        if code == 0 and {"-h", "--help"} & set(argv):
+            assert out.startswith("usage:")
+        elif code == 0:
+            text = out if out_path is None else Path(argv[-1]).read_text(encoding="utf-8")
+            compile(text, "run.py", "exec")  # a valid draw gives a Python script
+        else:
+            assert_one_line_error(code, err)
+
+
+GRID_VALUES = st.one_of(
+    st.lists(VALUES | st.integers(-5, 5) | st.floats(allow_nan=True), min_size=0, max_size=2),
+    VALUES,
+    st.none(),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+GRID_KEYS = st.sampled_from([f.name for f in dataclasses.fields(RunConfig)]) | st.text(max_size=8)
+
+
+def grid_text(grid: dict, suffix: str) -> str:
+    """The grid as a JSON or TOML file would hold it (TOML without nulls, JSON's NaN as the parser reads it)."""
+
+    if suffix == ".json":
+        return json.dumps(grid)
+    lines = []
+    for name, values in grid.items():
+        if values is None or isinstance(values, dict):
+            continue
+        items = values if isinstance(values, list) else [values]
+        lines.append(f"{json.dumps(name)} = [{', '.join(json.dumps(str(item)) for item in items)}]")
+    return "\n".join(lines)
+
+
+@settings(max_examples=250, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.dictionaries(GRID_KEYS, GRID_VALUES, max_size=4),
+    st.sampled_from([".json", ".toml", ".yaml", ""]),
+    st.one_of(st.none(), st.binary(max_size=40)),
+    st.sampled_from([None, "", "{dir}/out.csv", "{dir}/out.txt", "{missing}/out.csv"]),
+)
+def test_any_sweep_grid_writes_a_table_or_exits_2_with_one_line(grid, suffix, raw, out_path):
+    # Every drawn grid trains for one epoch on the full batch unless it overrides them (kept cheap to train).
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "grid" + suffix)
+        content = {"epochs": ["1"], "batch_size": ["full"], **grid}
+        with open(path, "wb") as file:
+            file.write(raw if raw is not None else grid_text(content, suffix).encode())
+        argv = ["sweep", path]
+        if out_path is not None:
+            argv += ["--out", out_path.replace("{dir}", folder).replace("{missing}", folder + "/no")]
+        code, out, err = run_main(argv)
+        if code == 0:
+            table = pd.read_csv(io.StringIO(out) if out_path is None else argv[-1])
+            assert len(table) >= 1
+        else:
+            assert err.count(": error: ") == 1 and "Traceback" not in err, err
+            assert_one_line_error(code, err.splitlines(keepends=True)[-1])
+
+
+@settings(max_examples=250, deadline=None, database=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("--scenario"), st.sampled_from(scenario_ids()) | VALUES),
+            st.from_regex(r"--[a-z][a-z-]{0,10}", fullmatch=True).filter(lambda f: f != "--help").map(lambda f: (f,)),
+            st.text(max_size=12).map(lambda text: (text,)),
+        ),
+        max_size=4,
+    )
+)
+def test_any_warm_command_line_warms_its_scenarios_or_exits_2_with_one_line(parts):
+    # The pages themselves are opened by test_warm's own tests; here only what the command line asks for is checked.
+    argv = ["warm", *(p for part in parts for p in part)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("core.__main__.warm", lambda todo: ((path, scenario, 0.0, []) for path, scenario, _ in todo))
+        code, out, err = run_main(argv)
+    if code == 0 and {"-h", "--help"} & set(argv):
+        assert out.startswith("usage:")
+    elif code == 0:
+        asked = [argv[i + 1] for i, part in enumerate(argv[:-1]) if part == "--scenario"]
+        assert set(asked) <= set(scenario_ids())
+        warmed = [line for line in err.splitlines() if line.startswith("python -m core: note:")]
+        assert len(warmed) == len(warm_list(tuple(asked))) + 1  # one line per page or scenario, then the summary
+    else:
+        assert_one_line_error(code, err)
