@@ -46,7 +46,8 @@ def settings(lang: str) -> tuple[RunConfig | None, Dataset | None]:
     knobs: dict[str, Any] = {}
     upload = None
     with data:
-        if st.toggle(t("lab.own_csv", lang), key="lab.own_csv"):
+        own_csv = Allowed(options=(False, True))  # the link says an upload was chosen; the file itself stays here
+        if linked(st.toggle, "lab.own_csv", "csv", False, own_csv, label=t("lab.own_csv", lang)):
             upload = upload_section(lang, "lab.upload")
         else:
             knobs["dataset"] = dataset_select(lang, "lab.dataset", default=d.dataset)

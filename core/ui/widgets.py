@@ -49,7 +49,7 @@ PAGE_PARAMS = frozenset(
         *("surface", "opts", "steps", "x0", "y0", "scale", "data_lr", "data_epochs"),  # optimizers
         *("focus_lr", "valley_lr", "curve", "log"),  # learning rate
         *("batch_sizes", "fit_epochs", "shuffle_dataset", "x"),  # batch and epochs
-        *("run", "view", "ab_knob", "grid_lr", "grid_batch_size", "grid_optimizer"),  # lab
+        *("run", "view", "csv", "ab_knob", "grid_lr", "grid_batch_size", "grid_optimizer"),  # lab
     }
 )
 _NOTICE = "link.notice"
