@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from tools.appserver import CHROMIUM, CHROMIUM_ARGS, running_app
+from tools.appserver import CHROMIUM
 from tools.screenshot import wait_until_idle
 
 pytestmark = [
@@ -16,18 +16,15 @@ pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed at /usr/bin/chromium"),
 ]
 
-sync_api = pytest.importorskip("playwright.sync_api")
-
 
 @pytest.fixture(scope="module")
-def lab_page() -> Iterator[object]:
-    """A browser tab next to a server of its own (this module does not rely on a shared conftest)."""
-    with running_app() as url, sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        tab = browser.new_page(viewport={"width": 1440, "height": 900})
-        tab.app_url = url
-        yield tab
-        browser.close()
+def lab_page(app_url: str, browser: object) -> Iterator[object]:
+    """A browser tab of its own on the session's app server."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    tab = context.new_page()
+    tab.app_url = app_url
+    yield tab
+    context.close()
 
 
 def test_clicking_a_grid_cell_adds_the_run_to_the_history_and_the_link(lab_page: object) -> None:

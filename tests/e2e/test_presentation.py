@@ -10,15 +10,13 @@ import pytest
 
 from core.i18n import t
 from core.ui.page import existing_pages
-from tools.appserver import CHROMIUM, CHROMIUM_ARGS, running_app
+from tools.appserver import CHROMIUM
 from tools.screenshot import page_url, wait_until_idle
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed at /usr/bin/chromium"),
 ]
-
-sync_api = pytest.importorskip("playwright.sync_api")
 
 WIDTH, HEIGHT = 1280, 720
 ROOM = 200  # at least this much of the first screen is left for the chart below its top
@@ -27,13 +25,11 @@ LESSONS = [(path, nav_key) for path, nav_key, _ in existing_pages() if nav_key !
 
 
 @pytest.fixture(scope="module")
-def projector() -> Iterator[tuple[str, object]]:
-    """One app server and one 1280x720 browser tab for the whole module."""
-    with running_app() as base, sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = chromium.new_context(viewport={"width": WIDTH, "height": HEIGHT}).new_page()
-        yield base, page
-        chromium.close()
+def projector(app_url: str, browser: object) -> Iterator[tuple[str, object]]:
+    """The session's app server and one 1280x720 browser tab for the whole module."""
+    context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+    yield app_url, context.new_page()
+    context.close()
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
