@@ -164,7 +164,7 @@ def change_one_thing(page: object) -> None:
         slider.focus()
         slider.press("ArrowLeft" if at_top else "ArrowRight")
     else:
-        page.locator("[data-testid='stMain'] button").first.click()
+        page.locator("[data-testid='stMain'] button:not([kind='elementToolbar']):visible").first.click()
     wait_until_idle(page)
 
 
@@ -216,7 +216,9 @@ def combobox_value(page: object, label: str) -> str:
 
 def choose(page: object, label: str, option: str) -> None:
     """Open the select box labelled `label` and pick `option`, as a person does."""
-    page.get_by_role("combobox", name=label, exact=True).click()
+    box = page.get_by_role("combobox", name=label, exact=True)
+    box.evaluate("element => element.scrollIntoView({block: 'center'})")  # room for the list to open below it
+    box.click()
     page.get_by_role("option", name=option, exact=True).click()
     wait_until_idle(page)
 
