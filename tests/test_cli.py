@@ -319,7 +319,7 @@ RUN_FLAGS = st.one_of(
 )
 
 
-@settings(max_examples=250, deadline=None, database=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(st.lists(RUN_FLAGS, max_size=6), st.sampled_from([None, "", "{missing}/run.py", "{dir}/run.py"]))
 def test_any_code_command_line_prints_a_script_or_exits_2_with_one_line(parts, out_path):
     with tempfile.TemporaryDirectory() as folder:
@@ -359,7 +359,7 @@ def grid_text(grid: dict, suffix: str) -> str:
     return "\n".join(lines)
 
 
-@settings(max_examples=250, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.dictionaries(GRID_KEYS, GRID_VALUES, max_size=4),
     st.sampled_from([".json", ".toml", ".yaml", ""]),
@@ -385,7 +385,7 @@ def test_any_sweep_grid_writes_a_table_or_exits_2_with_one_line(grid, suffix, ra
             assert_one_line_error(code, err.splitlines(keepends=True)[-1])
 
 
-@settings(max_examples=250, deadline=None, database=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(
     st.lists(
         st.one_of(
