@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import logging
 import os
 import random
 import tempfile
@@ -160,6 +161,7 @@ def page_configs(page: str, params: dict) -> tuple[RunConfig, ...]:
 
 def memory_mode(count: int) -> None:
     """Train `count` distinct settings through the app's cache in this process; print its memory as it grows."""
+    logging.disable(logging.WARNING)  # outside a server every cached call warns that it has no script context
     started, refused = time.monotonic(), 0
     print(f"{'configs':>7}  {'RSS MB':>7}  {'peak MB':>7}  {'cache MB':>8}  {'refused':>7}  {'minutes':>7}")
     for done, (page, params) in enumerate(distinct_configs(count), 1):

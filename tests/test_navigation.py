@@ -242,6 +242,13 @@ def test_repeated_keys_keep_their_good_values() -> None:
     assert at.query_params["lr"] == ["0.1", "1"]
 
 
+def test_a_repeated_single_value_key_uses_the_last_and_names_the_others() -> None:
+    at = open_page("pages/3_learning_rate.py", epochs=["12", "40"])
+    assert at.slider(key="lr.epochs").value == 40
+    assert f"{code_span('epochs')} = {code_span('12')}" in notice(at)
+    assert f"{code_span('epochs')} = {code_span('40')}" not in notice(at)
+
+
 def rendered(at: AppTest) -> Iterator[str]:
     """Every markdown text of the page, rendered by a CommonMark parser (the independent oracle)."""
     parser = MarkdownIt("commonmark")

@@ -211,8 +211,7 @@ def _from_link(param: str, default: Any, allowed: Allowed, several: bool) -> Any
     if param not in st.query_params:
         return list(default) if several else default
     lang = notice_language()
-    texts = st.query_params.get_all(param) if several else [st.query_params[param]]
-    value, rejected = read_link(param, texts, default, allowed, several, lang)
+    value, rejected = read_link(param, st.query_params.get_all(param), default, allowed, several, lang)
     for text, reason in rejected:
         ignore(param, text, reason)
     return value
@@ -223,8 +222,10 @@ def read_link(
 ) -> tuple[Any, list[tuple[str, str]]]:
     """The value that the link's `texts` for `param` give, and each text not used with the reason why, in `lang`."""
     knob = param if param in KNOBS else None
-    texts = [text for text in texts if text != ""] if several else list(texts[-1:])
     values, rejected = [], []
+    if not several:  # a repeated key: the last value counts, as Streamlit's query_params[key]; the others are named
+        rejected = [(text, t("link.only_last", lang)) for text in texts[:-1] if text not in ("", texts[-1])]
+    texts = [text for text in texts if text != ""] if several else list(texts[-1:])
     for text in texts:
         try:
             value = allowed.read(text, knob)
