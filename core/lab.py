@@ -183,6 +183,14 @@ def sweep_cells(table: pd.DataFrame) -> pd.DataFrame:
     return with_best(grid)
 
 
+def sweep_base(table: pd.DataFrame) -> RunConfig:
+    """The settings a sweep table's runs share, read from its first row (the grid cells vary lr, batch and optimizer).
+
+    ConfigError when they cannot be trained here (runs on the user's own CSV, a value this version does not know).
+    """
+    return RunConfig.from_params({name: str(table[name].iloc[0]) for name in sweep.FIELDS}).validated()
+
+
 def confusion(config: RunConfig, data: Dataset | None = None) -> pd.DataFrame:
     """Train the one run with the article's loop (on `data` when given); count validation cases by class."""
     config = config.validated()

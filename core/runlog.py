@@ -10,7 +10,7 @@ import torch
 
 from core.config import ConfigError, RunConfig
 from core.data import Split, load_split
-from core.i18n import t
+from core.i18n import keys, t
 
 # A run is stopped only when it can no longer be followed: its loss is not a finite number, or it passed this many
 # times its start (or this many loss units, whichever is larger). Why 10¹²: float32 ends at 3.4×10³⁸, and a run this
@@ -136,6 +136,15 @@ def divergence_reason(run: Mapping[str, object], lang: str) -> str:
         ratio=plain_number(run["end_ratio"]),
         factor=plain_number(STOP_FACTOR),
     )
+
+
+def reason_in_words(reason: str, lang: str) -> str:
+    """A divergence code of a sweep table ("rising" ...) as a student reads it, without the run's figures.
+
+    A code this app does not write (a table edited by hand) is kept as it is.
+    """
+    key = f"divergence.short.{reason}"
+    return t(key, lang) if reason and key in keys(lang) else reason
 
 
 def plain_number(value: float) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core import sweep
-from core.i18n import LANGUAGES
+from core.i18n import LANGUAGES, t
 from core.lab import SweepTableError, read_sweep, sweep_cells
 from tests.test_app_pages import chart_frames, charts
 from tests.test_lab_page import open_lab
@@ -76,3 +76,11 @@ def test_the_grid_view_draws_an_uploaded_sweep_table_without_training(table) -> 
     assert not at.exception and not at.error and len(charts(at)) == drawn + 1
     cells = next(frame for frame in chart_frames(charts(at)[-1]) if len(frame) == 4)
     assert sorted(cells["lr"]) == [0.01, 0.01, 0.3, 0.3]
+
+
+def test_a_sweep_tables_divergence_codes_are_told_in_words(table) -> None:
+    marked = table.assign(diverged=[True, False, True, False], reason=["rising", "", "made_up_by_hand", ""])
+    at = open_lab("ja", view="grid")
+    at.file_uploader(key="lab.sweep_file").set_value(("sweep.csv", csv_bytes(marked), "text/csv")).run()
+    cells = next(frame for frame in chart_frames(charts(at)[-1]) if len(frame) == 4)
+    assert sorted(cells["why"]) == sorted(["", "", t("divergence.short.rising", "ja"), "made_up_by_hand"])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -21,18 +23,17 @@ from core.lab import (
     read_sweep,
     seed_band,
     seed_configs,
+    sweep_base,
     sweep_cells,
 )
 from core.optim import OPTIMIZERS
-from core.runlog import divergence_reason
+from core.runlog import divergence_reason, reason_in_words
 from core.ui import show_chart
 from core.ui.lab_charts import chart_titles, current_curve, downloads, train_runs
 from core.ui.lab_history import add_run
 from core.ui.runs import show_config_error
 from core.ui.upload import show_upload_error
 from core.ui.widgets import BATCH_CHOICES, FULL_BATCH_LABEL, Allowed, choice_pills, linked, lr_multiselect
-
-GRID_BASE = "lab.grid_base"  # the settings the grid on screen was trained on
 
 
 def band_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
@@ -82,15 +83,7 @@ def grid_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
     rows = grid_rows(table, lang)
     why = [divergence_reason(run, lang) for run in result.runs.to_dict("records")]
     chart = grid_chart(table.assign(row=rows, why=why), chart_titles(lang))
-    st.session_state[GRID_BASE] = (config, data)  # add_cell, run before the next run of the page, builds on it
-    st.altair_chart(
-        style(chart),
-        width="stretch",
-        height=grid_height(rows.nunique()) + 90,  # the axes and their titles below the cells
-        key="lab.grid_chart",
-        on_select=add_cell,
-        selection_mode=GRID_SELECTION,
-    )
+    clickable_grid(chart, rows.nunique(), "lab.grid_chart", config, data)
     best = table[table["best"]]
     if len(best):
         row = best.iloc[0]
@@ -127,13 +120,40 @@ def sweep_section(lang: str) -> None:
         except SweepTableError as err:
             show_upload_error(err, lang)
             return
-        show_chart(grid_chart(cells.assign(row=grid_rows(cells, lang), why=cells["reason"]), chart_titles(lang)))
+        rows = grid_rows(cells, lang)
+        why = cells["reason"].map(lambda code: reason_in_words(code, lang))
+        chart = grid_chart(cells.assign(row=rows, why=why), chart_titles(lang))
+        try:
+            base = sweep_base(table)
+        except ConfigError:  # runs on the user's own CSV, or settings this version cannot train: drawn, not added
+            show_chart(chart)
+            return
+        clickable_grid(chart, rows.nunique(), "lab.sweep_chart", base, None)
+        st.caption(t("lab.sweep.click", lang))
 
 
-def add_cell() -> None:
-    """Add the grid cell just clicked, on the grid's settings, to the history (a callback of the grid chart)."""
-    base, data = st.session_state[GRID_BASE]
-    for cell in st.session_state["lab.grid_chart"]["selection"].get(GRID_SELECTION, []):
+def clickable_grid(chart: alt.LayerChart, rows: int, key: str, base: RunConfig, data: Dataset | None) -> None:
+    """Draw a grid heat map whose click adds that cell, on `base` (and the upload `data`), to the history."""
+    st.session_state[_base_key(key)] = (base, data)  # add_cell, run before the next run of the page, builds on it
+    st.altair_chart(
+        style(chart),
+        width="stretch",
+        height=grid_height(rows) + 90,  # the axes and their titles below the cells
+        key=key,
+        on_select=functools.partial(add_cell, key),
+        selection_mode=GRID_SELECTION,
+    )
+
+
+def _base_key(chart_key: str) -> str:
+    """Where the settings that the grid chart `chart_key` was drawn on are kept."""
+    return f"{chart_key}.base"
+
+
+def add_cell(key: str) -> None:
+    """Add the cell just clicked on chart `key`, on that grid's settings, to the history (the chart's callback)."""
+    base, data = st.session_state[_base_key(key)]
+    for cell in st.session_state[key]["selection"].get(GRID_SELECTION, []):
         picked = RunConfig.from_params({name: str(cell[name]) for name in ("lr", "batch_size", "optimizer")})
         add_run(base.replace(lr=picked.lr, batch_size=picked.batch_size, optimizer=picked.optimizer), data)
 
