@@ -75,6 +75,7 @@ def test_bad_history_entries_are_skipped_and_named() -> None:
 
 def test_ab_pair_changes_one_knob_and_the_caption_names_it() -> None:
     at = open_lab("ja")
+    assert "バッチサイズ (batch_size)" in at.selectbox(key="lab.ab_knob.ja").options  # words first, then the link name
     at.selectbox(key="lab.ab_knob.ja").select("batch_size").run()
     at.text_input(key="lab.ab_value").input("8").run()
     at.button(key="lab.ab").click().run()

@@ -125,8 +125,10 @@ def history_controls(lang: str, config: RunConfig | None, data: Dataset | None) 
         type="primary",
     )
     knobs = [name for name in KNOB_NAMES if name != "device"]
-    with knob_column:  # knobs by their own names: the one vocabulary of links and the command line
-        knob = choice_select(t("lab.ab_knob", lang), knobs, "lr", "lab.ab_knob", "ab_knob", lang, str)
+    with knob_column:  # each knob's own name too: the one vocabulary of links, the command line and the value box
+        knob = choice_select(
+            t("lab.ab_knob", lang), knobs, "lr", "lab.ab_knob", "ab_knob", lang, lambda name: knob_label(name, lang)
+        )
     value = value_column.text_input(t("lab.ab_value", lang), key="lab.ab_value")
     if ab.button(t("lab.ab", lang), key="lab.ab", disabled=config is None or len(runs) + 2 > MAX_RUNS) and config:
         try:
@@ -214,3 +216,8 @@ def trained_epochs(runs: list[dict[str, Any]], lang: str) -> pd.DataFrame | None
             return None
         frames.append(result.epochs.assign(run=result.epochs["run"].map(dict(enumerate(members)))))
     return pd.concat(frames, ignore_index=True)
+
+
+def knob_label(name: str, lang: str) -> str:
+    """A knob as the A/B chooser lists it: its name in words, then as links and the command line write it."""
+    return f"{t(f'lab.knobs.{name}', lang)} ({name})"
