@@ -89,6 +89,20 @@ def test_a_changed_setting_hides_the_result_and_asks_again():
     assert charts(at)
 
 
+@pytest.mark.parametrize(
+    ("page_id", "key", "value"),
+    [("loss_functions", "loss.race_w", 1.0), ("batch_and_epochs", "batch.fit_epochs", 40)],
+)
+def test_a_setting_drawn_below_the_question_hides_the_result_at_once(page_id: str, key: str, value: object):
+    """Widgets drawn only once the result shows write their link after the question is asked: still, the first
+    change of one asks again, on that same rerun."""
+    at = reveal(open_page(PATHS[page_id], "en", predict="1"), page_id)
+    assert charts(at) and not at.exception
+    at.slider(key=key).set_value(value).run()
+    assert not charts(at) and not at.exception
+    assert t("lecture.ask", "en") in [block.value for block in at.markdown]
+
+
 def test_predict_mode_without_a_scenario_asks_the_general_question():
     at = open_page(PATHS["loss_functions"], "en", predict="1", pressure="130")
     assert t("lecture.ask", "en") in [block.value for block in at.markdown]

@@ -53,6 +53,7 @@ PAGE_PARAMS = frozenset(
     }
 )
 _NOTICE = "link.notice"
+_CHANGED = "link.changed"  # the linked widget the user changed last (predict mode hides a result it changes)
 _LONGEST_SHOWN = 60  # characters of a rejected value that the notice repeats
 
 
@@ -182,9 +183,19 @@ def linked(
     several = isinstance(default, (list, tuple))
     if key not in st.session_state:
         st.session_state[key] = _from_link(param, default, allowed, several)
-    value = widget(key=key, **kwargs)
+    value = widget(key=key, on_change=_note_change, args=(key,), **kwargs)
     _to_link(param, value, default, several)
     return value
+
+
+def _note_change(key: str) -> None:
+    """Remember the widget the user just changed (its callback runs before the rerun it causes)."""
+    st.session_state[_CHANGED] = key
+
+
+def last_change() -> str | None:
+    """The key of the linked widget whose change caused this rerun, if any; asked once per run."""
+    return st.session_state.pop(_CHANGED, None)
 
 
 def url_slider(
