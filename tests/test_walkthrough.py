@@ -277,3 +277,22 @@ def test_page_steps_through_a_batch_and_shows_the_real_update(lang):
         assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", text)
     else:
         assert re.search(r"[\u3040-\u30ff]", text)
+
+
+def test_the_walks_position_is_kept_in_the_link_and_a_link_reopens_it():
+    at = click(click(open_page("en"), "walkthrough_next_step"), "walkthrough_next_batch")
+    assert at.query_params["walk"] == "10"
+    opened = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    opened.query_params.update({"lang": "en", "walk": "10"})
+    opened.run()
+    assert not opened.exception and opened.session_state["walkthrough_steps"] == 10
+    assert shown_parameters(opened)["after"].tolist() == shown_parameters(at)["after"].tolist()
+    assert "walk" not in click(opened, "walkthrough_reset").query_params  # the start is the default
+
+
+def test_a_walk_position_beyond_the_link_bound_is_named_and_the_walk_starts():
+    opened = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    opened.query_params.update({"lang": "en", "walk": "10000001"})
+    opened.run()
+    assert not opened.exception and opened.session_state["walkthrough_steps"] == 0
+    assert any("`walk` = `10000001`" in warning.value for warning in opened.warning)

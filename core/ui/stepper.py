@@ -2,7 +2,8 @@
 
 The position (how many steps are shown) lives in session state under `{key}_steps`, Play's state under
 `{key}_playing`; the buttons are keyed `{key}_next_step`, `{key}_play`, `{key}_reset` (and `{key}_next_batch`
-for an optional jump). None of it goes into the URL: a shared link shows the whole walk, not a frame of it.
+for an optional jump). None of it goes into the URL by itself: a lesson's walk shows whole in a shared link, and
+the home page's walk keeps its position there (core/ui/walkthrough.py).
 """
 
 from __future__ import annotations
@@ -31,9 +32,14 @@ class Stepper:
     last: int | None = None
 
     @property
+    def position_key(self) -> str:
+        """Where the position lives in session state."""
+        return f"{self.key}_steps"
+
+    @property
     def position(self) -> int:
         """How many steps are shown."""
-        return st.session_state.setdefault(f"{self.key}_steps", 0)
+        return st.session_state.setdefault(self.position_key, 0)
 
     @property
     def playing(self) -> bool:
@@ -47,7 +53,7 @@ class Stepper:
     def move_to(self, position: int, playing: bool = False) -> None:
         """Show `position` steps (clamped to the walk), and set Play."""
         top = position if self.last is None else min(position, self.last)
-        st.session_state[f"{self.key}_steps"] = max(0, top)
+        st.session_state[self.position_key] = max(0, top)
         st.session_state[f"{self.key}_playing"] = playing
 
     def follow(self, setting: Hashable) -> None:

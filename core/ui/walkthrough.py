@@ -21,8 +21,11 @@ from core.lessons.walkthrough import (
 )
 from core.ui.lecture import intro
 from core.ui.stepper import Button, Stepper
+from core.ui.widgets import Allowed, kept_in_link, write_to_link
 
 STEPPER = Stepper("walkthrough")  # the whole state of the walk: how many lines of the loop have run
+# A link may reopen the walk at any line of its first 20 epochs (10,000 lines; rebuilt from the seed in about 2 s).
+MOST_LINES_IN_LINK = 10_000
 VERSION = 1  # part of the cache key: bump when the walk's numbers change
 FRESH = "background-color: rgba(255, 176, 32, 0.28)"  # marks what the current line just changed
 ACTIVE_LINE = "background: rgba(255, 176, 32, 0.30); border-left: 4px solid #f0a020; font-weight: 700"
@@ -43,7 +46,12 @@ def cached_snapshot(steps: int, seed: int, lr: float, version: int) -> dict:
 
 
 def render_walkthrough(lang: str, seed: int = 0, chart_first: bool = False) -> None:
-    """Draw the walk through the training loop for the current session (the loss chart first for a projector)."""
+    """Draw the walk through the training loop for the current session (the loss chart first for a projector).
+
+    Its position is kept in the link (`?walk=`), so a refresh or a shared link opens the same line of the loop.
+    """
+    kept_in_link(STEPPER.position_key, "walk", 0, Allowed(low=0, high=MOST_LINES_IN_LINK, whole=True))
+    write_to_link("walk", STEPPER.position, 0)  # the buttons moved it before this run
     snapshot = cached_snapshot(STEPPER.position, seed, LEARNING_RATE, VERSION)
     patients = snapshot["patients"]
 

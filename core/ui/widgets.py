@@ -50,6 +50,7 @@ PAGE_PARAMS = frozenset(
         *("focus_lr", "valley_lr", "curve", "log"),  # learning rate
         *("batch_sizes", "fit_epochs", "shuffle_dataset", "x"),  # batch and epochs
         *("run", "view", "csv", "ab_knob", "grid_lr", "grid_batch_size", "grid_optimizer"),  # lab
+        "walk",  # home: how far the walk through the loop has gone
     }
 )
 _NOTICE = "link.notice"
@@ -186,6 +187,17 @@ def linked(
     value = widget(key=key, on_change=_note_change, args=(key,), **kwargs)
     _to_link(param, value, default, several)
     return value
+
+
+def kept_in_link(key: str, param: str, default: Any, allowed: Allowed) -> None:
+    """Seed `st.session_state[key]` (a state no widget shows, such as a walk's position) from `?param=` once."""
+    if key not in st.session_state:
+        st.session_state[key] = _from_link(param, default, allowed, several=False)
+
+
+def write_to_link(param: str, value: Any, default: Any) -> None:
+    """Write such a state into the URL after the page has moved it (left out when it is the default)."""
+    _to_link(param, value, default, several=False)
 
 
 def _note_change(key: str) -> None:
