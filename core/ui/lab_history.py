@@ -113,7 +113,7 @@ def show_toggles(runs: list[dict[str, Any]], lang: str, label: Callable[[dict[st
 def history_controls(lang: str, config: RunConfig | None, data: Dataset | None) -> None:
     """Add the current run; or add it with a copy that changes exactly one knob (same seed: an A/B pair)."""
     runs = history()
-    add, knob_column, value_column, ab = st.columns([2, 2, 2, 3], vertical_alignment="bottom")
+    add, knob_column, value_column, ab = st.columns([2, 3, 2, 3], vertical_alignment="bottom")
     full = len(runs) >= MAX_RUNS
     add.button(
         t("lab.add", lang),
