@@ -192,12 +192,12 @@ def linked(
 def kept_in_link(key: str, param: str, default: Any, allowed: Allowed) -> None:
     """Seed `st.session_state[key]` (a state no widget shows, such as a walk's position) from `?param=` once."""
     if key not in st.session_state:
-        st.session_state[key] = _from_link(param, default, allowed, several=False)
+        st.session_state[key] = _from_link(param, default, allowed, False)
 
 
 def write_to_link(param: str, value: Any, default: Any) -> None:
     """Write such a state into the URL after the page has moved it (left out when it is the default)."""
-    _to_link(param, value, default, several=False)
+    _to_link(param, value, default, False)
 
 
 def _note_change(key: str) -> None:
