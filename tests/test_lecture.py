@@ -101,6 +101,7 @@ def test_a_setting_drawn_below_the_question_hides_the_result_at_once(page_id: st
     at.slider(key=key).set_value(value).run()
     assert not charts(at) and not at.exception
     assert t("lecture.ask", "en") in [block.value for block in at.markdown]
+    assert charts(reveal(at, page_id)) and at.slider(key=key).value == value  # the change is kept, not lost
 
 
 def test_predict_mode_without_a_scenario_asks_the_general_question():

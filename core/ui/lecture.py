@@ -9,7 +9,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from core.i18n import t
 from core.lecture import LECTURE_PARAMS, Scenario, matching, scenarios_for, url_params
-from core.ui.widgets import Allowed, ignore, last_change
+from core.ui.widgets import Allowed, ignore
 
 PRESENT, PREDICT = "present", "predict"  # URL flags: presentation mode, and hiding results until "Reveal"
 # Per page, the settings the class saw the result of (link and widget values); a card or a changed setting hides it.
@@ -119,7 +119,6 @@ def _open(scenario: Scenario, lang: str) -> None:
 def revealed(page_id: str, lang: str) -> bool:
     """True when the result may show; in predict mode, first the question and a Reveal button, and again after any
     setting changed since the reveal: the page always shows the result of what the class was asked."""
-    changed = last_change()  # a widget drawn below this point has not written its new value into the link yet
     if st.query_params.get(PREDICT) != "1":
         return True
     seen = st.session_state.get(_REVEALED, {}).get(page_id)
@@ -127,7 +126,6 @@ def revealed(page_id: str, lang: str) -> bool:
     if (
         seen is not None
         and seen[0] == link
-        and not (changed or "").startswith(KEY_PREFIXES[page_id])
         and all(seen[1][key] == widgets[key] for key in seen[1].keys() & widgets.keys())
     ):
         st.session_state[_REVEALED][page_id] = (link, seen[1] | widgets)  # widgets drawn since the reveal join in

@@ -54,7 +54,6 @@ PAGE_PARAMS = frozenset(
     }
 )
 _NOTICE = "link.notice"
-_CHANGED = "link.changed"  # the linked widget the user changed last (predict mode hides a result it changes)
 _LONGEST_SHOWN = 60  # characters of a rejected value that the notice repeats
 
 
@@ -184,7 +183,7 @@ def linked(
     several = isinstance(default, (list, tuple))
     if key not in st.session_state:
         st.session_state[key] = _from_link(param, default, allowed, several)
-    value = widget(key=key, on_change=_note_change, args=(key,), **kwargs)
+    value = widget(key=key, on_change=_write_now, args=(key, param, default, several), **kwargs)
     _to_link(param, value, default, several)
     return value
 
@@ -200,14 +199,10 @@ def write_to_link(param: str, value: Any, default: Any) -> None:
     _to_link(param, value, default, False)
 
 
-def _note_change(key: str) -> None:
-    """Remember the widget the user just changed (its callback runs before the rerun it causes)."""
-    st.session_state[_CHANGED] = key
-
-
-def last_change() -> str | None:
-    """The key of the linked widget whose change caused this rerun, if any; asked once per run."""
-    return st.session_state.pop(_CHANGED, None)
+def _write_now(key: str, param: str, default: Any, several: bool) -> None:
+    """A widget's change goes into the link before the rerun it causes (its callback): a page that does not draw
+    the widget on that rerun (predict mode asking again) still sees the change, and the value is not lost."""
+    _to_link(param, st.session_state[key], default, several)
 
 
 def url_slider(
