@@ -94,8 +94,8 @@ def test_a_changed_setting_hides_the_result_and_asks_again():
     [("loss_functions", "loss.race_w", 1.0), ("batch_and_epochs", "batch.fit_epochs", 40)],
 )
 def test_a_setting_drawn_below_the_question_hides_the_result_at_once(page_id: str, key: str, value: object):
-    """Widgets drawn only once the result shows write their link after the question is asked: still, the first
-    change of one asks again, on that same rerun."""
+    """A widget drawn only while the result shows: its first change asks again on that same rerun, and the next
+    reveal shows the changed value (the widget was not drawn in between)."""
     at = reveal(open_page(PATHS[page_id], "en", predict="1"), page_id)
     assert charts(at) and not at.exception
     at.slider(key=key).set_value(value).run()
