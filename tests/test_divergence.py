@@ -189,3 +189,16 @@ def test_the_chart_marks_where_a_diverging_run_stops_or_ends_with_its_reason(lan
         assert marks["epoch"].tolist() == [epoch]
         assert marks["status"].tolist() == [divergence_reason(outcome.runs.iloc[0], lang)]
     assert len(loss_curves(train(configs[1:]).epochs, lang).layer) == 2  # nothing diverges: no marks
+
+
+@pytest.mark.parametrize("log_y", [False, True])
+def test_runs_stopped_in_the_same_epoch_get_their_marks_one_under_the_other(log_y):
+    configs = [RunConfig(dataset="blood_pressure", optimizer="sgd", lr=lr, epochs=10) for lr in (0.1, 3.0, 10.0, 100.0)]
+    outcome = train(configs)
+    stopped = outcome.runs[outcome.runs["diverged"].astype(bool)]
+    assert stopped["stopped_epoch"].nunique() == 1 and len(stopped) == 3  # three runs stop in one epoch
+    chart = loss_curves(outcome.epochs, "en", runs=outcome.runs, log_y=log_y)
+    plotted = chart.layer[0].data["loss"]
+    tops = chart.layer[3].data["top"].tolist()  # the ✖ layer
+    assert tops[0] == plotted.max() and tops == sorted(tops, reverse=True) and len(set(tops)) == 3
+    assert min(tops) >= plotted.min()  # all inside the plotted range

@@ -111,7 +111,7 @@ def loss_curves(
     points = base.mark_point(filled=True, size=45).encode(opacity=fade)
     layers = [lines, points]
 
-    blown = _divergence_marks(epochs, runs, data, lang)
+    blown = _divergence_marks(epochs, runs, data, lang, log)
     if not blown.empty:
         marks = alt.Chart(blown).encode(
             x="epoch:Q",
@@ -128,8 +128,16 @@ def loss_curves(
     return alt.layer(*layers).properties(height=height)
 
 
-def _divergence_marks(epochs: pd.DataFrame, runs: pd.DataFrame | None, shown: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """One row per diverging run: where it was stopped or its record ends (epoch, top of the plotted range), and why."""
+STACK_STEP = 0.1  # of the loss axis, between the ✖ marks of runs stopped in the same epoch
+
+
+def _divergence_marks(
+    epochs: pd.DataFrame, runs: pd.DataFrame | None, shown: pd.DataFrame, lang: str, log: bool = False
+) -> pd.DataFrame:
+    """One row per diverging run: where it was stopped or its record ends (epoch, top of the plotted range), and why.
+
+    Runs stopped in the same epoch get their ✖ one under the other (a tenth of the axis apart), not one on another.
+    """
     columns = ["run", "lr_label", "epoch", "top", "status", "loss_text"]
     last_epoch = epochs.groupby("run")["epoch"].max()
     if runs is None:
@@ -152,4 +160,11 @@ def _divergence_marks(epochs: pd.DataFrame, runs: pd.DataFrame | None, shown: pd
                 "loss_text": _number_text(run["stopped_loss"] if stopped else run.get("final_loss", math.nan)),
             }
         )
-    return pd.DataFrame(rows, columns=columns)
+    marks = pd.DataFrame(rows, columns=columns)
+    below = marks.groupby("epoch").cumcount() * STACK_STEP  # 0 for the first ✖ of an epoch, then 0.1, 0.2 ...
+    bottom = float(shown["loss"].min())
+    if log and bottom > 0:
+        marks["top"] = top * (bottom / top) ** below
+    else:
+        marks["top"] = top - (top - bottom) * below
+    return marks
