@@ -80,7 +80,7 @@ def test_ab_pair_changes_one_knob_and_the_caption_names_it() -> None:
     at.text_input(key="lab.ab_value").input("8").run()
     at.button(key="lab.ab").click().run()
     assert runs_in_link(at) == ["epochs:3", "batch_size:8;epochs:3"]
-    caption = t("lab.ab_caption", "ja", a="#1", b="#2", knob="batch_size", before="32", after="8")
+    caption = t("lab.ab_caption", "ja", a="#1", b="#2", knob="バッチサイズ (batch_size)", before="32", after="8")
     assert caption in [c.value for c in at.caption]
 
 

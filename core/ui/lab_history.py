@@ -188,7 +188,17 @@ def history_section(lang: str, config: RunConfig | None, data: Dataset | None) -
     if len(configs) >= 2 and len(changed_pair := differing(configs[-2:])[1]) == 1:
         (knob,) = changed_pair
         before, after = (all_params(config)[knob] for config in configs[-2:])
-        st.caption(t("lab.ab_caption", lang, a=labels[-2], b=labels[-1], knob=knob, before=before, after=after))
+        st.caption(
+            t(
+                "lab.ab_caption",
+                lang,
+                a=labels[-2],
+                b=labels[-1],
+                knob=knob_label(knob, lang),
+                before=before,
+                after=after,
+            )
+        )
     downloads(lang, table, frame.drop(columns="label"), chart, "lab_history")
 
 
