@@ -84,3 +84,5 @@ def test_a_sweep_tables_divergence_codes_are_told_in_words(table) -> None:
     at.file_uploader(key="lab.sweep_file").set_value(("sweep.csv", csv_bytes(marked), "text/csv")).run()
     cells = next(frame for frame in chart_frames(charts(at)[-1]) if len(frame) == 4)
     assert sorted(cells["why"]) == sorted(["", "", t("divergence.short.rising", "ja"), "made_up_by_hand"])
+    assert sorted(set(cells["batch_text"])) == ["32", "N"]  # as the batch-size widgets name the full batch
+    assert set(cells["optimizer_text"]) == {t("common.optimizers.adam", "ja")}

@@ -68,7 +68,8 @@ def band_chart(band: pd.DataFrame, titles: dict[str, str]) -> alt.LayerChart:
 def grid_chart(table: pd.DataFrame, titles: dict[str, str]) -> alt.LayerChart:
     """Final validation loss per cell; ✖ on diverging cells, a thick frame on the best; click a cell to pick it.
 
-    `table` is core.lab.grid_table with `row` (the y label) and `why` (the translated reason) added.
+    `table` is core.lab.grid_table with words added: `row` (the y label), `batch_text`, `optimizer_text` and `why`
+    (the reason a run diverges).
     """
     # A diverging cell is grey under its ✖: its huge loss would wash out the colours of all the others.
     data = table.assign(
@@ -80,8 +81,8 @@ def grid_chart(table: pd.DataFrame, titles: dict[str, str]) -> alt.LayerChart:
     y = alt.Y("row:O", title=titles["row"], sort=list(dict.fromkeys(data["row"])))
     pick = alt.selection_point(name=GRID_SELECTION, fields=["lr", "batch_size", "optimizer"], on="click")
     tooltip = [
-        alt.Tooltip("optimizer:N", title=titles["optimizer"]),
-        alt.Tooltip("batch_size:N", title=titles["batch_size"]),
+        alt.Tooltip("optimizer_text:N", title=titles["optimizer"]),
+        alt.Tooltip("batch_text:N", title=titles["batch_size"]),
         alt.Tooltip("lr_text:N", title=titles["lr"]),
         alt.Tooltip("val_loss:Q", format=".4g", title=titles["val_loss"]),
         alt.Tooltip("why:N", title=titles["why"]),

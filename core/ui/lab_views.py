@@ -80,25 +80,26 @@ def grid_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
         st.caption(t("lab.grid_reduce", lang))
         return
     table = grid_table(configs, result.epochs, result.runs)
-    rows = grid_rows(table, lang)
     why = [divergence_reason(run, lang) for run in result.runs.to_dict("records")]
-    chart = grid_chart(table.assign(row=rows, why=why), chart_titles(lang))
-    clickable_grid(chart, rows.nunique(), "lab.grid_chart", config, data)
-    best = table[table["best"]]
+    cells = labelled_cells(table, why, lang)
+    chart = grid_chart(cells, chart_titles(lang))
+    clickable_grid(chart, cells["row"].nunique(), "lab.grid_chart", config, data)
+    best = cells[cells["best"]]
     if len(best):
         row = best.iloc[0]
-        st.caption(t("lab.grid_best", lang, lr=row["lr"], batch=row["batch_size"], loss=row["val_loss"]))
+        st.caption(t("lab.grid_best", lang, lr=row["lr"], batch=row["batch_text"], loss=row["val_loss"]))
     st.caption(t("lab.grid_caption", lang))
     downloads(lang, table, result.epochs, chart, "lab_grid")
     sweep_section(lang)
 
 
-def grid_rows(table: pd.DataFrame, lang: str) -> pd.Series:
-    """The heat map's row labels: the batch size, after the optimizer's name when there are several."""
+def labelled_cells(table: pd.DataFrame, why: list[str] | pd.Series, lang: str) -> pd.DataFrame:
+    """Grid cells with what the heat map shows in words: the batch size and optimizer as the widgets name them, the
+    row label (the batch size, after the optimizer's name when there are several) and the divergence reason `why`."""
     batches = table["batch_size"].replace("full", FULL_BATCH_LABEL)
-    if table["optimizer"].nunique() == 1:
-        return batches
-    return table["optimizer"].map(lambda name: t(f"common.optimizers.{name}", lang)) + " · " + batches
+    optimizers = table["optimizer"].map(lambda name: t(f"common.optimizers.{name}", lang))
+    rows = batches if table["optimizer"].nunique() == 1 else optimizers + " · " + batches
+    return table.assign(row=rows, batch_text=batches, optimizer_text=optimizers, why=list(why))
 
 
 def sweep_section(lang: str) -> None:
@@ -120,15 +121,14 @@ def sweep_section(lang: str) -> None:
         except SweepTableError as err:
             show_upload_error(err, lang)
             return
-        rows = grid_rows(cells, lang)
-        why = cells["reason"].map(lambda code: reason_in_words(code, lang))
-        chart = grid_chart(cells.assign(row=rows, why=why), chart_titles(lang))
+        cells = labelled_cells(cells, cells["reason"].map(lambda code: reason_in_words(code, lang)), lang)
+        chart = grid_chart(cells, chart_titles(lang))
         try:
             base = sweep_base(table)
         except ConfigError:  # runs on the user's own CSV, or settings this version cannot train: drawn, not added
             show_chart(chart)
             return
-        clickable_grid(chart, rows.nunique(), "lab.sweep_chart", base, None)
+        clickable_grid(chart, cells["row"].nunique(), "lab.sweep_chart", base, None)
         st.caption(t("lab.sweep.click", lang))
 
 
