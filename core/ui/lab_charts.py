@@ -45,8 +45,13 @@ def train_runs(configs: Sequence[RunConfig], data: Dataset | None, lang: str) ->
     try:
         return cached_train(tuple(configs)) if data is None else train_uploaded(configs, data)
     except ConfigError as err:
-        (show_config_error if data is None else show_upload_error)(err, lang)  # an upload's names shown as text
+        show_error(err, data, lang)
         return None
+
+
+def show_error(err: ConfigError, data: Dataset | None, lang: str) -> None:
+    """A refused request, its message in `lang`; on an upload every name from the file is shown as text."""
+    (show_config_error if data is None else show_upload_error)(err, lang)
 
 
 def current_curve(lang: str, config: RunConfig, metric: str, data: Dataset | None = None) -> None:

@@ -29,9 +29,8 @@ from core.lab import (
 from core.optim import OPTIMIZERS
 from core.runlog import divergence_reason, reason_in_words
 from core.ui import show_chart
-from core.ui.lab_charts import chart_titles, current_curve, downloads, train_runs
+from core.ui.lab_charts import chart_titles, current_curve, downloads, show_error, train_runs
 from core.ui.lab_history import add_run
-from core.ui.runs import show_config_error
 from core.ui.upload import show_upload_error
 from core.ui.widgets import BATCH_CHOICES, FULL_BATCH_LABEL, Allowed, choice_pills, linked, lr_multiselect
 
@@ -166,7 +165,7 @@ def classes_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
     try:  # an upload stays out of the shared cache: its matrix is counted again on each run of the page
         counts = cached_confusion(dataclasses.astuple(config), config) if data is None else confusion(config, data)
     except ConfigError as err:
-        (show_config_error if data is None else show_upload_error)(err, lang)
+        show_error(err, data, lang)
         return
     current_curve(lang, config, "val_accuracy", data)
     chart = confusion_chart(counts, chart_titles(lang))

@@ -112,14 +112,14 @@ def _open(scenario: Scenario, lang: str) -> None:
     for key in [key for key in st.session_state if str(key).startswith(prefix)]:
         del st.session_state[key]  # the page's widgets seed themselves from the new link on this rerun
     _forget(scenario.page)
-    flags = {name: "1" for name in (PRESENT, PREDICT) if st.query_params.get(name) == "1"}
+    flags = {name: "1" for name in (PRESENT, PREDICT) if flag(name)}
     st.query_params.from_dict({"lang": lang, **flags, **url_params(scenario)})
 
 
 def revealed(page_id: str, lang: str) -> bool:
     """True when the result may show; in predict mode, first the question and a Reveal button, and again after any
     setting changed since the reveal: the page always shows the result of what the class was asked."""
-    if st.query_params.get(PREDICT) != "1":
+    if not flag(PREDICT):
         return True
     seen = st.session_state.get(_REVEALED, {}).get(page_id)
     link, widgets = _settings(page_id)
@@ -131,8 +131,7 @@ def revealed(page_id: str, lang: str) -> bool:
         st.session_state[_REVEALED][page_id] = (link, seen[1] | widgets)  # widgets drawn since the reveal join in
         return True
     _forget(page_id)
-    params = {key: st.query_params.get_all(key) for key in st.query_params if key not in LECTURE_PARAMS}
-    scenario = matching(page_id, params)
+    scenario = matching(page_id, link)
     question = t(f"lecture.scenarios.{scenario.id}.question", lang) if scenario else t("lecture.ask", lang)
     with st.container(border=True):
         st.markdown(f"### {t('lecture.predict_heading', lang)}")

@@ -180,29 +180,28 @@ def linked(
     A list or tuple `default` makes a multi-value parameter. The widget never gets a `value=` or `default=` of its
     own: its value lives in `st.session_state[key]`, so code may also set it there before the draw.
     """
-    several = isinstance(default, (list, tuple))
-    if key not in st.session_state:
-        st.session_state[key] = _from_link(param, default, allowed, several)
-    value = widget(key=key, on_change=_write_now, args=(key, param, default, several), **kwargs)
-    _to_link(param, value, default, several)
+    kept_in_link(key, param, default, allowed)
+    value = widget(key=key, on_change=_write_now, args=(key, param, default), **kwargs)
+    write_to_link(param, value, default)
     return value
 
 
 def kept_in_link(key: str, param: str, default: Any, allowed: Allowed) -> None:
-    """Seed `st.session_state[key]` (a state no widget shows, such as a walk's position) from `?param=` once."""
+    """Seed `st.session_state[key]` from `?param=` once: a widget's value, or a state no widget shows (a walk's
+    position). A list or tuple `default` makes a multi-value parameter."""
     if key not in st.session_state:
-        st.session_state[key] = _from_link(param, default, allowed, False)
+        st.session_state[key] = _from_link(param, default, allowed, isinstance(default, (list, tuple)))
 
 
 def write_to_link(param: str, value: Any, default: Any) -> None:
-    """Write such a state into the URL after the page has moved it (left out when it is the default)."""
-    _to_link(param, value, default, False)
+    """Write such a value into the URL after the page has drawn or moved it (left out when it is the default)."""
+    _to_link(param, value, default, isinstance(default, (list, tuple)))
 
 
-def _write_now(key: str, param: str, default: Any, several: bool) -> None:
+def _write_now(key: str, param: str, default: Any) -> None:
     """A widget's change goes into the link before the rerun it causes (its callback): a page that does not draw
     the widget on that rerun (predict mode asking again) still sees the change, and the value is not lost."""
-    _to_link(param, st.session_state[key], default, several)
+    write_to_link(param, st.session_state[key], default)
 
 
 def url_slider(
