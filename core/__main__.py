@@ -181,7 +181,7 @@ def _claims(args: argparse.Namespace, lang: str) -> int:
         return _fail(t("cli.unknown_claim", lang, ids=join(unknown, lang), known=join(list(known), lang)))
     chosen = [known[name] for name in args.id] if args.id else list(CLAIMS)
     if args.json:
-        print(json.dumps([claim.as_json() for claim in chosen], ensure_ascii=False, indent=1))
+        print(json.dumps([claim.as_json() for claim in chosen if claim.trained], ensure_ascii=False, indent=1))
     failed = 0
     for claim in chosen:
         if not args.check:
