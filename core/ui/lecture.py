@@ -64,6 +64,11 @@ def chart_leads(aside: Callable[[], None], chart: Callable[[], None]) -> None:
         part()
 
 
+def talking_point(text: str, lang: str) -> None:
+    """What the lecturer can say about the result just shown, computed by the page from this run's numbers."""
+    st.info(f"**{t('lecture.talking_point', lang)}** {text}", icon=":material/record_voice_over:")
+
+
 def lecture_controls(lang: str) -> dict[str, str]:
     """The sidebar's two lecture switches; returns the flags that are on, for the navigation links to carry."""
     on = {}
