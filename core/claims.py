@@ -8,11 +8,17 @@ its seeds with the reference engine. Claims about the 2-D landscapes and closed 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from core.config import RunConfig
+import pandas as pd
+
+from core.config import RunConfig, format_param
+from core.lecture import SCENARIOS
+from core.lessons import lr_finder, presets
+from core.lessons.verdicts import VERDICTS, lr_verdicts
 from core.training import Result, train
 
 # What a claim about trained runs may measure on each arm, at its last recorded epoch.
@@ -23,6 +29,10 @@ RELATIONS: dict[str, Callable[[Mapping[str, float]], bool]] = {
     "a>b": lambda v: v["a"] > v["b"],
     "a_diverged": lambda v: bool(v["a"]),
     "a_not_diverged": lambda v: not v["a"],
+    # The learning-rate page's verdict of arm a (its index in core.lessons.verdicts.VERDICTS, see `page_verdicts`).
+    **{f"a_{verdict}": (lambda v, i=i: v["a"] == i) for i, verdict in enumerate(VERDICTS)},
+    "a_too_large_or_diverging": lambda v: v["a"] in (VERDICTS.index("too_large"), VERDICTS.index("diverging")),
+    "a_still_falling": lambda v: v["a"] == 1.0,  # see `still_falling`
 }
 
 
@@ -88,8 +98,136 @@ def measure(claim: Claim, seed: int, engine: str = "reference") -> dict[str, flo
     return dict(zip(configs, final_values(result, claim.metric), strict=True))
 
 
+@functools.lru_cache(maxsize=64)
+def _sweep(configs: tuple[RunConfig, ...], engine: str) -> pd.DataFrame:
+    """`configs` (in rate order) trained together as a page trains its sweep, and judged by rate
+    (core.lessons.verdicts.lr_verdicts); claims about the same sweep share one training."""
+    result = train(list(configs), engine=engine)
+    return lr_verdicts(result.epochs, result.runs).set_index("lr")
+
+
+def _judged(configs: Mapping[str, RunConfig], engine: str) -> dict[str, pd.Series]:
+    """Each arm's row of the judged sweep of all arms."""
+    judged = _sweep(tuple(sorted(configs.values(), key=lambda config: config.lr)), engine)
+    return {name: judged.loc[config.lr] for name, config in configs.items()}
+
+
+def page_verdicts(claim: Claim, seed: int, engine: str) -> dict[str, float]:
+    """Every arm trained as one sweep on `seed` and judged as the learning-rate page judges its curves: per arm the
+    index of its verdict in VERDICTS (0 too small, 1 good, 2 too large, 3 diverging)."""
+    return {name: float(VERDICTS.index(row["verdict"])) for name, row in _judged(claim.configs(seed), engine).items()}
+
+
+def still_falling(claim: Claim, seed: int, engine: str) -> dict[str, float]:
+    """Whether the page says of arm a "still falling" (a real fall over its last epochs), in the sweep of all arms."""
+    return {name: float(row["sign"] == "falling") for name, row in _judged(claim.configs(seed), engine).items()}
+
+
+@functools.lru_cache(maxsize=8)
+def _page_presets(base: RunConfig) -> dict[str, float]:
+    """The focus presets the learning-rate page offers at `base` (its range test and candidates, seed 0)."""
+    picks = lr_finder.suggested_rates(lr_finder.range_tests(base)).median().to_dict()
+    return presets.measured_presets(base, picks)
+
+
+def preset_verdict(claim: Claim, seed: int, engine: str) -> dict[str, float]:
+    """The page's verdict of the preset named by the claim's `text` (lr.focus.<preset>) on `seed`: the preset chosen
+    at arm a's settings as the page chooses it, trained in the sweep of every arm's rate, as the focus rate joins it."""
+    configs = claim.configs(seed)
+    chosen = _page_presets(configs["a"].replace(seed=0))[claim.text.rsplit(".", 1)[-1]]
+    rates = sorted({config.lr for config in configs.values()} | {chosen})
+    judged = _sweep(tuple(configs["a"].replace(lr=rate) for rate in rates), engine)
+    return {"a": float(VERDICTS.index(judged.loc[chosen, "verdict"]))}
+
+
+# The learning-rate page as it opens: what its widgets set.
+_LR_PAGE = {
+    name: format_param(getattr(presets.PAGE_BASE, name)) for name in ("dataset", "optimizer", "batch_size", "epochs")
+}
+
+
+def _card(scenario: str, first: float) -> dict[str, dict[str, str]]:
+    """The rates a learning-rate card trains (its link's `lr`, or the page's defaults), `first` as arm a, the others
+    as arms b, c, ... in order."""
+    stated = next(card for card in SCENARIOS if card.id == scenario).params.get("lr")
+    rates = [float(rate) for rate in stated] if stated else list(presets.DEFAULT_RATES)
+    ordered = [first, *(rate for rate in rates if rate != first)]
+    return {name: {**_LR_PAGE, "lr": format_param(rate)} for name, rate in zip("abcdefgh", ordered, strict=False)}
+
+
+def _verdict_claim(verdict: str, scenario: str, rate: float, seeds: tuple[int, ...], notes: str) -> Claim:
+    """The page's verdict `verdict` of `rate` in the sweep of a card's rates."""
+    return Claim(
+        f"lr.{scenario}.{verdict}",
+        "learning_rate",
+        f"lr.verdicts.{verdict}",
+        _card(scenario, rate),
+        "verdict",
+        f"a_{verdict}",
+        seeds=seeds,
+        scenario=scenario,
+        notes=notes,
+        measured_by=page_verdicts,
+    )
+
+
+def _metric_claim(
+    name: str, scenario: str, text: str, rates: tuple[float, ...], metric: str, expect: str, notes: str
+) -> Claim:
+    """A final metric of some of a card's rates (arm a = rates[0], b = rates[1]), in the form --json prints."""
+    arms = {arm: {**_LR_PAGE, "lr": format_param(rate)} for arm, rate in zip("ab", rates, strict=False)}
+    return Claim(f"lr.{scenario}.{name}", "learning_rate", text, arms, metric, expect, SEEDS_LISTED, scenario, notes)
+
+
+def _preset_claim(preset: str, expect: str, notes: str) -> Claim:
+    """The page's verdict of its own focus preset `preset` at its opening settings, in the sweep of its rates."""
+    return Claim(
+        f"lr.preset.{preset}",
+        "learning_rate",
+        f"lr.focus.{preset}",
+        _card("four_regimes", presets.DEFAULT_RATES[0]),
+        "verdict",
+        expect,
+        seeds=SEEDS_LISTED,
+        notes=notes,
+        measured_by=preset_verdict,
+    )
+
+
+SEEDS_LISTED = (0, 1, 2, 3, 4)
+
 # One tuple per page, so that each page's claims are read and changed in one place.
-LEARNING_RATE: tuple[Claim, ...] = ()
+LEARNING_RATE: tuple[Claim, ...] = (
+    _verdict_claim("too_small", "four_regimes", 0.001, SEEDS_LISTED, ""),
+    _verdict_claim("good", "four_regimes", 0.03, SEEDS_LISTED, ""),
+    _verdict_claim("too_large", "four_regimes", 0.4, SEEDS_LISTED, ""),
+    _verdict_claim("diverging", "four_regimes", 1.0, SEEDS_LISTED, ""),
+    Claim(
+        "lr.four_regimes.still_falling",
+        "learning_rate",
+        "lr.signs.falling",
+        _card("four_regimes", 0.001),
+        "sign",
+        "a_still_falling",
+        seeds=SEEDS_LISTED,
+        scenario="four_regimes",
+        notes="",
+        measured_by=still_falling,
+    ),
+    _metric_claim("slower", "four_regimes", "lr.verdicts.too_small", (0.001, 0.03), "final_train_loss", "a>b", ""),
+    _metric_claim("blows_up", "four_regimes", "lr.verdicts.diverging", (1.0,), "diverged", "a_diverged", ""),
+    _metric_claim(
+        "above_start_edge_trains", "four_regimes", "lr.valley.sweep", (0.4,), "diverged", "a_not_diverged", ""
+    ),
+    _verdict_claim("too_small", "too_small", 0.0001, SEEDS_LISTED, ""),
+    _metric_claim("barely_moves", "too_small", "lr.verdicts.too_small", (0.0001, 0.03), "final_train_loss", "a>b", ""),
+    _metric_claim("one_diverges", "too_large", "lr.verdicts.diverging", (1.0,), "diverged", "a_diverged", ""),
+    _metric_claim("three_diverges", "too_large", "lr.verdicts.diverging", (3.0,), "diverged", "a_diverged", ""),
+    _metric_claim("small_trains", "too_large", "lr.verdicts.good", (0.03,), "diverged", "a_not_diverged", ""),
+    _preset_claim("too_small", "a_too_small", ""),
+    _preset_claim("good", "a_good", ""),
+    _preset_claim("too_large", "a_too_large_or_diverging", ""),
+)
 OPTIMIZERS: tuple[Claim, ...] = ()
 SCHEDULES: tuple[Claim, ...] = ()
 BATCHES: tuple[Claim, ...] = ()

@@ -11,11 +11,13 @@ from core.charts import finite, format_lr, loss_curves, needs_log_scale
 from core.charts.valley import range_test_chart, regime_strip, valley_chart
 from core.config import ConfigError, RunConfig
 from core.i18n import join, t
-from core.lessons import lr_finder, valley
-from core.lessons.autopsy import initial_sharpness, largest_blowup
+from core.lessons import lr_finder, presets, valley
+from core.lessons.autopsy import final_sharpness, initial_sharpness, largest_blowup
+from core.lessons.lr_words import run_words, sweep_edge_words, talking_point_words
 from core.lessons.verdicts import VERDICTS, judged_runs
-from core.runlog import divergence_reason
-from core.training import Result
+from core.runlog import STOP_FACTOR, divergence_reason, plain_number
+from core.sensitivity import parting_epoch
+from core.training import Result, estimated_seconds
 from core.ui import (
     Allowed,
     batch_size_select,
@@ -32,31 +34,30 @@ from core.ui import (
     show_config_error,
 )
 from core.ui.layout import chooser_with_log
-from core.ui.lecture import intro, revealed, scenario_cards
+from core.ui.lecture import intro, revealed, scenario_cards, talking_point
 from core.ui.lessons import cached_lesson
 
-# SGD on the blood-pressure data shows all four regimes with the default rates, in well under a second.
-DEFAULTS = {"optimizer": "sgd", "dataset": "blood_pressure", "batch_size": 32, "epochs": 30, "max_epochs": 100}
-DEFAULT_RATES = (0.001, 0.03, 0.3, 1.0)
-FOCUS_RATES = tuple(sorted({m * 10.0**e for e in range(-5, 1) for m in (1, 2, 5)} | {10.0}))  # 1e-5 … 10, log steps
-FOCUS_DEFAULT = 0.01
+PAGE = presets.PAGE_BASE  # the settings as the page opens (core.lessons.presets says why)
+MAX_EPOCHS = 100
 VALLEY_STEPS = 20
 BUMPY_RATES = (0.05, 0.2, 0.3, 0.4)  # stuck in the dip, escapes, never settles, thrown out
-SEEDS = (0, 1, 2)
 METRICS = ("train_loss", "val_loss")
 COLLAPSED = {"label_visibility": "collapsed"}  # the chart's title already says what the buttons choose
 CALLOUTS = {"too_small": st.info, "good": st.success, "too_large": st.warning, "diverging": st.error}
+# Checking every curve for rounding sensitivity trains each again with the article's loop; above this estimate
+# (thread seconds, core.training.estimated_seconds) the page says it did not check rather than keep the class waiting.
+PARTING_BUDGET = 20.0
 
 
 def settings(lang: str) -> tuple[list[float], RunConfig]:
     """The controls, stacked in one bordered box; returns the chosen rates and the shared config."""
     with st.container(border=True):
         st.markdown(f"**{t('lr.controls', lang)}**")
-        rates = lr_multiselect(lang, "lr.rates", default=DEFAULT_RATES)
-        batch = batch_size_select(lang, "lr.batch_size", default=DEFAULTS["batch_size"])
-        epochs = epochs_slider(lang, "lr.epochs", default=DEFAULTS["epochs"], high=DEFAULTS["max_epochs"])
-        optimizer = optimizer_select(lang, "lr.optimizer", default=DEFAULTS["optimizer"])
-        dataset = dataset_select(lang, "lr.dataset", default=DEFAULTS["dataset"])
+        rates = lr_multiselect(lang, "lr.rates", default=presets.DEFAULT_RATES)
+        batch = batch_size_select(lang, "lr.batch_size", default=PAGE.batch_size)
+        epochs = epochs_slider(lang, "lr.epochs", default=PAGE.epochs, high=MAX_EPOCHS)
+        optimizer = optimizer_select(lang, "lr.optimizer", default=PAGE.optimizer)
+        dataset = dataset_select(lang, "lr.dataset", default=PAGE.dataset)
     base = RunConfig(dataset=dataset, optimizer=optimizer, batch_size=batch, epochs=epochs)
     return rates, base
 
@@ -79,52 +80,54 @@ def curves(result: Result, lang: str) -> None:
     st.caption(t("lr.chart_help", lang))
 
 
-def verdicts(result: Result, lang: str) -> None:
-    """One callout per kind of behaviour that appears, naming the rates and telling the clinical analogy."""
+def rounding(result: Result, base: RunConfig, lang: str) -> dict[float, int] | None:
+    """Per trained rate whose curve is sensitive to rounding, the epoch where it parts from the article's loop; None
+    (and a note) when checking would take too long here."""
+    rates = sorted(set(result.runs.loc[~result.runs["diverged"].astype(bool), "lr"]))
+    configs = [base.replace(lr=rate) for rate in rates]
+    seconds = estimated_seconds(configs, "reference")
+    if seconds > PARTING_BUDGET:
+        st.caption(t("lr.rounding_unchecked", lang, seconds=f"{seconds:.0f}"))
+        return None
+    parted = {config.lr: cached_lesson(parting_epoch, config) for config in configs}
+    return {rate: epoch for rate, epoch in parted.items() if epoch is not None}
+
+
+def verdicts(table: pd.DataFrame, parted: dict[float, int], lang: str) -> None:
+    """One callout per kind of behaviour that appears, naming the rates with what each record showed."""
     st.subheader(t("lr.verdicts_title", lang))
-    table = judged_runs(result.epochs, result.runs)
     for verdict in VERDICTS:
         rows = table[table["verdict"] == verdict]
         if rows.empty:
             continue
-        rates = join([_describe(row, lang) for _, row in rows.iterrows()], lang)
+        rates = join([run_words(row, parted, lang) for _, row in rows.iterrows()], lang)
         CALLOUTS[verdict](
             f"**{t(f'lr.verdicts.{verdict}.title', lang, rates=rates)}**\n\n{t(f'lr.verdicts.{verdict}.body', lang)}"
         )
     st.caption(t("lr.relative_note", lang))
 
 
-def _describe(row: pd.Series, lang: str) -> str:
-    if row["verdict"] == "diverging":
-        return t("lr.run_diverging", lang, lr=format_lr(row["lr"]), reason=divergence_reason(row, lang))
-    return t("lr.run", lang, lr=format_lr(row["lr"]), start=f"{row['start']:.3g}", end=f"{row['end']:.3g}")
-
-
-def snap(rate: float) -> float:
-    """The focus-slider rate nearest to `rate` on a log scale."""
-    return min(FOCUS_RATES, key=lambda option: abs(math.log(option / rate)))
-
-
-def focus_rate(picks: dict[str, float], lang: str) -> float:
-    """The focus slider and its presets (from the range test): too small, good, too large."""
-    st.markdown(f"**{t('lr.focus.heading', lang)}**")
-    good = picks["minimum_over_10"]
-    presets = {"too_small": good / 100, "good": good, "too_large": picks["minimum"]}
+def focus_presets(base: RunConfig, picks: dict[str, float], lang: str) -> None:
+    """The focus slider's presets, each a rate whose own run got that verdict at these settings."""
+    try:
+        chosen, how = presets.measured_presets(base, picks, cached_train), "measured"
+    except ConfigError:  # training every candidate is more than the guard admits: the range test alone
+        chosen, how = presets.from_range_test(picks), "range_test"
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.caption(t("lr.focus.presets", lang), help=t("lr.focus.presets_help", lang))
-        for name, rate in presets.items():
+        st.caption(t("lr.focus.presets", lang), help=t(f"lr.focus.presets_help.{how}", lang, epochs=base.epochs))
+        for name in presets.PRESETS:
             st.button(
-                f"{t(f'lr.focus.{name}', lang)} ({format_lr(snap(rate))})",
+                f"{t(f'lr.focus.{name}', lang)} ({format_lr(chosen[name])})",
                 key=f"lr.preset.{name}",
                 on_click=st.session_state.__setitem__,
-                args=("lr.focus", snap(rate)),
+                args=("lr.focus", chosen[name]),
             )
-    label, help = t("lr.focus.label", lang), t("lr.focus.help", lang)
-    return lr_slider(label, "lr.focus", FOCUS_DEFAULT, FOCUS_RATES, param="focus_lr", help=help)
 
 
-def ball_in_the_valley(curvature: float, lr: float, lang: str) -> None:
-    """The focus rate on a parabola as curved as the network's steepest direction."""
+def ball_in_the_valley(base: RunConfig, lr: float, judged: pd.DataFrame | None, lang: str) -> float:
+    """The focus rate on a parabola as curved as the network's steepest direction at the start; where the sweep
+    really diverged, and how far training moved that curvature. Returns the curvature at the start."""
+    curvature = cached_lesson(initial_sharpness, base)
     st.header(t("lr.valley.heading", lang))
     st.markdown(t("lr.valley.intro", lang, curvature=f"{curvature:.3g}", lr=format_lr(lr)))
     titles = {key: t(f"lr.valley.chart.{key}", lang) for key in ("w", "loss", "step", "lr", "regime")}
@@ -134,12 +137,36 @@ def ball_in_the_valley(curvature: float, lr: float, lang: str) -> None:
     show_chart(valley_chart(parabola, (-1.3 * abs(start), 1.3 * abs(start)), path, titles))
     regimes = {key: t(f"lr.valley.regimes.{key}", lang) for key in valley.REGIMES}
     st.caption(t("lr.valley.strip", lang))
-    span = (min(FOCUS_RATES), max(FOCUS_RATES))
+    span = (min(presets.FOCUS_RATES), max(presets.FOCUS_RATES))
     show_chart(regime_strip(valley.regime_edges(VALLEY_STEPS, curvature), lr, regimes, titles, span))
     regime = valley.parabola_regime(lr, VALLEY_STEPS, curvature)
-    product = f"{lr * curvature:.3g}"
-    st.markdown(t(f"lr.valley.regime.{regime}", lang, product=product, steps=VALLEY_STEPS))
-    st.caption(t("lr.valley.edge", lang, edge=f"{valley.edge_of_stability(curvature):.3g}"))
+    lines = [t(f"lr.valley.regime.{regime}", lang, product=f"{lr * curvature:.3g}", steps=VALLEY_STEPS)]
+    own = None if judged is None else judged[judged["lr"] == lr]
+    if regime == "flies_off" and own is not None and not own.empty:
+        lines.append(t(f"lr.valley.network_{'diverges' if own['verdict'].iloc[0] == 'diverging' else 'trains'}", lang))
+    st.markdown(" ".join(lines))
+    edge = valley.edge_of_stability(curvature)
+    lines = [t("lr.valley.edge", lang, edge=f"{edge:.3g}", curvature=f"{curvature:.3g}")]
+    lines.append(_moved_edge(base, lr, judged, lang))
+    if judged is not None:
+        lines.append(sweep_edge_words(judged, edge, lang))
+    st.markdown("\n\n".join(lines))
+    if base.optimizer not in ("sgd", "momentum", "nesterov"):
+        st.caption(t("lr.valley.adaptive", lang))
+    return curvature
+
+
+def _moved_edge(base: RunConfig, lr: float, judged: pd.DataFrame | None, lang: str) -> str:
+    """λmax after training at the focus rate, or (if it diverged) at the largest rate of the sweep that did not."""
+    if judged is not None:
+        trained = judged[judged["verdict"] != "diverging"]
+        if lr not in set(trained["lr"]) and not trained.empty:
+            lr = float(trained["lr"].max())
+    end = cached_lesson(final_sharpness, base.replace(lr=lr))
+    if not math.isfinite(end):
+        return t("lr.valley.edge_end_stopped", lang, lr=format_lr(lr))
+    numbers = {"end": f"{end:.3g}", "end_edge": f"{valley.edge_of_stability(end):.3g}"}
+    return t("lr.valley.edge_end", lang, epochs=base.epochs, lr=format_lr(lr), **numbers)
 
 
 def bumpy_valley(lang: str) -> None:
@@ -166,17 +193,19 @@ def bumpy_valley(lang: str) -> None:
     st.markdown(t(f"lr.valley.settles.{outcome}", lang, lr=format_lr(lr), where=where, steps=len(path) - 1))
 
 
-def autopsy(result: Result, base: RunConfig, curvature: float, lang: str) -> None:
-    """The largest diverging rate: where it stopped, its first gradient spike, and η × λmax against 2."""
+def autopsy(judged: pd.DataFrame, result: Result, base: RunConfig, curvature: float, lang: str) -> None:
+    """The largest diverging rate: where and why it stopped, its first gradient spike, and η × λmax against 2."""
     st.header(t("lr.autopsy.heading", lang))
-    blowup = largest_blowup(judged_runs(result.epochs, result.runs), result.steps, curvature)
+    blowup = largest_blowup(judged, result.steps, curvature)
     if blowup is None:
         st.info(t("lr.autopsy.none", lang))
         return
     row, lr = blowup.run, format_lr(blowup.run["lr"])
     lines = [t("lr.autopsy.intro", lang, lr=lr)]
     if pd.notna(row["stopped_step"]):
-        lines.append(t("lr.autopsy.stopped", lang, step=int(row["stopped_step"]), epoch=int(row["stopped_epoch"])))
+        where = {"step": int(row["stopped_step"]), "epoch": int(row["stopped_epoch"])}
+        numbers = {"loss": plain_number(row["stopped_loss"]), "start": plain_number(row["start"])}
+        lines.append(t(f"lr.autopsy.{row['reason']}", lang, factor=plain_number(STOP_FACTOR), **where, **numbers))
     else:
         lines.append(t("lr.autopsy.record", lang, reason=divergence_reason(row, lang)))
     if blowup.spike is None:
@@ -197,13 +226,11 @@ def range_test(tests: pd.DataFrame, picks: dict[str, float], lang: str) -> None:
     """The range test's band over seeds, its suggestions, and why the lowest point is no constant rate."""
     st.header(t("lr.finder.heading", lang))
     span = {"start": format_lr(lr_finder.START_LR), "end": format_lr(lr_finder.END_LR)}
-    st.markdown(t("lr.finder.intro", lang, steps=lr_finder.STEPS, seeds=len(SEEDS), **span))
-    labels = {
-        t(f"lr.finder.{name}", lang, lr=f"{picks[name]:.3g}"): picks[name]
-        for name in ("steepest", "minimum_over_10", "minimum")
-    }
+    st.markdown(t("lr.finder.intro", lang, steps=lr_finder.STEPS, seeds=len(lr_finder.SEEDS), **span))
+    names = ("steepest", "minimum_over_10", "minimum")
+    labels = {t(f"lr.finder.{name}", lang, lr=f"{picks[name]:.3g}"): picks[name] for name in names}
     titles = {key: t(f"lr.finder.chart.{key}", lang) for key in ("lr", "loss", "suggestion")}
-    show_chart(range_test_chart(lr_finder.band(tests), labels, titles))
+    show_chart(range_test_chart(lr_finder.band(tests), labels, titles, picks["minimum"]))
     shown = {"steepest": picks["steepest"], "over10": picks["minimum_over_10"], "minimum": picks["minimum"]}
     st.markdown(t("lr.finder.reading", lang, **{name: f"{rate:.3g}" for name, rate in shown.items()}))
 
@@ -216,28 +243,48 @@ scenario_cards("learning_rate", lang)
 controls, chart = st.columns([1, 2], gap="medium")
 with controls:
     rates, base = settings(lang)
-    tests = cached_lesson(lr_finder.range_tests, base, seeds=SEEDS)
-    picks = lr_finder.suggested_rates(tests).median().to_dict()
-    focus = focus_rate(picks, lang)
+    st.markdown(f"**{t('lr.focus.heading', lang)}**")
+    preset_row = st.container()  # filled once the result may show: the presets name the good and too large rates
+    focus = lr_slider(
+        t("lr.focus.label", lang),
+        "lr.focus",
+        presets.FOCUS_DEFAULT,
+        presets.FOCUS_RATES,
+        param="focus_lr",
+        help=t("lr.focus.help", lang),
+    )
     st.latex(r"w_{\mathrm{new}} = w_{\mathrm{old}} - \eta \cdot \nabla L")
     st.caption(t("lr.formula_caption", lang))
 with chart:
+    # In predict mode nothing below that answers the question (curves, verdicts, presets, the edge, the range test)
+    # shows before Reveal.
+    shown = revealed("learning_rate", lang)
     result = None
-    if rates and revealed("learning_rate", lang):
+    if rates and shown:
         try:
             result = cached_train(tuple(base.replace(lr=rate) for rate in sorted({*rates, focus})))
         except ConfigError as err:
             show_config_error(err, lang)
     if result is not None:
         curves(result, lang)
-if result is not None:
-    verdicts(result, lang)
-curvature = cached_lesson(initial_sharpness, base)
-ball_in_the_valley(curvature, focus, lang)
+        if focus not in rates:
+            st.caption(t("lr.focus_joins", lang, lr=format_lr(focus)))
+judged = None if result is None else judged_runs(result.epochs, result.runs)
+if judged is not None:
+    parted = rounding(result, base, lang) or {}
+    verdicts(judged, parted, lang)
+    talking_point(talking_point_words(judged, lang), lang)
+if shown:
+    tests = cached_lesson(lr_finder.range_tests, base)
+    picks = lr_finder.suggested_rates(tests).median().to_dict()
+    with preset_row:
+        focus_presets(base, picks, lang)
+    curvature = ball_in_the_valley(base, focus, judged, lang)
 bumpy_valley(lang)
-if result is not None:
-    autopsy(result, base, curvature, lang)
-range_test(tests, picks, lang)
+if judged is not None:
+    autopsy(judged, result, base, curvature, lang)
+if shown:
+    range_test(tests, picks, lang)
 st.header(t("lr.start.heading", lang))
 st.markdown(t("lr.start.body", lang))
 with st.expander(t("lr.tips_title", lang)):

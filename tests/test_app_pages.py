@@ -22,7 +22,7 @@ LR_PAGE = "pages/3_learning_rate.py"
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff60]")
 # Proto fields that hold ids, paths, data or styling rather than words a visitor reads.
 NOT_TEXT = {"id", "form_id", "spec", "datasets", "data", "page_script_hash", "page", "query_string", "icon", "key"}
-FOCUS = 0.01  # the learning-rate page's focus rate by default
+FOCUS = 0.03  # the learning-rate page's focus rate by default
 OWN_TOPICS = ("common", "sidebar", "nav", "home", "lr", "charts")
 
 
@@ -160,15 +160,15 @@ def test_language_switch_in_sidebar_changes_language_and_url() -> None:
 def test_lr_page_default_state(lang: str) -> None:
     at = open_app(lang, LR_PAGE)
     assert at.title[0].value == t("lr.title", lang)
-    assert at.multiselect(key="lr.rates").value == [0.001, 0.03, 0.3, 1.0]
+    assert at.multiselect(key="lr.rates").value == [0.001, 0.03, 0.4, 1.0]
     assert at.select_slider(key="lr.focus").value == FOCUS
     lines, marks = lr_chart_data(at)
-    # The four chosen rates and the focus rate, which joins the sweep.
-    assert sorted(lines["lr_label"].unique(), key=float) == ["0.001", "0.01", "0.03", "0.3", "1"]
+    # The four chosen rates; the focus rate is one of them, so the card "Four learning rates" draws four curves.
+    assert sorted(lines["lr_label"].unique(), key=float) == ["0.001", "0.03", "0.4", "1"]
     assert lines["loss"].notna().all() and (lines["loss"] > 0).all()
     # SGD at 1.0 on the blood-pressure data blows up: its curve stops and a divergence mark appears.
     assert list(marks["lr_label"]) == ["1"]
-    assert lines.groupby("lr_label")["epoch"].max().to_dict()["0.01"] == 30
+    assert lines.groupby("lr_label")["epoch"].max().to_dict()["0.03"] == 30
     assert any(t("lr.verdicts.diverging.title", lang, rates="")[:4] in error.value for error in at.error)
     texts = visible_texts(at)
     if lang == "en":
@@ -236,13 +236,13 @@ def test_lr_page_too_large_request_shows_a_translated_error(monkeypatch: pytest.
 
 
 def at_cost() -> float:
-    """The estimated seconds of the page's default request (four rates and the focus rate, SGD, blood pressure,
-    batch 32, 30 epochs)."""
+    """The estimated seconds of the page's default request (four rates, the focus rate among them, SGD, blood
+    pressure, batch 32, 30 epochs)."""
     from core.config import RunConfig
     from core.training import estimated_seconds
 
     base = RunConfig(dataset="blood_pressure", optimizer="sgd", batch_size=32, epochs=30)
-    return estimated_seconds([base.replace(lr=lr) for lr in (0.001, 0.01, 0.03, 0.3, 1.0)])
+    return estimated_seconds([base.replace(lr=lr) for lr in (0.001, 0.03, 0.4, 1.0)])
 
 
 def test_lr_page_ignores_text_that_is_no_rate_and_survives_an_empty_selection() -> None:

@@ -13,6 +13,8 @@ from core.charts import finite
 
 BALL = "#c0282d"
 CURVE = "#1f4e9c"
+SUGGESTION_COLOURS = ("#17a34a", "#6a3d9a", "#1b8a8f")  # rates before the range test's lowest point
+WARNING = "#c0282d"  # a rate at or past the lowest point: the blow-up zone
 
 
 def valley_chart(
@@ -84,9 +86,12 @@ def regime_strip(
     return alt.layer(rects, chosen).properties(height=190)
 
 
-def range_test_chart(band: pd.DataFrame, picks: Mapping[str, float], titles: Mapping[str, str]) -> alt.LayerChart:
+def range_test_chart(
+    band: pd.DataFrame, picks: Mapping[str, float], titles: Mapping[str, str], minimum: float
+) -> alt.LayerChart:
     """Smoothed loss against the learning rate (log axis): the mean over seeds as a line, lowest to highest as a
-    band; a dashed rule at each suggestion (`picks` maps a translated label to its rate)."""
+    band; a dashed rule at each suggestion (`picks` maps a translated label to its rate). A suggestion at or past the
+    lowest point (`minimum`), where the loss is about to blow up, is drawn in the warning colour."""
     data = finite(band, "lr", "mean", "low", "high")
     top = float(np.nanpercentile(data["high"], 98)) if len(data) else 1.0
     data = data.assign(high=data["high"].clip(upper=top), mean=data["mean"].clip(upper=top))
@@ -108,7 +113,9 @@ def range_test_chart(band: pd.DataFrame, picks: Mapping[str, float], titles: Map
         )
     )
     rules = pd.DataFrame({"lr": list(picks.values()), "name": list(picks.keys())})
-    colours = alt.Scale(domain=list(picks), range=["#17a34a", "#d08c00", "#c0282d"][: len(picks)])
+    safe = iter(SUGGESTION_COLOURS)
+    shades = [WARNING if rate >= minimum else next(safe) for rate in picks.values()]
+    colours = alt.Scale(domain=list(picks), range=shades)
     marks = (
         alt.Chart(rules)
         .mark_rule(strokeDash=[6, 4], strokeWidth=3)

@@ -8,17 +8,20 @@ is exact; for a network the curvature changes as it learns, so it is a first dia
 
 from __future__ import annotations
 
+import copy
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 import torch
+from torch import nn
 
 from core.config import RunConfig
 from core.data import load_split
 from core.lessons.theory import hessian_vector_product
 from core.models import build_model, initial_weights, layer_sizes, resolve_loss
-from core.reference import criterion_for
+from core.reference import criterion_for, set_up, train_reference
 from core.runlog import init_seed, targets
 
 LANCZOS_STEPS = 40  # Hessian-vector products per estimate: ample for the top eigenvalue of these models
@@ -28,10 +31,26 @@ def initial_sharpness(config: RunConfig) -> float:
     """λmax of the training loss's Hessian at the run's initial weights, on the whole training set (float64)."""
     config = config.validated()
     split = load_split(config.dataset, config.val_fraction, order=config.order)
+    sizes = layer_sizes(config, split, resolve_loss(config, split))
+    return sharpness(config, build_model(sizes, config.activation, initial_weights(sizes, init_seed(config.seed))))
+
+
+def final_sharpness(config: RunConfig) -> float:
+    """λmax of the training loss's Hessian after training `config` (the article's loop), or NaN for a run that was
+    stopped. The edge 2/λmax at the start is a bound that training moves: this is where it has moved to."""
+    config = config.validated()
+    article = set_up(config, "cpu")
+    if train_reference(config, "cpu", article=article).stopped is not None:
+        return math.nan
+    return sharpness(config, article.model)
+
+
+def sharpness(config: RunConfig, model: nn.Module) -> float:
+    """λmax of the Hessian of `config`'s training loss at `model`'s weights, on the whole training set (float64)."""
+    split = load_split(config.dataset, config.val_fraction, order=config.order)
     loss_name = resolve_loss(config, split)
     y_train, _ = targets(split, loss_name)
-    sizes = layer_sizes(config, split, loss_name)
-    model = build_model(sizes, config.activation, initial_weights(sizes, init_seed(config.seed))).double()
+    model = copy.deepcopy(model).double()
     criterion = criterion_for(loss_name, split)
     x = split.x_train.double()
     y = y_train if loss_name == "ce" else y_train.double()

@@ -31,6 +31,7 @@ DIVERGE = 5.0  # the test stops once the smoothed loss passes this many times it
 # The first steps are noise around the starting loss and the last ones are the blow-up: neither says where the
 # loss falls fastest (torch-lr-finder's skip_start / skip_end).
 SKIP_START, SKIP_END = 10, 5
+SEEDS = (0, 1, 2)  # one test per seed (initial weights and batch order): the page draws their band
 
 
 def rate_at(step: int, steps: int = STEPS, start_lr: float = START_LR, end_lr: float = END_LR) -> float:
@@ -79,18 +80,40 @@ def _endless(loader: DataLoader) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
 
 
 def suggestions(test: pd.DataFrame, skip_start: int = SKIP_START, skip_end: int = SKIP_END) -> dict[str, float]:
-    """Rates read off one range test: `steepest` (fastest fall of the smoothed loss per log-step of the rate),
-    `minimum` (the rate at the lowest smoothed loss) and `minimum_over_10` (fastai's rule of thumb)."""
-    finite = test[np.isfinite(test["smoothed"])]
-    trimmed = finite.iloc[skip_start : len(finite) - skip_end] if skip_end else finite.iloc[skip_start:]
-    if len(trimmed) < 2:
-        trimmed = finite
-    steepest = float(trimmed["lr"].iloc[int(np.gradient(trimmed["smoothed"].to_numpy()).argmin())])
-    minimum = float(finite["lr"].loc[finite["smoothed"].idxmin()])
-    return {"steepest": steepest, "minimum": minimum, "minimum_over_10": minimum / 10}
+    """Rates read off one range test: `steepest`, `minimum` (the rate at the lowest smoothed loss),
+    `minimum_over_10` (fastai's rule of thumb) and `blowup` (where the test stopped, or its last rate).
+
+    `steepest` is torch-lr-finder's rule (the rate where np.gradient of the smoothed loss, trimmed by skip_start and
+    skip_end, is lowest) applied to the part of the curve up to the minimum: past the minimum the loss is already
+    blowing up, and a fall there is noise of the blow-up, not a rate that learns fast."""
+    finite = test[np.isfinite(test["smoothed"])].reset_index(drop=True)
+    lowest = int(finite["smoothed"].idxmin())
+    trimmed = finite.iloc[skip_start : len(finite) - skip_end]
+    before = _steepest_before(trimmed, lowest)
+    if before is None:  # too short a test to trim: the whole curve up to its minimum
+        before = _steepest_before(finite.iloc[: lowest + 1], lowest)
+    steepest = before if before is not None else float(finite["lr"].iloc[0])
+    minimum = float(finite["lr"].iloc[lowest])
+    return {
+        "steepest": steepest,
+        "minimum": minimum,
+        "minimum_over_10": minimum / 10,
+        "blowup": float(test["lr"].iloc[-1]),
+    }
 
 
-def range_tests(config: RunConfig, seeds: tuple[int, ...] = (0, 1, 2), **test: float) -> pd.DataFrame:
+def _steepest_before(curve: pd.DataFrame, lowest: int) -> float | None:
+    """The rate of the lowest np.gradient of `curve` (torch-lr-finder's values) among rows before row `lowest`."""
+    if len(curve) < 2:
+        return None
+    gradient = np.gradient(curve["smoothed"].to_numpy())
+    before = curve.index.to_numpy() < lowest
+    if not before.any():
+        return None
+    return float(curve["lr"].to_numpy()[before][int(gradient[before].argmin())])
+
+
+def range_tests(config: RunConfig, seeds: tuple[int, ...] = SEEDS, **test: float) -> pd.DataFrame:
     """The range test once per seed (initial weights and batch order): the `range_test` columns plus `seed`."""
     return pd.concat(
         [range_test(config.replace(seed=seed), **test).assign(seed=seed) for seed in seeds], ignore_index=True
@@ -109,6 +132,6 @@ def band(tests: pd.DataFrame) -> pd.DataFrame:
 
 
 def suggested_rates(tests: pd.DataFrame) -> pd.DataFrame:
-    """Each seed's suggestions, one row per seed (columns seed, steepest, minimum, minimum_over_10)."""
+    """Each seed's suggestions, one row per seed (columns seed, steepest, minimum, minimum_over_10, blowup)."""
     rows = [{"seed": seed, **suggestions(test)} for seed, test in tests.groupby("seed")]
-    return pd.DataFrame(rows, columns=["seed", "steepest", "minimum", "minimum_over_10"])
+    return pd.DataFrame(rows, columns=["seed", "steepest", "minimum", "minimum_over_10", "blowup"])

@@ -1,0 +1,73 @@
+"""What the learning-rate page says about a sweep, in words, from the numbers it measured (no Streamlit).
+
+Every sentence here is picked by a measurement (core.lessons.verdicts, core.sensitivity, the sweep's own record) and
+carries the numbers it rests on, so the text follows the setting instead of asserting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from core.charts import format_lr
+from core.i18n import t
+from core.runlog import divergence_reason, plain_number
+
+
+def run_words(row: pd.Series, parted: Mapping[float, int], lang: str) -> str:
+    """A rate of a judged sweep (core.lessons.verdicts.judged_runs) with its numbers, the sign its verdict rests on,
+    and the epoch up to which it reproduces (`parted`: rate -> core.sensitivity.parting_epoch, rates that part)."""
+    lr = format_lr(row["lr"])
+    if row["verdict"] == "diverging":
+        return t("lr.run_diverging", lang, lr=lr, reason=divergence_reason(row, lang))
+    notes = [] if row["sign"] in ("", "above_best") else [sign_words(row, lang)]
+    if row["lr"] in parted:
+        notes.append(t("common.rounding_sensitive", lang, epochs=parted[row["lr"]] - 1))
+    numbers = {"lr": lr, "start": plain_number(row["start"]), "end": plain_number(row["end"])}
+    return t("lr.run_with" if notes else "lr.run", lang, notes="; ".join(notes), **numbers)
+
+
+def sign_words(row: pd.Series, lang: str) -> str:
+    """The sign a verdict rests on, with its numbers: a rise above the start, a worse validation loss, a climb back,
+    a real fall at the end, or none."""
+    numbers = {
+        "peak": plain_number(row["peak"]),
+        "epoch": row["peak_epoch"],
+        "val_start": plain_number(row["val_start"]),
+        "val_end": plain_number(row["val_end"]),
+        "share": f"{100 * row['climbed']:.0f}",
+        "fall": f"{100 * row['fall']:.2g}",
+        "epochs": row["trend_epochs"],
+    }
+    return t(f"lr.signs.{row['sign']}", lang, **numbers)
+
+
+def talking_point_words(judged: pd.DataFrame, lang: str) -> str:
+    """One sentence for the lecturer: which rate ended lowest, and which diverged first and when."""
+    trained, diverging = judged[judged["verdict"] != "diverging"], judged[judged["verdict"] == "diverging"]
+    parts = {}
+    if not trained.empty:
+        best = trained.loc[trained["end"].idxmin()]
+        parts["lowest"] = t("lr.talk.lowest", lang, lr=format_lr(best["lr"]), end=plain_number(best["end"]))
+    if not diverging.empty:
+        first = diverging.loc[diverging["lr"].idxmin()]
+        lr = format_lr(first["lr"])
+        stopped = pd.notna(first["stopped_epoch"])
+        epoch = int(first["stopped_epoch"]) if stopped else None
+        parts["diverged"] = t(f"lr.talk.{'stopped' if stopped else 'diverged'}", lang, lr=lr, epoch=epoch)
+    shape = "both" if len(parts) == 2 else f"{next(iter(parts))}_only"
+    return t(f"lr.talk.{shape}", lang, **parts)
+
+
+def sweep_edge_words(judged: pd.DataFrame, edge: float, lang: str) -> str:
+    """Where the sweep really diverged, against the edge 2/λmax at the start."""
+    diverged = judged["verdict"] == "diverging"
+    trained, blown = judged.loc[~diverged, "lr"], judged.loc[diverged, "lr"]
+    numbers = {}
+    if not trained.empty:
+        numbers |= {"trained": format_lr(trained.max()), "trained_ratio": f"{trained.max() / edge:.2g}"}
+    if not blown.empty:
+        numbers |= {"diverged": format_lr(blown.min()), "diverged_ratio": f"{blown.min() / edge:.2g}"}
+    shape = "both" if len(numbers) == 4 else ("trained" if not trained.empty else "diverged")
+    return t(f"lr.valley.sweep.{shape}", lang, **numbers)
