@@ -148,10 +148,11 @@ def reason_in_words(reason: str, lang: str) -> str:
 
 
 def plain_number(value: float) -> str:
-    """A number as people write it: 0.5, 700, 12,000, 1.9×10¹¹, 10¹² (no 'e+11')."""
-    if not math.isfinite(value) or value < 1e5:
-        return f"{value:,.3g}" if value < 100 else f"{value:,.0f}"
-    exponent = math.floor(math.log10(value))
+    """A number as people write it, with significant digits: 0.5, 700, 12,000, 1.9×10¹¹, 10¹², 3.4×10⁻⁵ (no 'e+11',
+    and a small loss never reads 0.0000)."""
+    if not math.isfinite(value) or (1e-3 <= abs(value) < 1e5) or value == 0:
+        return f"{value:,.3g}" if abs(value) < 100 else f"{value:,.0f}"
+    exponent = math.floor(math.log10(abs(value)))
     mantissa = f"{value / 10**exponent:.2g}"
-    power = "10" + str(exponent).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    power = "10" + str(exponent).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
     return power if mantissa == "1" else f"{mantissa}×{power}"

@@ -25,6 +25,7 @@ from core.lessons.surfaces import (
     walks,
 )
 from core.lessons.theory import gd_stability_bound, momentum_stability_bound, nesterov_stability_bound
+from core.runlog import plain_number
 from core.ui import (
     LR_CHOICES,
     Allowed,
@@ -252,8 +253,8 @@ def real_data(optimizers: tuple[str, ...], lang: str) -> None:
     last = final_epochs(frame)
     table = {
         titles["optimizer"]: last["optimizer"].map(names),
-        t("optimizers.real.table_train", lang): last["train_loss"].round(4),
-        t("optimizers.real.table_val", lang): last["val_loss"].round(4),
+        t("optimizers.real.table_train", lang): last["train_loss"].map(plain_number),
+        t("optimizers.real.table_val", lang): last["val_loss"].map(plain_number),
         t("optimizers.real.table_accuracy", lang): (100 * last["val_accuracy"]).round(1).astype(str) + " %",
         t("optimizers.real.table_diverged", lang): last["diverged"],
     }

@@ -9,7 +9,7 @@ import torch
 
 from core.config import RunConfig
 from core.data import load_split
-from core.lessons.autopsy import first_spike, initial_sharpness, stability_ratio
+from core.lessons.autopsy import final_sharpness, first_spike, initial_sharpness, stability_ratio
 from core.lessons.theory import least_squares_max_eigenvalue
 from core.models import build_model, initial_weights, layer_sizes, resolve_loss
 from core.reference import criterion_for
@@ -60,3 +60,14 @@ def test_first_spike() -> None:
     assert first_spike([1.0] * 8 + [50.0, 1.0]) == 8
     assert first_spike([1.0] * 8 + [math.nan]) == 8
     assert first_spike([100.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]) is None  # a big first step is only the baseline
+
+
+def test_a_linear_least_squares_model_keeps_its_sharpness_while_a_network_moves_it() -> None:
+    """λmax after training: the same as at the start where the Hessian is constant (linear model, MSE: the closed form
+    is the oracle), another value for the network, and none for a run that was stopped."""
+    linear = RunConfig(dataset="diabetes", model="linear", optimizer="sgd", epochs=5, lr=0.01)
+    exact = least_squares_max_eigenvalue(load_split("diabetes").x_train)
+    assert final_sharpness(linear) == pytest.approx(exact, rel=1e-6)
+    network = RunConfig(dataset="blood_pressure", optimizer="sgd", epochs=30, lr=0.4)
+    assert abs(final_sharpness(network) / initial_sharpness(network) - 1) > 0.05
+    assert math.isnan(final_sharpness(network.replace(lr=1.0)))  # stopped in its first epoch

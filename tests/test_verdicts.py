@@ -69,7 +69,9 @@ def test_a_spike_or_a_worse_validation_loss_is_too_large_even_for_the_best_run()
     spiked = [0.71, 5370.0, 40.0, 2.0, 0.4, 0.3, 0.3]
     assert judged({10.0: spiked}) == {10.0: ("too_large", "spiked")}
     calm = [0.71, 0.5, 0.4, 0.35, 0.3, 0.3, 0.3]
-    worse = judged({10.0: calm}, val={10.0: [0.71, 0.9, 1.5, 20.0, 400.0, 1200.0, 1891.0]})
+    soaring = judged({10.0: calm}, val={10.0: [0.71, 0.9, 1.5, 20.0, 400.0, 1200.0, 1891.0]})
+    assert soaring == {10.0: ("too_large", "val_spiked")}
+    worse = judged({10.0: calm}, val={10.0: [0.71, 0.5, 0.55, 0.6, 0.7, 0.75, 0.8]})
     assert worse == {10.0: ("too_large", "val_worse")}
 
 
@@ -118,7 +120,7 @@ def test_each_verdict_agrees_with_the_numbers_shown(runs: list[tuple[list[float]
     curves = {10.0 ** (i - 3): losses for i, (losses, _) in enumerate(runs)}
     diverged = tuple(lr for lr, (_, flag) in zip(curves, runs, strict=True) if flag)
     table = lr_verdicts(*frames(curves, diverged=diverged))
-    healthy = table[(table["verdict"] != "diverging") & ~table["sign"].isin(["spiked", "val_worse"])]
+    healthy = table[(table["verdict"] != "diverging") & ~table["sign"].isin(["spiked", "val_spiked", "val_worse"])]
     for row in table.itertuples():
         if row.lr in diverged:
             assert row.verdict == "diverging"
@@ -130,9 +132,9 @@ def test_each_verdict_agrees_with_the_numbers_shown(runs: list[tuple[list[float]
             best = healthy["end"].min()
             best_row = healthy.loc[healthy["end"].idxmin()]
             assert row.end <= best + CLOSE_TO_BEST * (best_row["start"] - best) + 1e-12
-            assert row.peak <= SPIKE * row.start and row.val_end <= row.val_start
+            assert row.peak <= SPIKE * row.start and row.val_end <= row.val_start and row.end < row.start
         if row.verdict == "too_small":
-            assert row.end > healthy["end"].min()  # another rate got further
+            assert row.end > healthy["end"].min() or row.end >= row.start  # another rate got further, or no fall
         if row.sign == "bumpy":
             assert row.climbed > BUMPY
         if row.sign == "falling":

@@ -73,7 +73,7 @@ def batch_loss_chart(steps: pd.DataFrame, titles: Mapping[str, str]) -> alt.Char
             tooltip=[
                 alt.Tooltip("name:N", title=titles["order"]),
                 alt.Tooltip("step:Q", title=titles["step"]),
-                alt.Tooltip("loss:Q", title=titles["loss"], format=".3f"),
+                alt.Tooltip("loss:Q", title=titles["loss"], format=".4g"),
             ],
         )
         .properties(height=340)
@@ -152,7 +152,7 @@ def train_val_chart(
             tooltip=[
                 alt.Tooltip("name:N", title=titles["curve"]),
                 alt.Tooltip("epoch:Q", title=titles["epoch"]),
-                alt.Tooltip("loss:Q", title=titles["loss"], format=".4f"),
+                alt.Tooltip("loss:Q", title=titles["loss"], format=".4g"),
             ],
         )
     )

@@ -32,7 +32,7 @@ def loss_per_batch_chart(curve: pd.DataFrame, titles: dict[str, str]) -> alt.Lay
             alt.Tooltip("series:N", title=titles["series"]),
             alt.Tooltip("batch:Q", title=titles["batch"]),
             alt.Tooltip("epoch:Q", title=titles["epoch"]),
-            alt.Tooltip("loss:Q", title=titles["loss"], format=".3f"),
+            alt.Tooltip("loss:Q", title=titles["loss"], format=".4g"),
         ],
     )
     # The mini-batch loss jumps from batch to batch (four patients are a small sample); its points show each value.

@@ -107,7 +107,7 @@ def cross_entropy_chart(
     y = alt.Y("penalty:Q", title=penalty_title)
     tip = [
         alt.Tooltip("probability:Q", title=probability_title, format=".4f"),
-        alt.Tooltip("penalty:Q", title=penalty_title, format=".2f"),
+        alt.Tooltip("penalty:Q", title=penalty_title, format=".3g"),
     ]
     line = alt.Chart(curve).mark_line(strokeWidth=3, color=LOSS_COLOURS["bce"]).encode(x=x, y=y, tooltip=tip)
     mark_tip = [alt.Tooltip("label:N", title=mark_title), *tip]
@@ -178,7 +178,7 @@ def training_curve_chart(
     tip = [
         alt.Tooltip("series:N", title=series_title),
         alt.Tooltip("epoch:Q", title=epoch_title),
-        alt.Tooltip("value:Q", title=value_title, format=".4f"),
+        alt.Tooltip("value:Q", title=value_title, format=".4g"),
     ]
     colour = _colour(["output", "loss_value"], names, SERIES_COLOURS, series_title)
     lines = _legend_lines(long, x, y, colour, tip, "curve_pick")

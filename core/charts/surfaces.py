@@ -152,7 +152,7 @@ def epoch_loss_chart(
     `titles`: epoch, loss, optimizer, accuracy and the chart's title.
     """
     curves = epochs.assign(loss=epochs[metric])
-    tooltip_format = {"epoch": "d", "loss": ".4f", "val_accuracy": ".1%"}
+    tooltip_format = {"epoch": "d", "loss": ".4g", "val_accuracy": ".1%"}
     chart = _log_lines(curves, "epoch", "loss", names, titles, tooltip_format, f"{metric}_pick")
     return chart.properties(height=height, title=titles["title"])
 

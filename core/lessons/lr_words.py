@@ -29,13 +29,15 @@ def run_words(row: pd.Series, parted: Mapping[float, int], lang: str) -> str:
 
 
 def sign_words(row: pd.Series, lang: str) -> str:
-    """The sign a verdict rests on, with its numbers: a rise above the start, a worse validation loss, a climb back,
-    a real fall at the end, or none."""
+    """The sign a verdict rests on, with its numbers: a rise above the start (training or validation loss), a worse
+    validation loss at the end, a climb back, a real fall at the end, no clear fall."""
     numbers = {
         "peak": plain_number(row["peak"]),
         "epoch": row["peak_epoch"],
         "val_start": plain_number(row["val_start"]),
         "val_end": plain_number(row["val_end"]),
+        "val_peak": plain_number(row["val_peak"]),
+        "val_epoch": row["val_peak_epoch"],
         "share": f"{100 * row['climbed']:.0f}",
         "fall": f"{100 * row['fall']:.2g}",
         "epochs": row["trend_epochs"],

@@ -1,7 +1,7 @@
 """The learning-rate page's focus presets (too small, good, too large), chosen from measured verdicts.
 
-The range test (core.lessons.lr_finder) brackets the rates worth trying: from a thousandth of its lowest point up to
-where it blew up. The ladder's rates in that bracket are trained at the page's settings in one sweep and judged as
+The range test (core.lessons.lr_finder) brackets the rates worth trying: from 10⁻⁴ of its lowest point up to where
+it blew up. The ladder's rates in that bracket are trained at the page's settings in one sweep and judged as
 the page judges its curves (core.lessons.verdicts); each preset is a rate whose own run got that verdict. "Too large"
 is the smallest rate above the good one whose run diverged, or whose loss rose above its start, or whose validation
 loss ended above its start: signs on its own record, so the page calls it too large whatever else it shows.
@@ -29,7 +29,7 @@ PRESETS = ("too_small", "good", "too_large")
 FOCUS_RATES = tuple(sorted({float(f"{m}e{e}") for e in range(-5, 1) for m in (1, 2, 3, 5)} | {10.0}))
 # The rates a preset is chosen from: 1 and 3 in every decade (half-decade steps), all on the slider.
 LADDER = tuple(rate for rate in FOCUS_RATES if f"{rate:e}"[0] in "13")
-OVERSHOT = ("spiked", "val_worse")  # a too-large sign on the run's own record (core.lessons.verdicts)
+OVERSHOT = ("spiked", "val_spiked", "val_worse")  # too-large signs on the run's own record (core.lessons.verdicts)
 
 
 def snap(rate: float, choices: tuple[float, ...] = FOCUS_RATES) -> float:
@@ -38,9 +38,10 @@ def snap(rate: float, choices: tuple[float, ...] = FOCUS_RATES) -> float:
 
 
 def candidates(picks: Mapping[str, float]) -> tuple[float, ...]:
-    """The ladder's rates from a thousandth of the range test's lowest point up to its blow-up (`picks`: medians of
-    core.lessons.lr_finder.suggested_rates)."""
-    low, high = snap(picks["minimum"] / 1000, LADDER), snap(max(picks["blowup"], picks["minimum"]), LADDER)
+    """The ladder's rates from 10⁻⁴ of the range test's lowest point up to its blow-up (`picks`: medians of
+    core.lessons.lr_finder.suggested_rates). Adam is good over three decades on some data, so the bracket reaches
+    that far down to hold a rate that is clearly too small."""
+    low, high = snap(picks["minimum"] / 1e4, LADDER), snap(max(picks["blowup"], picks["minimum"]), LADDER)
     return tuple(rate for rate in LADDER if low <= rate <= high)
 
 

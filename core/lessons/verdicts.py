@@ -14,7 +14,7 @@ import pandas as pd
 
 VERDICTS = ("too_small", "good", "too_large", "diverging")
 # The evidence behind a verdict, one per run: what the page names beside the rate ("" for none beyond the numbers).
-SIGNS = ("spiked", "val_worse", "bumpy", "above_best", "falling", "stalled", "")
+SIGNS = ("spiked", "val_spiked", "val_worse", "bumpy", "above_best", "falling", "stalled", "")
 
 # A run is "good" when it ends within this share of the way from the start to the best run's final loss.
 CLOSE_TO_BEST = 0.1
@@ -32,8 +32,8 @@ TREND_T = 3.0
 MIN_FALL = 0.002
 
 COLUMNS = [
-    "run", "lr", "verdict", "sign", "start", "end", "peak", "peak_epoch", "val_start", "val_end",
-    "fall", "falling", "trend_epochs", "climbed", "epoch",
+    "run", "lr", "verdict", "sign", "start", "end", "peak", "peak_epoch", "val_start", "val_end", "val_peak",
+    "val_peak_epoch", "fall", "falling", "trend_epochs", "climbed", "epoch",
 ]  # fmt: skip
 
 
@@ -62,8 +62,7 @@ def run_signs(curve: pd.DataFrame, metric: str = "train_loss") -> dict[str, obje
     finite = values[np.isfinite(values)]
     val = curve["val_loss"].to_numpy(dtype=float) if "val_loss" in curve else np.full(len(values), math.nan)
     start = float(finite[0]) if len(finite) else math.nan
-    later = np.where(np.isfinite(values[1:]), values[1:], -math.inf) if len(values) > 1 else np.array([])
-    at = int(later.argmax()) + 1 if len(later) and np.isfinite(later.max()) else 0
+    at, val_at = _peak(values), _peak(val)
     gained = start - float(finite.min()) if len(finite) else 0.0
     climbs = float(np.clip(np.diff(finite), 0, None).sum()) if len(finite) > 1 else 0.0
     fall, falling, epochs = trend(finite)
@@ -74,6 +73,8 @@ def run_signs(curve: pd.DataFrame, metric: str = "train_loss") -> dict[str, obje
         "peak_epoch": int(curve["epoch"].iloc[at]) if at else 0,
         "val_start": float(val[0]),
         "val_end": float(val[-1]),
+        "val_peak": float(val[val_at]) if val_at else math.nan,
+        "val_peak_epoch": int(curve["epoch"].iloc[val_at]) if val_at else 0,
         "fall": fall,
         "falling": falling,
         "trend_epochs": epochs,
@@ -82,10 +83,19 @@ def run_signs(curve: pd.DataFrame, metric: str = "train_loss") -> dict[str, obje
     }
 
 
+def _peak(values: np.ndarray) -> int:
+    """The epoch (index, from 1) of the largest finite value after the start; 0 when there is none."""
+    later = np.where(np.isfinite(values[1:]), values[1:], -math.inf) if len(values) > 1 else np.array([])
+    return int(later.argmax()) + 1 if len(later) and np.isfinite(later.max()) else 0
+
+
 def overshot(row: pd.Series) -> str:
-    """The sign that a run overshot on its own record, whatever the other runs did: "spiked", "val_worse" or ""."""
+    """The sign that a run overshot on its own record, whatever the other runs did: "spiked" (training loss),
+    "val_spiked" (validation loss: evaluated on the whole split, it has no batch noise), "val_worse" or ""."""
     if row["peak"] > SPIKE * row["start"]:
         return "spiked"
+    if row["val_peak"] > SPIKE * row["val_start"]:
+        return "val_spiked"
     if row["val_end"] > row["val_start"]:  # ends worse on the validation patients than where it started
         return "val_worse"
     return ""
@@ -95,10 +105,11 @@ def lr_verdicts(epochs: pd.DataFrame, runs: pd.DataFrame, metric: str = "train_l
     """One row per run (COLUMNS): its verdict (one of VERDICTS), the sign it rests on (one of SIGNS) and the numbers.
 
     - diverging: the run's own whole-record verdict (the runs frame's `diverged`, from core.runlog.judge);
-    - too_large, whatever the others did: an epoch's loss above SPIKE × its start, or a final validation loss above
-      its start;
+    - too_large, whatever the others did: an epoch's training or validation loss above SPIKE × its start, or a
+      final validation loss above its start;
     - among the rest, the lowest final loss sets the bar (CLOSE_TO_BEST of the way from its start): a larger rate
-      that climbs back (BUMPY) or ends above the bar is too large, a smaller one that ends above it too small;
+      that climbs back (BUMPY) or ends above the bar is too large, a smaller one that ends above it too small, and
+      so is a run whose loss did not fall at all;
     - good otherwise. "Still falling" is said only where the trend over the last epochs is real (`trend`).
     """
     rows = []
@@ -124,7 +135,7 @@ def lr_verdicts(epochs: pd.DataFrame, runs: pd.DataFrame, metric: str = "train_l
         if row["lr"] > best["lr"] and row["end"] > bar:
             return "too_large", "above_best"
         trend_sign = "falling" if row["falling"] else ("stalled" if row["trend_epochs"] else "")
-        if row["end"] > bar:
+        if row["end"] > bar or row["end"] >= row["start"]:  # far behind the best, or (the best itself) no fall at all
             return "too_small", trend_sign
         return "good", "falling" if row["falling"] else ""
 

@@ -1,0 +1,117 @@
+"""What the learning-rate page says, from its numbers: run descriptions, the talking point, the edge against the
+sweep, numbers with significant digits; and, over random settings of its widgets, that the words agree with them."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.charts import format_lr
+from core.config import RunConfig
+from core.i18n import t
+from core.lessons.lr_words import run_words, sweep_edge_words, talking_point_words
+from core.lessons.verdicts import SPIKE, judged_runs
+from core.runlog import plain_number
+from core.training import train
+
+
+def judged(rows: list[dict]) -> pd.DataFrame:
+    """A judged sweep by hand: the columns the words read."""
+    base = {"sign": "", "peak": math.nan, "peak_epoch": 0, "val_start": 1.0, "val_end": 0.5, "fall": math.nan}
+    base |= {"val_peak": math.nan, "val_peak_epoch": 0}
+    base |= {"trend_epochs": 0, "climbed": 0.0, "stopped_epoch": pd.NA, "reason": "", "stopped_step": pd.NA}
+    return pd.DataFrame([{**base, **row} for row in rows])
+
+
+def test_small_and_large_numbers_keep_their_significant_digits() -> None:
+    assert plain_number(0.000034) == "3.4×10⁻⁵" and plain_number(1e-5) == "10⁻⁵"
+    assert plain_number(0.00345) == "0.00345" and plain_number(0.5) == "0.5" and plain_number(3.5e34) == "3.5×10³⁴"
+    assert "0.0000" not in plain_number(1e-7) and plain_number(0.0) == "0"
+
+
+def test_the_talking_point_names_the_lowest_rate_and_the_first_to_diverge() -> None:
+    table = judged(
+        [
+            {"lr": 0.001, "verdict": "too_small", "start": 1.2, "end": 0.46},
+            {"lr": 0.03, "verdict": "good", "start": 1.2, "end": 0.339},
+            {"lr": 1.0, "verdict": "diverging", "start": 1.2, "end": 1.2, "stopped_epoch": 1},
+            {"lr": 3.0, "verdict": "diverging", "start": 1.2, "end": 1.2, "stopped_epoch": 1},
+        ]
+    )
+    words = talking_point_words(table, "en")
+    lowest = t("lr.talk.lowest", "en", lr="0.03", end="0.339")
+    stopped = t("lr.talk.stopped", "en", lr="1", epoch=1)
+    assert words == t("lr.talk.both", "en", lowest=lowest, diverged=stopped)
+    calm = talking_point_words(table[table["verdict"] != "diverging"], "ja")
+    assert calm == t("lr.talk.lowest_only", "ja", lowest=t("lr.talk.lowest", "ja", lr="0.03", end="0.339"))
+
+
+def test_a_rate_sensitive_to_rounding_says_how_far_a_script_follows_it() -> None:
+    row = judged([{"lr": 0.3, "verdict": "too_large", "sign": "spiked", "start": 1.0, "end": 0.4, "peak": 2.0}]).iloc[0]
+    words = run_words(row, {0.3: 9}, "en")
+    assert t("common.rounding_sensitive", "en", epochs=8) in words and "2" in words
+    assert t("common.rounding_sensitive", "en", epochs=8) not in run_words(row, {}, "en")
+
+
+def test_the_edge_is_set_against_where_the_sweep_diverged() -> None:
+    table = judged(
+        [
+            {"lr": 0.4, "verdict": "too_large", "start": 1.0, "end": 0.4},
+            {"lr": 1.0, "verdict": "diverging", "start": 1.0, "end": 1.0},
+        ]
+    )
+    numbers = {"trained": "0.4", "trained_ratio": "1.7", "diverged": "1", "diverged_ratio": "4.2"}
+    assert sweep_edge_words(table, 0.24, "en") == t("lr.valley.sweep.both", "en", **numbers)
+
+
+settings_of_the_page = st.fixed_dictionaries(
+    {
+        "dataset": st.sampled_from(["blood_pressure", "breast_cancer", "diabetes", "digits"]),
+        "optimizer": st.sampled_from(["sgd", "momentum", "adam"]),
+        "batch_size": st.sampled_from([16, 32, 128, "full"]),
+        "epochs": st.integers(2, 7),
+        "rates": st.lists(st.sampled_from([1e-4, 1e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]), min_size=1, max_size=4),
+    }
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(settings_of_the_page)
+def test_what_the_page_says_of_each_rate_agrees_with_the_numbers_beside_it(page: dict) -> None:
+    """Over the widgets' ranges (tiny epochs, the fast engine): each verdict, sign and talking point is borne out by
+    the numbers the page prints beside it."""
+    rates = sorted(set(page["rates"]))
+    base = RunConfig(dataset=page["dataset"], optimizer=page["optimizer"], batch_size=page["batch_size"])
+    result = train([base.replace(lr=lr, epochs=page["epochs"]) for lr in rates])
+    table = judged_runs(result.epochs, result.runs)
+    healthy = table[(table["verdict"] != "diverging") & ~table["sign"].isin(["spiked", "val_spiked", "val_worse"])]
+    for _, row in table.iterrows():
+        words = run_words(row, {}, "en")
+        assert words.startswith(format_lr(row["lr"]))
+        if row["verdict"] == "diverging":
+            assert bool(row["diverged"])
+            continue
+        assert plain_number(row["start"]) in words and plain_number(row["end"]) in words
+        if row["verdict"] == "good":
+            assert row["end"] < row["start"] and row["end"] <= healthy["end"].min() + 0.1 * (row["start"])
+            assert not row["peak"] > SPIKE * row["start"] and not row["val_peak"] > SPIKE * row["val_start"]
+            assert not row["val_end"] > row["val_start"]
+        if row["sign"] == "spiked":
+            assert row["peak"] > SPIKE * row["start"] and plain_number(row["peak"]) in words
+        if row["sign"] == "val_worse":
+            assert row["val_end"] > row["val_start"] and plain_number(row["val_end"]) in words
+        if row["sign"] == "falling":
+            assert row["fall"] > 0 and row["verdict"] in ("too_small", "good")
+        if row["sign"] == "val_spiked":
+            assert row["val_peak"] > SPIKE * row["val_start"] and plain_number(row["val_peak"]) in words
+        if row["verdict"] == "too_small":
+            assert row["end"] > healthy["end"].min() or row["end"] >= row["start"]  # behind, or no fall at all
+    point = talking_point_words(table, "en")
+    trained = table[table["verdict"] != "diverging"]
+    if not trained.empty:
+        assert f"η = {format_lr(trained.loc[trained['end'].idxmin(), 'lr'])} " in point
+    if (table["verdict"] == "diverging").any():
+        assert f"η = {format_lr(table.loc[table['verdict'] == 'diverging', 'lr'].min())} " in point
