@@ -44,9 +44,10 @@ BUMPY_RATES = (0.05, 0.2, 0.3, 0.4)  # stuck in the dip, escapes, never settles,
 METRICS = ("train_loss", "val_loss")
 COLLAPSED = {"label_visibility": "collapsed"}  # the chart's title already says what the buttons choose
 CALLOUTS = {"too_small": st.info, "good": st.success, "too_large": st.warning, "diverging": st.error}
-# Checking every curve for rounding sensitivity trains each again with the article's loop; above this estimate
-# (thread seconds, core.training.estimated_seconds) the page says it did not check rather than keep the class waiting.
-PARTING_BUDGET = 20.0
+# Checking a curve for rounding sensitivity trains it again with the article's loop; above this estimate for all of
+# them (thread seconds, core.training.estimated_seconds) the page says it did not check rather than keep the class
+# waiting. The opening settings' three checked curves are estimated at 3 s.
+PARTING_BUDGET = 8.0
 
 
 def settings(lang: str) -> tuple[list[float], RunConfig]:
@@ -80,15 +81,16 @@ def curves(result: Result, lang: str) -> None:
     st.caption(t("lr.chart_help", lang))
 
 
-def rounding(result: Result, base: RunConfig, lang: str) -> dict[float, int] | None:
-    """Per trained rate whose curve is sensitive to rounding, the epoch where it parts from the article's loop; None
-    (and a note) when checking would take too long here."""
-    rates = sorted(set(result.runs.loc[~result.runs["diverged"].astype(bool), "lr"]))
+def rounding(judged: pd.DataFrame, base: RunConfig, lang: str) -> dict[float, int]:
+    """Per rate whose curve is sensitive to rounding, the epoch where it parts from the article's loop. Only runs that
+    train fast enough to overshoot are checked (too small a rate contracts every difference; a diverging run's verdict
+    does not hang on it); nothing, with a note, where checking would keep the class waiting."""
+    rates = sorted(judged.loc[judged["verdict"].isin(["good", "too_large"]), "lr"])
     configs = [base.replace(lr=rate) for rate in rates]
     seconds = estimated_seconds(configs, "reference")
     if seconds > PARTING_BUDGET:
         st.caption(t("lr.rounding_unchecked", lang, seconds=f"{seconds:.0f}"))
-        return None
+        return {}
     parted = {config.lr: cached_lesson(parting_epoch, config) for config in configs}
     return {rate: epoch for rate, epoch in parted.items() if epoch is not None}
 
@@ -271,8 +273,7 @@ with chart:
             st.caption(t("lr.focus_joins", lang, lr=format_lr(focus)))
 judged = None if result is None else judged_runs(result.epochs, result.runs)
 if judged is not None:
-    parted = rounding(result, base, lang) or {}
-    verdicts(judged, parted, lang)
+    verdicts(judged, rounding(judged, base, lang), lang)
     talking_point(talking_point_words(judged, lang), lang)
 if shown:
     tests = cached_lesson(lr_finder.range_tests, base)
