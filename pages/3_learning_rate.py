@@ -13,7 +13,7 @@ from core.config import ConfigError, RunConfig
 from core.i18n import join, t
 from core.lessons import lr_finder, presets, valley
 from core.lessons.autopsy import final_sharpness, initial_sharpness, largest_blowup
-from core.lessons.lr_words import run_words, sweep_edge_words, talking_point_words
+from core.lessons.lr_words import bowl_words, run_words, sweep_edge_words, talking_point_words
 from core.lessons.verdicts import VERDICTS, judged_runs
 from core.runlog import STOP_FACTOR, divergence_reason, plain_number
 from core.sensitivity import parting_epoch
@@ -142,11 +142,7 @@ def ball_in_the_valley(base: RunConfig, lr: float, judged: pd.DataFrame | None, 
     span = (min(presets.FOCUS_RATES), max(presets.FOCUS_RATES))
     show_chart(regime_strip(valley.regime_edges(VALLEY_STEPS, curvature), lr, regimes, titles, span))
     regime = valley.parabola_regime(lr, VALLEY_STEPS, curvature)
-    lines = [t(f"lr.valley.regime.{regime}", lang, product=f"{lr * curvature:.3g}", steps=VALLEY_STEPS)]
-    own = None if judged is None else judged[judged["lr"] == lr]
-    if regime == "flies_off" and own is not None and not own.empty:
-        lines.append(t(f"lr.valley.network_{'diverges' if own['verdict'].iloc[0] == 'diverging' else 'trains'}", lang))
-    st.markdown(" ".join(lines))
+    st.markdown(bowl_words(regime, lr * curvature, VALLEY_STEPS, judged, lr, lang))
     edge = valley.edge_of_stability(curvature)
     lines = [t("lr.valley.edge", lang, edge=f"{edge:.3g}", curvature=f"{curvature:.3g}")]
     lines.append(_moved_edge(base, lr, judged, lang))

@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from core.charts.valley import WARNING, range_test_chart
 from core.config import RunConfig
 from core.data import load_split
 from core.lessons.lr_finder import (
@@ -138,3 +139,13 @@ def test_the_steepest_fall_is_read_before_the_lowest_point() -> None:
     _, their_pick = torch_lr_finder_test(config)
     assert their_pick > ours["minimum"] > ours["steepest"]
     assert ours["steepest"] < ours["minimum_over_10"] * 10 < ours["blowup"]
+
+
+def test_a_suggestion_at_or_past_the_lowest_point_is_drawn_in_the_warning_colour() -> None:
+    curve = pd.DataFrame({"step": range(3), "lr": [0.01, 0.1, 1.0], "mean": [1.0, 0.5, 2.0]})
+    band_frame = curve.assign(low=curve["mean"] * 0.9, high=curve["mean"] * 1.1)
+    picks = {"steepest": 0.05, "past": 0.5, "minimum": 0.1}
+    spec = range_test_chart(band_frame, picks, {"lr": "lr", "loss": "loss", "suggestion": "s"}, minimum=0.1).to_dict()
+    scale = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "rule")["encoding"]["color"]["scale"]
+    colours = dict(zip(scale["domain"], scale["range"], strict=True))
+    assert colours["past"] == colours["minimum"] == WARNING != colours["steepest"]

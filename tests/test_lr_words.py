@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from core.charts import format_lr
 from core.config import RunConfig
 from core.i18n import t
-from core.lessons.lr_words import run_words, sweep_edge_words, talking_point_words
+from core.lessons.lr_words import bowl_words, run_words, sweep_edge_words, talking_point_words
 from core.lessons.verdicts import SPIKE, judged_runs
 from core.runlog import plain_number
 from core.training import train
@@ -65,6 +65,20 @@ def test_the_edge_is_set_against_where_the_sweep_diverged() -> None:
     )
     numbers = {"trained": "0.4", "trained_ratio": "1.7", "diverged": "1", "diverged_ratio": "4.2"}
     assert sweep_edge_words(table, 0.24, "en") == t("lr.valley.sweep.both", "en", **numbers)
+
+
+def test_the_bowl_calls_a_rate_divergence_only_where_the_network_diverged_too() -> None:
+    sweep = judged(
+        [
+            {"lr": 0.4, "verdict": "too_large", "start": 1.0, "end": 0.4},
+            {"lr": 1.0, "verdict": "diverging", "start": 1.0, "end": 1.0},
+        ]
+    )
+    trains = bowl_words("flies_off", 3.3, 20, sweep, 0.4, "en")
+    assert t("lr.valley.network_trains", "en") in trains and "divergence" not in trains.lower()
+    assert t("lr.valley.network_diverges", "en") in bowl_words("flies_off", 8.3, 20, sweep, 1.0, "en")
+    assert bowl_words("flies_off", 3.3, 20, None, 0.4, "en") == t("lr.valley.regime.flies_off", "en", product="3.3")
+    assert "diverg" not in t("lr.valley.regime.flies_off", "en", product="3.3")
 
 
 settings_of_the_page = st.fixed_dictionaries(

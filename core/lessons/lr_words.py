@@ -73,3 +73,14 @@ def sweep_edge_words(judged: pd.DataFrame, edge: float, lang: str) -> str:
         numbers |= {"diverged": format_lr(blown.min()), "diverged_ratio": f"{blown.min() / edge:.2g}"}
     shape = "both" if len(numbers) == 4 else ("trained" if not trained.empty else "diverged")
     return t(f"lr.valley.sweep.{shape}", lang, **numbers)
+
+
+def bowl_words(regime: str, product: float, steps: int, judged: pd.DataFrame | None, lr: float, lang: str) -> str:
+    """What the ball on the bowl does at rate `lr` (core.lessons.valley.parabola_regime), and, where it flies off and
+    the sweep trained `lr`, what the network's own run did: "divergence" only where that run diverged too."""
+    words = t(f"lr.valley.regime.{regime}", lang, product=f"{product:.3g}", steps=steps)
+    own = None if judged is None else judged[judged["lr"] == lr]
+    if regime != "flies_off" or own is None or own.empty:
+        return words
+    network = "diverges" if own["verdict"].iloc[0] == "diverging" else "trains"
+    return f"{words} {t(f'lr.valley.network_{network}', lang)}"
