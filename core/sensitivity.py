@@ -32,6 +32,7 @@ def parting_epoch(config: RunConfig, tolerance: float = PARTING_TOLERANCE, data:
     Costs one fast and one reference run (two reference runs in the fallback); cache it (core.ui.lessons.cached_lesson).
     """
     config = config.validated()
+    torch.set_num_threads(1)  # as core.training.train: tiny models train faster on one thread
     page, script = train_together([config], "cpu", data=data)[0], train_reference(config, "cpu", data=data)
     if _losses(page) != _losses(script):
         return first_parting(page, script, tolerance)

@@ -39,6 +39,7 @@ def final_sharpness(config: RunConfig) -> float:
     """λmax of the training loss's Hessian after training `config` (the article's loop), or NaN for a run that was
     stopped. The edge 2/λmax at the start is a bound that training moves: this is where it has moved to."""
     config = config.validated()
+    torch.set_num_threads(1)  # as core.training.train: tiny models train faster on one thread
     article = set_up(config, "cpu")
     if train_reference(config, "cpu", article=article).stopped is not None:
         return math.nan
