@@ -19,7 +19,9 @@ from core.runlog import RunLog
 PARTING_TOLERANCE = 0.01
 
 
-def parting_epoch(config: RunConfig, tolerance: float = PARTING_TOLERANCE, data: Dataset | None = None) -> int | None:
+def parting_epoch(
+    config: RunConfig, tolerance: float = PARTING_TOLERANCE, data: Dataset | None = None, script: RunLog | None = None
+) -> int | None:
     """The first epoch at which `config`'s curve as the pages draw it (the fast engine) parts from the article's loop
     (the reference engine, which an exported script runs), or None when the two agree to the last epoch.
 
@@ -30,10 +32,12 @@ def parting_epoch(config: RunConfig, tolerance: float = PARTING_TOLERANCE, data:
     reference run is compared with itself started from initial weights one float32 ulp away instead. An integer N
     means that an exported script (or another machine) reproduces the page's curve for the first N − 1 epochs only.
     Costs one fast and one reference run (two reference runs in the fallback); cache it (core.ui.lessons.cached_lesson).
+    `script`: the reference run's log, where the caller has trained it already.
     """
     config = config.validated()
     torch.set_num_threads(1)  # as core.training.train: tiny models train faster on one thread
-    page, script = train_together([config], "cpu", data=data)[0], train_reference(config, "cpu", data=data)
+    page = train_together([config], "cpu", data=data)[0]
+    script = script or train_reference(config, "cpu", data=data)
     if _losses(page) != _losses(script):
         return first_parting(page, script, tolerance)
     nudged = set_up(config, "cpu", data)

@@ -12,7 +12,7 @@ from core.charts.valley import range_test_chart, regime_strip, valley_chart
 from core.config import ConfigError, RunConfig
 from core.i18n import join, t
 from core.lessons import lr_finder, presets, valley
-from core.lessons.autopsy import final_sharpness, initial_sharpness, largest_blowup
+from core.lessons.autopsy import AfterTraining, after_training, final_sharpness, initial_sharpness, largest_blowup
 from core.lessons.lr_words import bowl_words, run_words, sweep_edge_words, talking_point_words
 from core.lessons.verdicts import VERDICTS, judged_runs
 from core.runlog import STOP_FACTOR, divergence_reason, plain_number
@@ -46,7 +46,7 @@ COLLAPSED = {"label_visibility": "collapsed"}  # the chart's title already says 
 CALLOUTS = {"too_small": st.info, "good": st.success, "too_large": st.warning, "diverging": st.error}
 # Checking a curve for rounding sensitivity trains it again with the article's loop; above this estimate for all of
 # them (thread seconds, core.training.estimated_seconds) the page says it did not check rather than keep the class
-# waiting. The opening settings check one curve (0.4), estimated at 1 s.
+# waiting. At the opening settings the one curve to check (0.4) is the one examined for λmax anyway.
 PARTING_BUDGET = 5.0
 
 
@@ -81,19 +81,21 @@ def curves(result: Result, lang: str) -> None:
     st.caption(t("lr.chart_help", lang))
 
 
-def rounding(judged: pd.DataFrame, base: RunConfig, lang: str) -> dict[float, int]:
+def rounding(judged: pd.DataFrame, base: RunConfig, after: AfterTraining | None, lang: str) -> dict[float, int]:
     """Per rate whose curve is sensitive to rounding, the epoch where it parts from the article's loop. Checked: the
-    runs nearest the edge, where rounding differences can grow (those judged too large and the largest rate that did
-    not diverge); a smaller rate contracts every difference, and a diverging run's verdict does not hang on it.
-    Nothing, with a note, where checking would keep the class waiting."""
+    runs nearest the edge, where rounding differences can grow (the largest rate that did not diverge, examined in
+    `after`, and those judged too large); a smaller rate contracts every difference, and a diverging run's verdict
+    does not hang on it. The others are skipped, with a note, where checking would keep the class waiting."""
     trained = judged[judged["verdict"] != "diverging"]
-    rates = sorted(set(trained.loc[trained["verdict"] == "too_large", "lr"]) | set(trained["lr"].nlargest(1)))
-    configs = [base.replace(lr=rate) for rate in rates]
-    seconds = estimated_seconds(configs, "reference")
+    parted = {} if after is None else {float(trained["lr"].max()): after.parting}
+    configs = [
+        base.replace(lr=rate) for rate in trained.loc[trained["verdict"] == "too_large", "lr"] if rate not in parted
+    ]
+    seconds = estimated_seconds(configs, "reference") if configs else 0.0
     if seconds > PARTING_BUDGET:
         st.caption(t("lr.rounding_unchecked", lang, seconds=f"{seconds:.0f}"))
-        return {}
-    parted = {config.lr: cached_lesson(parting_epoch, config) for config in configs}
+    else:
+        parted |= {config.lr: cached_lesson(parting_epoch, config) for config in configs}
     return {rate: epoch for rate, epoch in parted.items() if epoch is not None}
 
 
@@ -128,7 +130,9 @@ def focus_presets(base: RunConfig, picks: dict[str, float], lang: str) -> None:
             )
 
 
-def ball_in_the_valley(base: RunConfig, lr: float, judged: pd.DataFrame | None, lang: str) -> float:
+def ball_in_the_valley(
+    base: RunConfig, lr: float, judged: pd.DataFrame | None, after: AfterTraining | None, lang: str
+) -> float:
     """The focus rate on a parabola as curved as the network's steepest direction at the start; where the sweep
     really diverged, and how far training moved that curvature. Returns the curvature at the start."""
     curvature = cached_lesson(initial_sharpness, base)
@@ -147,7 +151,7 @@ def ball_in_the_valley(base: RunConfig, lr: float, judged: pd.DataFrame | None, 
     st.markdown(bowl_words(regime, lr * curvature, VALLEY_STEPS, judged, lr, lang))
     edge = valley.edge_of_stability(curvature)
     lines = [t("lr.valley.edge", lang, edge=f"{edge:.3g}", curvature=f"{curvature:.3g}")]
-    lines.append(_moved_edge(base, lr, judged, lang))
+    lines.append(_moved_edge(base, lr, judged, after, lang))
     if judged is not None:
         lines.append(sweep_edge_words(judged, edge, lang))
     st.markdown("\n\n".join(lines))
@@ -156,17 +160,16 @@ def ball_in_the_valley(base: RunConfig, lr: float, judged: pd.DataFrame | None, 
     return curvature
 
 
-def _moved_edge(base: RunConfig, lr: float, judged: pd.DataFrame | None, lang: str) -> str:
-    """λmax after training at the focus rate, or (if it diverged) at the largest rate of the sweep that did not."""
-    if judged is not None:
-        trained = judged[judged["verdict"] != "diverging"]
-        if lr not in set(trained["lr"]) and not trained.empty:
-            lr = float(trained["lr"].max())
-    end = cached_lesson(final_sharpness, base.replace(lr=lr))
+def _moved_edge(base: RunConfig, lr: float, judged: pd.DataFrame | None, after: AfterTraining | None, lang: str) -> str:
+    """λmax after training: at the largest rate of the sweep that did not diverge (`after`), else at the focus rate."""
+    if after is not None:
+        end, lr, where = after.sharpness, float(judged.loc[judged["verdict"] != "diverging", "lr"].max()), "sweep"
+    else:
+        end, where = cached_lesson(final_sharpness, base.replace(lr=lr)), "focus"
     if not math.isfinite(end):
         return t("lr.valley.edge_end_stopped", lang, lr=format_lr(lr))
     numbers = {"end": f"{end:.3g}", "end_edge": f"{valley.edge_of_stability(end):.3g}"}
-    return t("lr.valley.edge_end", lang, epochs=base.epochs, lr=format_lr(lr), **numbers)
+    return t(f"lr.valley.edge_end.{where}", lang, epochs=base.epochs, lr=format_lr(lr), **numbers)
 
 
 def bumpy_valley(lang: str) -> None:
@@ -270,15 +273,18 @@ with chart:
         if focus not in rates:
             st.caption(t("lr.focus_joins", lang, lr=format_lr(focus)))
 judged = None if result is None else judged_runs(result.epochs, result.runs)
+after = None  # the largest rate that did not diverge, examined at its end (λmax, rounding)
 if judged is not None:
-    verdicts(judged, rounding(judged, base, lang), lang)
+    trained = judged.loc[judged["verdict"] != "diverging", "lr"]
+    after = cached_lesson(after_training, base.replace(lr=float(trained.max()))) if not trained.empty else None
+    verdicts(judged, rounding(judged, base, after, lang), lang)
     talking_point(talking_point_words(judged, lang), lang)
 if shown:
     tests = cached_lesson(lr_finder.range_tests, base)
     picks = lr_finder.suggested_rates(tests).median().to_dict()
     with preset_row:
         focus_presets(base, picks, lang)
-    curvature = ball_in_the_valley(base, focus, judged, lang)
+    curvature = ball_in_the_valley(base, focus, judged, after, lang)
 bumpy_valley(lang)
 if judged is not None:
     autopsy(judged, result, base, curvature, lang)

@@ -23,6 +23,7 @@ from core.lessons.theory import hessian_vector_product
 from core.models import build_model, initial_weights, layer_sizes, resolve_loss
 from core.reference import criterion_for, set_up, train_reference
 from core.runlog import init_seed, targets
+from core.sensitivity import parting_epoch
 
 LANCZOS_STEPS = 40  # Hessian-vector products per estimate: ample for the top eigenvalue of these models
 
@@ -38,12 +39,26 @@ def initial_sharpness(config: RunConfig) -> float:
 def final_sharpness(config: RunConfig) -> float:
     """λmax of the training loss's Hessian after training `config` (the article's loop), or NaN for a run that was
     stopped. The edge 2/λmax at the start is a bound that training moves: this is where it has moved to."""
+    return after_training(config, check_rounding=False).sharpness
+
+
+@dataclass(frozen=True)
+class AfterTraining:
+    """One run of the article's loop, examined at its end."""
+
+    sharpness: float  # λmax after the last epoch (NaN for a run that was stopped)
+    parting: int | None  # core.sensitivity.parting_epoch of the run (None: it reproduces, or it was not checked)
+
+
+def after_training(config: RunConfig, check_rounding: bool = True) -> AfterTraining:
+    """λmax at the end of `config`'s run and, from the same reference training, the epoch where the page's curve of
+    it parts from the article's loop (core.sensitivity.parting_epoch): one reference run for both."""
     config = config.validated()
     torch.set_num_threads(1)  # as core.training.train: tiny models train faster on one thread
     article = set_up(config, "cpu")
-    if train_reference(config, "cpu", article=article).stopped is not None:
-        return math.nan
-    return sharpness(config, article.model)
+    log = train_reference(config, "cpu", article=article)
+    end = math.nan if log.stopped is not None else sharpness(config, article.model)
+    return AfterTraining(end, parting_epoch(config, script=log) if check_rounding else None)
 
 
 def sharpness(config: RunConfig, model: nn.Module) -> float:
