@@ -131,8 +131,8 @@ def _page_presets(base: RunConfig) -> dict[str, float]:
 
 
 def preset_verdict(claim: Claim, seed: int, engine: str) -> dict[str, float]:
-    """The page's verdict of the preset named by the claim's `text` (lr.focus.<preset>) on `seed`: the preset chosen
-    at arm a's settings as the page chooses it, trained in the sweep of every arm's rate, as the focus rate joins it."""
+    """The page's verdict of the preset named by the claim's `text` (lr.claims.preset.<preset>) on `seed`: the preset
+    chosen at arm a's settings as the page chooses it, trained in the sweep of all arms' rates, as the focus is."""
     configs = claim.configs(seed)
     chosen = _page_presets(configs["a"].replace(seed=0))[claim.text.rsplit(".", 1)[-1]]
     rates = sorted({config.lr for config in configs.values()} | {chosen})
@@ -160,7 +160,7 @@ def _verdict_claim(verdict: str, scenario: str, rate: float, seeds: tuple[int, .
     return Claim(
         f"lr.{scenario}.{verdict}",
         "learning_rate",
-        f"lr.verdicts.{verdict}",
+        f"lr.claims.{scenario}.{verdict}",
         _card(scenario, rate),
         "verdict",
         f"a_{verdict}",
@@ -171,11 +171,10 @@ def _verdict_claim(verdict: str, scenario: str, rate: float, seeds: tuple[int, .
     )
 
 
-def _metric_claim(
-    name: str, scenario: str, text: str, rates: tuple[float, ...], metric: str, expect: str, notes: str
-) -> Claim:
+def _metric_claim(name: str, scenario: str, rates: tuple[float, ...], metric: str, expect: str, notes: str) -> Claim:
     """A final metric of some of a card's rates (arm a = rates[0], b = rates[1]), in the form --json prints."""
     arms = {arm: {**_LR_PAGE, "lr": format_param(rate)} for arm, rate in zip("ab", rates, strict=False)}
+    text = f"lr.claims.{scenario}.{name}"
     return Claim(f"lr.{scenario}.{name}", "learning_rate", text, arms, metric, expect, SEEDS_LISTED, scenario, notes)
 
 
@@ -184,7 +183,7 @@ def _preset_claim(preset: str, expect: str, notes: str) -> Claim:
     return Claim(
         f"lr.preset.{preset}",
         "learning_rate",
-        f"lr.focus.{preset}",
+        f"lr.claims.preset.{preset}",
         _card("four_regimes", presets.DEFAULT_RATES[0]),
         "verdict",
         expect,
@@ -212,7 +211,7 @@ LEARNING_RATE: tuple[Claim, ...] = (
     Claim(
         "lr.four_regimes.still_falling",
         "learning_rate",
-        "lr.signs.falling",
+        "lr.claims.four_regimes.still_falling",
         _card("four_regimes", 0.001),
         "sign",
         "a_still_falling",
@@ -222,29 +221,29 @@ LEARNING_RATE: tuple[Claim, ...] = (
         measured_by=still_falling,
     ),
     _metric_claim(
-        "slower", "four_regimes", "lr.verdicts.too_small", (0.001, 0.03), "final_train_loss", "a>b",
+        "slower", "four_regimes", (0.001, 0.03), "final_train_loss", "a>b",
         "holds on seeds 0-19; min ratio a/b 1.25",
     ),
     _metric_claim(
-        "blows_up", "four_regimes", "lr.verdicts.diverging", (1.0,), "diverged", "a_diverged", "holds on seeds 0-19"
+        "blows_up", "four_regimes", (1.0,), "diverged", "a_diverged", "holds on seeds 0-19"
     ),
     _metric_claim(
-        "above_start_edge_trains", "four_regimes", "lr.valley.sweep", (0.4,), "diverged", "a_not_diverged",
+        "above_start_edge_trains", "four_regimes", (0.4,), "diverged", "a_not_diverged",
         "0.4 is 1.7 times the edge 2/λmax = 0.24 at the start and trains on seeds 0-19",
     ),
     _verdict_claim("too_small", "too_small", 0.0001, SEEDS_LISTED, "holds on seeds 0-19"),
     _metric_claim(
-        "barely_moves", "too_small", "lr.verdicts.too_small", (0.0001, 0.03), "final_train_loss", "a>b",
+        "barely_moves", "too_small", (0.0001, 0.03), "final_train_loss", "a>b",
         "holds on seeds 0-19; min ratio a/b 2.13",
     ),
     _metric_claim(
-        "one_diverges", "too_large", "lr.verdicts.diverging", (1.0,), "diverged", "a_diverged", "holds on seeds 0-19"
+        "one_diverges", "too_large", (1.0,), "diverged", "a_diverged", "holds on seeds 0-19"
     ),
     _metric_claim(
-        "three_diverges", "too_large", "lr.verdicts.diverging", (3.0,), "diverged", "a_diverged", "holds on seeds 0-19"
+        "three_diverges", "too_large", (3.0,), "diverged", "a_diverged", "holds on seeds 0-19"
     ),
     _metric_claim(
-        "small_trains", "too_large", "lr.verdicts.good", (0.03,), "diverged", "a_not_diverged", "holds on seeds 0-19"
+        "small_trains", "too_large", (0.03,), "diverged", "a_not_diverged", "holds on seeds 0-19"
     ),
     _preset_claim("too_small", "a_too_small", "0.0003 at the opening settings; holds on seeds 0-19"),
     _preset_claim("good", "a_good", "0.03 at the opening settings; holds on seeds 0-19"),

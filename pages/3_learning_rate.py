@@ -9,11 +9,12 @@ import streamlit as st
 
 from core.charts import finite, format_lr, loss_curves, needs_log_scale
 from core.charts.valley import range_test_chart, regime_strip, valley_chart
+from core.claims import LEARNING_RATE
 from core.config import ConfigError, RunConfig
 from core.i18n import join, t
 from core.lessons import lr_finder, presets, valley
 from core.lessons.autopsy import AfterTraining, after_training, final_sharpness, initial_sharpness, largest_blowup
-from core.lessons.lr_words import bowl_words, run_words, sweep_edge_words, talking_point_words
+from core.lessons.lr_words import bowl_words, card_words, run_words, sweep_edge_words, talking_point_words
 from core.lessons.verdicts import VERDICTS, judged_runs
 from core.runlog import STOP_FACTOR, divergence_reason, plain_number
 from core.sensitivity import parting_epoch
@@ -279,6 +280,10 @@ if judged is not None:
     after = cached_lesson(after_training, base.replace(lr=float(trained.max()))) if not trained.empty else None
     verdicts(judged, rounding(judged, base, after, lang), lang)
     talking_point(talking_point_words(judged, lang), lang)
+    card = presets.card_shown(rates, base)
+    if card is not None:  # the card's own claims (core/claims.py), measured on the runs shown
+        said = card_words([claim for claim in LEARNING_RATE if claim.scenario == card], judged, lang)
+        st.markdown("\n".join([f"**{t('lr.card_check', lang)}**", *(f"- {'✓' if ok else '✗'} {w}" for ok, w in said)]))
 if shown:
     tests = cached_lesson(lr_finder.range_tests, base)
     picks = lr_finder.suggested_rates(tests).median().to_dict()

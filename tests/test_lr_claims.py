@@ -15,6 +15,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from core.claims import LEARNING_RATE, by_id, check
 from core.data import load_split
+from core.i18n import t
 from core.lecture import scenarios_for
 from core.lessons.presets import DEFAULT_RATES, PAGE_BASE
 from core.lessons.verdicts import lr_verdicts
@@ -27,6 +28,13 @@ def test_every_learning_rate_card_has_a_claim() -> None:
     claimed = {claim.scenario for claim in LEARNING_RATE}
     assert {card.id for card in scenarios_for("learning_rate")} <= claimed
     assert all(set(claim.seeds).isdisjoint(UNLISTED_SEEDS) and len(claim.seeds) >= 5 for claim in LEARNING_RATE)
+
+
+def test_every_claim_says_in_both_languages_whether_it_holds() -> None:
+    for claim in LEARNING_RATE:
+        for lang in ("en", "ja"):
+            for outcome in ("holds", "fails"):
+                assert t(f"{claim.text}.{outcome}", lang, a="0.1", b="1") != f"{claim.text}.{outcome}"
 
 
 def test_json_prints_the_trained_claims_with_their_keys() -> None:

@@ -39,6 +39,8 @@ def test_predict_mode_hides_the_answer_until_reveal_then_says_what_happened() ->
     assert "η = 0.03 ended lowest" in point and "η = 1 diverged and was stopped in epoch 1" in point
     assert "still falling" in after and "it rose to" in after  # 0.001's trend, 0.4's rise above its start
     assert "In the sweep above, the largest rate that did not diverge is 0.4" in after
+    (card,) = [block.value for block in at.markdown if block.value.startswith(f"**{t('lr.card_check', 'en')}**")]
+    assert card.count("- ✓") >= 6 and "✗" not in card  # the card's claims, measured on the runs shown
     assert "After 30 epochs at η = 0.4, the largest rate above that did not diverge, λmax is" in after
     (autopsy,) = [box.value for box in at.error if box.value.startswith(t("lr.autopsy.intro", "en", lr="1"))]
     assert plain_number(STOP_FACTOR) in autopsy and "×10³⁴" in autopsy and "float32 can hold" not in autopsy

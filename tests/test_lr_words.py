@@ -10,9 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.charts import format_lr
+from core.claims import LEARNING_RATE
 from core.config import RunConfig
 from core.i18n import t
-from core.lessons.lr_words import bowl_words, run_words, sweep_edge_words, talking_point_words
+from core.lessons.lr_words import bowl_words, card_words, run_words, sweep_edge_words, talking_point_words
 from core.lessons.verdicts import SPIKE, judged_runs
 from core.runlog import plain_number
 from core.training import train
@@ -79,6 +80,22 @@ def test_the_bowl_calls_a_rate_divergence_only_where_the_network_diverged_too() 
     assert t("lr.valley.network_diverges", "en") in bowl_words("flies_off", 8.3, 20, sweep, 1.0, "en")
     assert bowl_words("flies_off", 3.3, 20, None, 0.4, "en") == t("lr.valley.regime.flies_off", "en", product="3.3")
     assert "diverg" not in t("lr.valley.regime.flies_off", "en", product="3.3")
+
+
+def test_a_card_says_of_each_of_its_claims_whether_it_holds_on_the_runs_shown() -> None:
+    card = [claim for claim in LEARNING_RATE if claim.scenario == "four_regimes"]
+    rows = [
+        {"lr": 0.001, "verdict": "too_small", "sign": "falling", "start": 1.2, "end": 0.46, "diverged": False},
+        {"lr": 0.03, "verdict": "good", "start": 1.2, "end": 0.34, "diverged": False},
+        {"lr": 0.4, "verdict": "good", "start": 1.2, "end": 0.33, "diverged": False},  # not what the card expects
+        {"lr": 1.0, "verdict": "diverging", "start": 1.2, "end": 1.2, "diverged": True},
+    ]
+    said = card_words(card, judged(rows), "en")
+    assert (False, t("lr.claims.four_regimes.too_large.fails", "en", a="0.4")) in said
+    assert (True, t("lr.claims.four_regimes.diverging.holds", "en", a="1")) in said
+    assert [ok for ok, _ in said].count(False) == 1 and len(said) == len({words for _, words in said})
+    shown = t("lr.claims.four_regimes.slower.holds", "en", a="0.001", b="0.03")
+    assert card_words(card, judged(rows[:2]), "en") == [(True, shown)]  # claims on rates not shown are left out
 
 
 settings_of_the_page = st.fixed_dictionaries(

@@ -13,7 +13,9 @@ from core.lessons.presets import (
     FOCUS_DEFAULT,
     FOCUS_RATES,
     LADDER,
+    PAGE_BASE,
     candidates,
+    card_shown,
     from_range_test,
     from_verdicts,
 )
@@ -59,3 +61,9 @@ def test_on_the_opening_settings_each_preset_gets_its_own_verdict() -> None:
         claim = dataclasses.replace(by_id(f"lr.preset.{preset}"), seeds=(0,))
         [(_, values, holds)] = check(claim, engine="fast")
         assert holds, (preset, values)
+
+
+def test_the_card_shown_is_read_off_the_runs() -> None:
+    assert card_shown(list(DEFAULT_RATES), PAGE_BASE) == "four_regimes"
+    assert card_shown([0.0001, 0.001, 0.03], PAGE_BASE) == "too_small"
+    assert card_shown([0.03, 1.0, 3.0], PAGE_BASE.replace(epochs=12)) is None  # another setting: no card's claims

@@ -6,13 +6,24 @@ carries the numbers it rests on, so the text follows the setting instead of asse
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 
 from core.charts import format_lr
+from core.claims import Claim
 from core.i18n import t
+from core.lessons.verdicts import VERDICTS
 from core.runlog import divergence_reason, plain_number
+
+# A learning-rate claim's metric, read off a rate's row of the page's judged sweep (core.lessons.verdicts.judged_runs)
+# as core.claims measures it on trained runs.
+MEASURED: dict[str, Callable[[pd.Series], float]] = {
+    "verdict": lambda row: float(VERDICTS.index(row["verdict"])),
+    "sign": lambda row: float(row["sign"] == "falling"),
+    "final_train_loss": lambda row: float(row["end"]),
+    "diverged": lambda row: float(bool(row["diverged"])),
+}
 
 
 def run_words(row: pd.Series, parted: Mapping[float, int], lang: str) -> str:
@@ -84,3 +95,19 @@ def bowl_words(regime: str, product: float, steps: int, judged: pd.DataFrame | N
         return words
     network = "diverges" if own["verdict"].iloc[0] == "diverging" else "trains"
     return f"{words} {t(f'lr.valley.network_{network}', lang)}"
+
+
+def card_words(claims: Sequence[Claim], judged: pd.DataFrame, lang: str) -> list[tuple[bool, str]]:
+    """Each of a card's claims measured on the runs the page shows: whether it holds there, and the sentence that
+    says so (the claim's own `.holds` or `.fails`, with its rates). Claims with a rate not shown are left out."""
+    rows = judged.set_index("lr")
+    said = []
+    for claim in claims:
+        rates = {name: float(params["lr"]) for name, params in claim.arms.items()}
+        if claim.metric not in MEASURED or not set(rates.values()) <= set(rows.index):
+            continue
+        values = {name: MEASURED[claim.metric](rows.loc[rate]) for name, rate in rates.items()}
+        words = t(claim.sentence(values), lang, **{name: format_lr(rate) for name, rate in rates.items()})
+        if (claim.holds(values), words) not in said:  # two claims of one outcome (a verdict, its metric) say it once
+            said.append((claim.holds(values), words))
+    return said

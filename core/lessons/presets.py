@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 
 from core.config import RunConfig
+from core.lecture import scenarios_for
 from core.lessons.verdicts import lr_verdicts
 from core.training import Result, train
 
@@ -30,6 +31,20 @@ FOCUS_RATES = tuple(sorted({float(f"{m}e{e}") for e in range(-5, 1) for m in (1,
 # The rates a preset is chosen from: 1 and 3 in every decade (half-decade steps), all on the slider.
 LADDER = tuple(rate for rate in FOCUS_RATES if f"{rate:e}"[0] in "13")
 OVERSHOT = ("spiked", "val_spiked", "val_worse")  # too-large signs on the run's own record (core.lessons.verdicts)
+
+
+def card_shown(rates: list[float], base: RunConfig) -> str | None:
+    """The id of the learning-rate card (core.lecture) whose runs these are: its rates (or the page's defaults) at the
+    page's opening settings. The page's link may hold a card's values written out, so the runs are compared."""
+    for card in scenarios_for("learning_rate"):
+        stated = card.params.get("lr")
+        if (
+            set(card.params) <= {"lr"}
+            and base == PAGE_BASE.replace(**{})
+            and set(rates) == ({float(rate) for rate in stated} if stated else set(DEFAULT_RATES))
+        ):
+            return card.id
+    return None
 
 
 def snap(rate: float, choices: tuple[float, ...] = FOCUS_RATES) -> float:
