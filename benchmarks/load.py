@@ -32,12 +32,12 @@ from urllib.parse import urlencode
 from playwright.sync_api import Page, sync_playwright
 from streamlit.runtime.caching import get_data_cache_stats_provider
 
-from benchmarks.bench_page_view import cpu_seconds, server_pid
+from benchmarks.hall import counted_server, cpu_seconds, peak_rss_mb, rss_mb, trainings
 from core import warm
 from core.config import ConfigError, RunConfig
 from core.ui.runs import cached_train
 from core.ui.widgets import BATCH_CHOICES, LR_CHOICES
-from tools.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, running_app
+from tools.appserver import CHROMIUM, CHROMIUM_ARGS
 
 LR_PAGE, BATCH_PAGE = "learning_rate", "batch_and_epochs"
 # What those pages open with (pages/3_learning_rate.py and pages/5_batch_and_epochs.py), as URL parameters.
@@ -89,23 +89,6 @@ def url(base: str, page: str, params: dict) -> str:
     return f"{base}/{page}?{urlencode({'lang': 'en', **params}, doseq=True)}"
 
 
-def peak_rss_mb(pid: int) -> float:
-    """The process's peak resident memory so far (VmHWM), in MB."""
-    return _status_kb(pid, "VmHWM") / 1024
-
-
-def rss_mb(pid: int) -> float:
-    """The process's resident memory now, in MB."""
-    return _status_kb(pid, "VmRSS") / 1024
-
-
-def _status_kb(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no {field} in /proc/{pid}/status")
-
-
 def watch(pages: list[Page], started: float, timeout: float) -> list[tuple[float, str]]:
     """Poll every page until each has drawn its charts or shows an error; (seconds since `started`, state) each."""
     finished: dict[int, tuple[float, str]] = {}
@@ -118,12 +101,6 @@ def watch(pages: list[Page], started: float, timeout: float) -> list[tuple[float
                     finished[number] = (time.monotonic() - started, state)
         time.sleep(0.2)
     return [finished.get(number, (float("nan"), "timeout")) for number in range(len(pages))]
-
-
-def trainings(log: Path) -> tuple[int, int]:
-    """(trainings run, configs trained in them) from the server's log."""
-    lines = log.read_text().split() if log.exists() else []
-    return len(lines), sum(int(line) for line in lines)
 
 
 def sessions_mode(base: str, browser: object, pid: int, log: Path, count: int) -> None:
@@ -192,18 +169,13 @@ def main() -> None:
         if args.configs:
             memory_mode(args.configs)
         else:
-            sessions(scratch, args.sessions)
+            sessions(args.sessions)
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
-def sessions(scratch: str, count: int) -> None:
+def sessions(count: int) -> None:
     """Start the server with its training counter, open the sessions in one Chromium, print the figures."""
-    log = Path(scratch) / "trainings.log"
-    hook = Path(__file__).parent / "loadhook"
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(hook), str(ROOT), os.environ.get("PYTHONPATH", "")])
-    os.environ["TRAINING_LOOP_TRAIN_LOG"] = str(log)
-    with running_app() as base, sync_playwright() as playwright:
-        pid = server_pid()
+    with counted_server() as (base, pid, log), sync_playwright() as playwright:
         print(f"server RSS at start: {rss_mb(pid):.0f} MB\n")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         sessions_mode(base, browser, pid, log, count)

@@ -1,4 +1,4 @@
-"""Imported at start-up by the server that `benchmarks.load` runs (this folder leads its PYTHONPATH).
+"""Imported at start-up by the servers of `benchmarks.hall` and `benchmarks.load` (this folder leads PYTHONPATH).
 
 Wraps `core.training.train` before any page imports it, so every training the server really runs appends one line
 to the file named by TRAINING_LOOP_TRAIN_LOG: cache hits train nothing and write nothing.
