@@ -40,7 +40,7 @@ def test_the_page_read_counts_what_the_last_run_left_in_place() -> None:
     started.new_session.SetInParent()
     received = [
         (started, 0.0),
-        (_element([0, 0], CHART), 0.1),  # a first run, ended by st.rerun: the next run starts afresh
+        (_element([0, 4], CHART), 0.1),  # a first run, ended by st.rerun: the next run starts afresh
         (_finished(ForwardMsg.FINISHED_EARLY_FOR_RERUN), 0.2),
         (started, 0.3),
         (_element([0, 0], "progress"), 0.4),
