@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import statistics
 import tempfile
@@ -198,7 +199,7 @@ def page_query(link: str, lang: str) -> str:
 def summary(label: str, result: Wave) -> str:
     """One table row: CPU per view, time to each client's last chart (median, max), charts, errors, trainings."""
     views = result.views
-    last = [view.last_chart for view in views]
+    last = [view.last_chart for view in views if not math.isnan(view.last_chart)] or [math.nan]  # NaN: no chart
     charts = sorted({view.charts for view in views})
     return (
         f"{label:28} {len(views):>9} {result.cpu / len(views):>9.2f} {statistics.median(last):>9.1f} {max(last):>9.1f}"
@@ -218,7 +219,7 @@ async def measure(args: argparse.Namespace) -> None:
         if args.all_pages
         else ["" if args.page == "home" else args.page]
     )
-    flags = [part for flag in args.flag for part in ("--" + flag.split("=", 1)[0], flag.split("=", 1)[1])]
+    flags = [part for name, value in args.flag for part in ("--" + name, value)]
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs")
     with counted_server(flags) as (base, pid, log):
         print(f"server RSS at start: {rss_mb(pid):.0f} MB{'; flags: ' + ' '.join(flags) if flags else ''}\n")
@@ -237,6 +238,14 @@ async def measure(args: argparse.Namespace) -> None:
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
+def server_flag(text: str) -> tuple[str, str]:
+    """A `--flag section.option=value` argument as (option, value)."""
+    name, equals, value = text.partition("=")
+    if not equals or "." not in name:
+        raise argparse.ArgumentTypeError(f"expected section.option=value, got {text!r}")
+    return name, value
+
+
 def main() -> None:
     """Parse the options and measure."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -249,7 +258,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="waves per page (default 1)")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds a client waits for its page")
     parser.add_argument(
-        "--flag", action="append", default=[], help="a `streamlit run` option, e.g. runner.postScriptGC=true"
+        "--flag", action="append", default=[], type=server_flag, help="a server option, e.g. runner.postScriptGC=true"
     )
     asyncio.run(measure(parser.parse_args()))
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 
+import pytest
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from benchmarks.hall import CHART, counted_server, page_query, read_view, rerun_message, wave
+from benchmarks.hall import CHART, counted_server, page_query, read_view, rerun_message, server_flag, wave
 
 
 def test_rerun_message_opens_the_page_and_link_as_a_first_load() -> None:
@@ -17,6 +19,13 @@ def test_rerun_message_opens_the_page_and_link_as_a_first_load() -> None:
     assert (state.page_name, state.query_string, state.page_script_hash) == ("learning_rate", "lang=en&lr=0.1", "")
     assert state.context_info.locale == "en-US" and not state.is_auto_rerun
     assert page_query("lr=0.1&lr=1", "ja") == "lang=ja&lr=0.1&lr=1" and page_query("", "en") == "lang=en"
+
+
+def test_server_flags_name_an_option_and_its_value() -> None:
+    assert server_flag("server.fileWatcherType=auto") == ("server.fileWatcherType", "auto")
+    for wrong in ("server.fileWatcherType", "runOnSave=true"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            server_flag(wrong)
 
 
 def _element(path: list[int], kind: str) -> ForwardMsg:
