@@ -9,8 +9,8 @@ end, so a cache hit counts nothing; identical configs must train once.
 
 Leave mode (`--leave 7`): one session opens a learning-rate setting whose cold training takes about 20 s on the
 2-core machine and closes its tab that many seconds into the training; a second session opens the same link at that
-moment. Printed: trainings started, seconds of training lost (ended without a result) and when the second session drew
-its charts.
+moment (with `--click`, it clicks the presentation switch instead, which reruns its page). Printed: trainings started,
+seconds of training lost (ended without a result) and when the charts were drawn.
 
 Memory mode (`--configs 500`): that many distinct settings of the learning-rate and batch-size pages, trained in
 this process through the app's own cached function (`core.ui.runs.cached_train`: the same Streamlit cache, bounded
@@ -19,7 +19,7 @@ about memory. Prints the RSS, the cache's entries and bytes as it goes, and the 
 footprint on top (the sessions mode's figure). Nothing is asserted: the figures are for people (the README quotes
 them).
 
-    python -m benchmarks.load [--sessions 20] [--leave 7] [--configs 500]
+    python -m benchmarks.load [--sessions 20] [--leave 7 [--click]] [--configs 500]
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from streamlit.runtime.caching import get_data_cache_stats_provider
 from benchmarks.bench_page_view import cpu_seconds, server_pid
 from core import warm
 from core.config import ConfigError, RunConfig
+from core.i18n import t
 from core.ui.runs import cached_train
 from core.ui.widgets import BATCH_CHOICES, LR_CHOICES
 from tools.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, running_app
@@ -226,6 +227,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=20, help="concurrent browser sessions (default 20)")
     parser.add_argument("--leave", type=float, default=0, help="leave mode: the first session leaves after this")
+    parser.add_argument("--click", action="store_true", help="leave mode: by a click that reruns, not a closed tab")
     parser.add_argument("--configs", type=int, default=0, help="memory mode: this many distinct settings instead")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
@@ -234,43 +236,47 @@ def main() -> None:
         if args.configs:
             memory_mode(args.configs)
         else:
-            sessions(scratch, args.sessions, args.leave)
+            sessions(scratch, args.sessions, args.leave, args.click)
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
-def sessions(scratch: str, count: int, leave: float) -> None:
+def sessions(scratch: str, count: int, leave: float, click: bool) -> None:
     """Start the server with its training counter, open the sessions in one Chromium, print the figures."""
     with counted_app(Path(scratch)) as (base, log), sync_playwright() as playwright:
         pid = server_pid()
         print(f"server RSS at start: {rss_mb(pid):.0f} MB\n")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         if leave:
-            leave_mode(base, browser, log, leave)
+            leave_mode(base, browser, log, leave, click)
         else:
             sessions_mode(base, browser, pid, log, count)
         browser.close()
 
 
-def leave_mode(base: str, browser: object, log: Path, after: float) -> None:
-    """A session leaves `after` seconds into a cold training; a second one opens the same link at that moment."""
+def leave_mode(base: str, browser: object, log: Path, after: float, click: bool) -> None:
+    """A session leaves a cold training `after` seconds in: it closes its tab and a second session opens the same link,
+    or (`click`) it clicks the presentation switch, which reruns its page."""
     link = url(base, LR_PAGE, COLD_SETTINGS)
-    starter = browser.new_context(viewport={"width": 1440, "height": 900})
-    starter.new_page().goto(link, wait_until="commit")
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.goto(link, wait_until="commit")
     wait_for_training(log)
     started = time.monotonic()
     time.sleep(after)
-    starter.close()
+    if click:
+        page.get_by_text(t("lecture.present", "en"), exact=True).click()
+    else:
+        context.close()
+        page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+        page.goto(link, wait_until="commit")
     left = time.monotonic()
-    follower = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = follower.new_page()
-    page.goto(link, wait_until="commit")
     [(seconds, state)] = watch([page], left, timeout=600)
     runs, configs = trainings(log)
-    print(f"first session left {left - started:.1f} s into the training of {urlencode(COLD_SETTINGS)}")
-    print(f"second session: {state}, charts {seconds:.1f} s after the first left")
+    how = "clicked" if click else "left"
+    print(f"the first session {how} {left - started:.1f} s into the training of {urlencode(COLD_SETTINGS)}")
+    print(f"charts: {state}, {seconds:.1f} s later")
     print(f"trainings started: {runs} ({configs} configs); training seconds lost: {lost_seconds(log):.1f}")
     print("server's training log:", "; ".join(_log_lines(log)))
-    follower.close()
 
 
 if __name__ == "__main__":
