@@ -58,11 +58,16 @@ def recording() -> Iterator[tuple[dict[str, tuple], set[str]]]:
 @cache
 def page_links(path: str) -> tuple[dict[str, tuple], frozenset[str]]:
     """The readers a page calls and the parameters it keeps: default state, every widget changed, and for the lab
-    the settings that draw more widgets (momentum, a schedule's knobs, each view)."""
+    the settings that draw more widgets (momentum, a schedule's knobs, a history with runs, each view)."""
     with recording() as (readers, kept):
         change_everything(open_page(path))
         if path == LAB:
-            for query in ({"optimizer": "momentum", "scheduler": "step"}, {"scheduler": "onecycle"}):
+            # momentum, a schedule's knobs, the history's chart switches (drawn once it has runs)
+            for query in (
+                {"optimizer": "momentum", "scheduler": "step"},
+                {"scheduler": "onecycle"},
+                {"run": "epochs:3"},
+            ):
                 open_page(path, **query)
             for view in ("seeds", "grid", "classes", "code"):
                 open_page(path, view=view)

@@ -49,7 +49,7 @@ PAGE_PARAMS = frozenset(
         *("surface", "opts", "steps", "x0", "y0", "scale", "data_lr", "data_epochs"),  # optimizers
         *("focus_lr", "valley_lr", "curve", "log"),  # learning rate
         *("batch_sizes", "fit_epochs", "shuffle_dataset", "x"),  # batch and epochs
-        *("run", "view", "csv", "ab_knob", "grid_lr", "grid_batch_size", "grid_optimizer"),  # lab
+        *("run", "view", "csv", "ab_knob", "grid_lr", "grid_batch_size", "grid_optimizer", "metric"),  # lab
         "walk",  # home: how far the walk through the loop has gone
     }
 )
@@ -72,12 +72,15 @@ class Allowed:
     above_low: bool = False  # the low end itself is not allowed (a learning rate is above 0)
     most: int | None = None  # for several values: at most this many
     knob: str | None = None
+    as_text: bool = False  # a text box: the value is the link's text itself, once the knob has read it
 
     def read(self, text: str, knob: str | None = None) -> Any:
         """The value that `text` stands for; ValueError (or ConfigError) when it is not allowed."""
         knob = self.knob or knob
         if knob:
             value = getattr(RunConfig.from_params({knob: text}), knob)
+            if self.as_text:
+                return text
         elif self.options is not None:
             value = {url_text(option): option for option in self.options}[text]
         else:
