@@ -262,6 +262,20 @@ def rendered(at: AppTest) -> Iterator[str]:
             yield parser.render(element.value)
 
 
+def markup(text: str) -> list[str]:
+    """What of `text` would render as more than words outside code spans, by CommonMark's tokens (the independent
+    oracle): links, images, HTML, emphasis, and text with `$` or an address, which Streamlit's renderer turns into a
+    formula or a link."""
+    found = []
+    for block in MarkdownIt("commonmark").parse(text):
+        for token in [block, *(block.children or [])]:
+            if token.type in ("link_open", "image", "html_inline", "html_block", "strong_open", "em_open"):
+                found.append(token.type)
+            elif token.type == "text" and re.search(r"\$|://|www\.", token.content):
+                found.append(token.content)
+    return found
+
+
 @pytest.mark.parametrize("payload", PAYLOADS.values(), ids=PAYLOADS.keys())
 @pytest.mark.parametrize("path", PAGES)
 def test_markdown_payloads_in_every_parameter_show_as_text(path: str, payload: str) -> None:
