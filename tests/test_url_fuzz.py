@@ -4,7 +4,8 @@ markdown, LaTeX, very long and repeated values.
 Two layers. Each page's link readers are recorded from real page runs (which parameter, its default, what it allows);
 hypothesis then drives those same readers with ≥ 200 drawn links per page (cheap: no page run per example). A smaller
 number of drawn links per page go through the whole page under AppTest: no exception, every bad value and unknown key
-named in the one notice, the defaults drawn, nothing of the link rendered as a link, image, HTML or formula."""
+named in the one notice, the defaults drawn, nothing of the link rendered as a link, image, HTML or formula. The
+lab's reader of one `run=` entry gets hostile values in every field (a pure function: no page run either)."""
 
 from __future__ import annotations
 
