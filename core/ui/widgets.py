@@ -55,7 +55,7 @@ PAGE_PARAMS = frozenset(
 )
 _NOTICE = "link.notice"
 _LONGEST_SHOWN = 60  # characters of a rejected value that the notice repeats
-# Values the notice names one by one; more are counted. Above any page's own parameters (the lab has 31), so a link
+# Values the notice names one by one; more are counted. Above any page's own parameters (the lab keeps 30), so a link
 # with junk in every setting is named in full, while a link with thousands of values gives a notice of a few KB.
 MOST_NAMED = 40
 # Streamlit 1.67 passes on no value of a link with more fields or characters than these (the whole link is dropped,
@@ -303,8 +303,7 @@ def _from_link(param: str, default: Any, allowed: Allowed, several: bool) -> Any
         return list(default) if several else default
     lang = notice_language()
     value, rejected = read_link(param, st.query_params.get_all(param), default, allowed, several, lang)
-    if rejected:
-        ignore(*[(param, text, reason) for text, reason in rejected])
+    ignore(*[(param, text, reason) for text, reason in rejected])
     return value
 
 
