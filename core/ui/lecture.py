@@ -75,7 +75,7 @@ def lecture_controls(lang: str) -> dict[str, str]:
     for name in (PRESENT, PREDICT):
         value = st.query_params.get(name)
         if value not in (None, "0", "1"):
-            ignore(name, value, Allowed(options=("0", "1")).describe(lang))
+            ignore((name, value, Allowed(options=("0", "1")).describe(lang)))
             del st.query_params[name]
         st.session_state[f"lecture.{name}"] = flag(name)
         if st.toggle(t(f"lecture.{name}", lang), key=f"lecture.{name}", on_change=_switch, args=(name,)):

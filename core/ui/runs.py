@@ -16,6 +16,7 @@ from core import warm
 from core.config import ConfigError, RunConfig
 from core.shared_work import Progress, SharedWork
 from core.training import ENGINE_VERSION, Result, resolve_device, train
+from core.ui.widgets import error_message
 
 # A lecture hall explores a few dozen settings; a typical sweep's frames take ~0.2 MB. The guard admits at most
 # MAX_BYTES / RECORD_BYTES (~1.7 million) recorded rows per request, ~60 MB once compact (36 bytes a row), so the
@@ -94,5 +95,6 @@ def compact(result: Result) -> Result:
 
 
 def show_config_error(err: ConfigError, lang: str) -> None:
-    """The error as one translated sentence (never a traceback)."""
-    st.error(err.message(lang), icon=":material/error:")
+    """The error as one translated sentence (never a traceback), every value it quotes shown as text: a link's value,
+    a file's column or a typed text with markdown, HTML or $LaTeX$ in it stays literal."""
+    st.error(error_message(err, lang), icon=":material/error:")
