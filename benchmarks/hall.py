@@ -37,9 +37,8 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import connect
 
-from core import warm
+from benchmarks.load import counted_app, cpu_seconds, peak_rss_mb, rss_mb, server_pid, trainings
 from core.ui.page import existing_pages
-from tools.appserver import ROOT, running_app
 from tools.screenshot import url_name
 
 CHART = "vega_lite_chart"  # the element every st.altair_chart sends (Element.vega_lite_chart)
@@ -122,65 +121,11 @@ async def open_view(base: str, page: str, query: str, started: float, timeout: f
     return read_view(received, size / 1e3)
 
 
-def server_pid() -> int:
-    """The `streamlit run` process started by this one."""
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                command = (entry / "cmdline").read_bytes()
-            except (OSError, IndexError):
-                continue
-            if ppid == os.getpid() and b"streamlit" in command:
-                return int(entry.name)
-    raise RuntimeError("no streamlit server found among this process's children")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds of a process and its finished children (from /proc/<pid>/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
-
-
-def peak_rss_mb(pid: int) -> float:
-    """The process's peak resident memory so far (VmHWM), in MB."""
-    return _status_kb(pid, "VmHWM") / 1024
-
-
-def rss_mb(pid: int) -> float:
-    """The process's resident memory now, in MB."""
-    return _status_kb(pid, "VmRSS") / 1024
-
-
-def _status_kb(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no {field} in /proc/{pid}/status")
-
-
-def trainings(log: Path) -> tuple[int, int]:
-    """(trainings run, configs trained in them) from the server's log."""
-    lines = log.read_text().split() if log.exists() else []
-    return len(lines), sum(int(line) for line in lines)
-
-
 @contextmanager
 def counted_server(flags: Sequence[str] = ()) -> Iterator[tuple[str, int, Path]]:
     """`streamlit run app.py` with an empty warm store and its trainings counted; yields (base URL, pid, log)."""
-    with tempfile.TemporaryDirectory() as scratch:
-        log = Path(scratch) / "trainings.log"
-        hook = Path(__file__).parent / "loadhook"
-        saved = dict(os.environ)
-        os.environ[warm.DIR_VARIABLE] = scratch  # an empty warm store: everything trains
-        os.environ["PYTHONPATH"] = os.pathsep.join([str(hook), str(ROOT), os.environ.get("PYTHONPATH", "")])
-        os.environ["TRAINING_LOOP_TRAIN_LOG"] = str(log)
-        try:
-            with running_app(flags=flags) as base:
-                yield base, server_pid(), log
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+    with tempfile.TemporaryDirectory() as scratch, counted_app(Path(scratch), flags) as (base, log):
+        yield base, server_pid(), log
 
 
 async def wave(base: str, pid: int, log: Path, page: str, query: str, clients: int, timeout: float) -> Wave:

@@ -11,12 +11,14 @@ import argparse
 import dataclasses
 import errno
 import importlib.util
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO
 
+from core.claims import CLAIMS, check
 from core.codegen import script
 from core.config import CHOICES, ConfigError, RunConfig, format_param
 from core.i18n import join, t
@@ -75,6 +77,10 @@ def parser(lang: str = "en") -> argparse.ArgumentParser:
     grid.add_argument("--out", metavar="PATH", help=t("cli.flags.out_sweep", lang))
     ahead = _command(commands, "warm", lang, folder=str(warm_folder()))
     ahead.add_argument("--scenario", action="append", choices=scenario_ids(), help=t("cli.flags.scenario", lang))
+    said = _command(commands, "claims", lang)
+    said.add_argument("--check", action="store_true", help=t("cli.flags.check", lang))
+    said.add_argument("--json", action="store_true", help=t("cli.flags.json", lang))
+    said.add_argument("--id", action="append", metavar="ID", help=t("cli.flags.claim_id", lang))
     return root
 
 
@@ -111,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser(lang).parse_args(argv)
     except SystemExit as done:  # --help (0) or a bad command line (2, its one line already written)
         return int(done.code or 0)
-    command = {"train": _train, "code": _code, "sweep": _sweep, "warm": _warm}[args.command]
+    command = {"train": _train, "code": _code, "sweep": _sweep, "warm": _warm, "claims": _claims}[args.command]
     try:
         return command(args, lang)
     except ConfigError as err:
@@ -165,6 +171,38 @@ def _warm(args: argparse.Namespace, lang: str) -> int:
         _note(t("cli.warming", lang, page=path, scenario=scenario or "-", seconds=seconds))
         count += 1
     _note(t("cli.warm_done", lang, count=count, folder=warm_folder()))
+    return 0
+
+
+def _claims(args: argparse.Namespace, lang: str) -> int:
+    known = {claim.id: claim for claim in CLAIMS}
+    unknown = [name for name in args.id or () if name not in known]
+    if unknown:
+        return _fail(t("cli.unknown_claim", lang, ids=join(unknown, lang), known=join(list(known), lang)))
+    chosen = [known[name] for name in args.id] if args.id else list(CLAIMS)
+    if args.json:
+        print(json.dumps([claim.as_json() for claim in chosen if claim.trained], ensure_ascii=False, indent=1))
+    failed = 0
+    for claim in chosen:
+        if not args.check:
+            if not args.json:
+                print(f"{claim.id}\t{claim.page}\t{claim.scenario or '-'}\t{claim.metric} {claim.expect}")
+            continue
+        for seed, values, holds in check(claim):
+            shown = ", ".join(f"{arm}={value:.4g}" for arm, value in values.items())
+            _note(
+                t(
+                    "cli.claim_checked",
+                    lang,
+                    id=claim.id,
+                    seed=seed,
+                    values=shown,
+                    verdict=t(f"cli.claim_{holds}", lang),
+                )
+            )
+            failed += not holds
+    if failed:
+        return _fail(t("cli.claims_failed", lang, count=failed))
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.optim import OPTIMIZERS, SCHEDULERS
@@ -42,11 +43,12 @@ class ConfigError(ValueError):
         self.params = params
         super().__init__(self.message("en"))
 
-    def message(self, lang: str) -> str:
-        """The message in `lang`; a tuple parameter is listed the way `lang` lists items."""
+    def message(self, lang: str, shown: Callable[[object], object] = lambda value: value) -> str:
+        """The message in `lang`, each parameter as `shown` makes it; a tuple is listed the way `lang` lists items."""
         from core.i18n import join, t
 
-        params = {k: join(v, lang) if isinstance(v, tuple) else v for k, v in self.params.items()}
+        values = {name: shown(value) for name, value in self.params.items()}
+        params = {k: join(v, lang) if isinstance(v, tuple) else v for k, v in values.items()}
         return t(f"{self.topic}.{self.key}", lang, **params)
 
 

@@ -29,9 +29,9 @@ from core.lab import (
 from core.optim import OPTIMIZERS
 from core.runlog import divergence_reason, reason_in_words
 from core.ui import show_chart
-from core.ui.lab_charts import chart_titles, current_curve, downloads, show_error, train_runs
+from core.ui.lab_charts import chart_titles, current_curve, downloads, train_runs
 from core.ui.lab_history import add_run
-from core.ui.upload import show_upload_error
+from core.ui.runs import show_config_error
 from core.ui.widgets import BATCH_CHOICES, FULL_BATCH_LABEL, Allowed, choice_pills, linked, lr_multiselect
 
 
@@ -112,13 +112,13 @@ def sweep_section(lang: str) -> None:
         try:
             table = read_sweep(uploaded.getvalue(), uploaded.name)
         except SweepTableError as err:
-            show_upload_error(err, lang)
+            show_config_error(err, lang)
             return
         st.dataframe(table, hide_index=True)
         try:
             cells = sweep_cells(table)
         except SweepTableError as err:
-            show_upload_error(err, lang)
+            show_config_error(err, lang)
             return
         cells = labelled_cells(cells, cells["reason"].map(lambda code: reason_in_words(code, lang)), lang)
         chart = grid_chart(cells, chart_titles(lang))
@@ -165,7 +165,7 @@ def classes_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
     try:  # an upload stays out of the shared cache: its matrix is counted again on each run of the page
         counts = cached_confusion(dataclasses.astuple(config), config) if data is None else confusion(config, data)
     except ConfigError as err:
-        show_error(err, data, lang)
+        show_config_error(err, lang)
         return
     current_curve(lang, config, "val_accuracy", data)
     chart = confusion_chart(counts, chart_titles(lang))

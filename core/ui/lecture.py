@@ -64,13 +64,18 @@ def chart_leads(aside: Callable[[], None], chart: Callable[[], None]) -> None:
         part()
 
 
+def talking_point(text: str, lang: str) -> None:
+    """What the lecturer can say about the result just shown, computed by the page from this run's numbers."""
+    st.info(f"**{t('lecture.talking_point', lang)}** {text}", icon=":material/record_voice_over:")
+
+
 def lecture_controls(lang: str) -> dict[str, str]:
     """The sidebar's two lecture switches; returns the flags that are on, for the navigation links to carry."""
     on = {}
     for name in (PRESENT, PREDICT):
         value = st.query_params.get(name)
         if value not in (None, "0", "1"):
-            ignore(name, value, Allowed(options=("0", "1")).describe(lang))
+            ignore((name, value, Allowed(options=("0", "1")).describe(lang)))
             del st.query_params[name]
         st.session_state[f"lecture.{name}"] = flag(name)
         if st.toggle(t(f"lecture.{name}", lang), key=f"lecture.{name}", on_change=_switch, args=(name,)):

@@ -65,7 +65,7 @@ def setup_page(page_id: str) -> str:
     render_sidebar(lang)
     wanted = st.query_params.get(LANG_PARAM)
     if wanted not in (None, lang):
-        ignore(LANG_PARAM, wanted, Allowed(options=LANGUAGES).describe(lang))
+        ignore((LANG_PARAM, wanted, Allowed(options=LANGUAGES).describe(lang)))
     if wanted != lang:
         st.query_params[LANG_PARAM] = lang  # write the browser's choice into the URL so the link is explicit
     return lang

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from core.config import ConfigError, RunConfig
+from core.config import RunConfig
 from core.data import Dataset
 from core.i18n import join, t
 from core.training import Result, train
@@ -49,7 +49,7 @@ def upload_section(lang: str, key_prefix: str) -> Dataset | None:
     try:
         table = read_table(uploaded.getvalue(), uploaded.name)
     except UploadError as err:
-        show_upload_error(err, lang)
+        show_config_error(err, lang)
         return None
     st.caption(t("upload.read", lang, name=code_span(table.name), rows=table.rows, columns=len(table.columns)))
     target = st.selectbox(
@@ -69,23 +69,12 @@ def upload_section(lang: str, key_prefix: str) -> Dataset | None:
     try:
         dataset = prepare(table, target, task)
     except UploadError as err:
-        show_upload_error(err, lang)
+        show_config_error(err, lang)
         return None
     st.caption(t("upload.ready", lang, features=len(dataset.feature_names), rows=len(dataset.y)))
     if dataset.class_names:
         st.caption(t("upload.classes", lang, classes=join([code_span(c) for c in dataset.class_names], lang)))
     return dataset
-
-
-def show_upload_error(err: ConfigError, lang: str) -> None:
-    """The error with every name from the file shown as text (a column or file named `<b>` or a link stays literal)."""
-
-    def shown(value: object) -> object:
-        if isinstance(value, tuple):
-            return tuple(code_span(v) for v in value)
-        return code_span(value) if isinstance(value, str) else value
-
-    show_config_error(type(err)(err.key, **{name: shown(v) for name, v in err.params.items()}), lang)
 
 
 def train_uploaded(configs: Sequence[RunConfig], dataset: Dataset) -> Result:
