@@ -19,7 +19,7 @@ from core.__main__ import flag, main
 from core.config import CHOICES, RunConfig, format_param
 from core.i18n import t
 from core.training import ENGINES, EPOCH_COLUMNS
-from core.warm import scenario_ids, warm_list
+from core.warm import Warmed, scenario_ids, warm_list
 
 TINY = ["--epochs", "1", "--batch-size", "full"]
 
@@ -400,7 +400,7 @@ def test_any_warm_command_line_warms_its_scenarios_or_exits_2_with_one_line(part
     # The pages themselves are opened by test_warm's own tests; here only what the command line asks for is checked.
     argv = ["warm", *(p for part in parts for p in part)]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("core.__main__.warm", lambda todo: ((path, scenario, 0.0, []) for path, scenario, _ in todo))
+        patch.setattr("core.__main__.warm", lambda todo: (Warmed(path, s, 0.0, [], None) for path, s, _ in todo))
         code, out, err = run_main(argv)
     if code == 0 and {"-h", "--help"} & set(argv):
         assert out.startswith("usage:")
