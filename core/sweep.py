@@ -139,6 +139,8 @@ def sweep(
     here when it is None. `progress(done, total)` counts finished groups.
     """
     address = checked_ray_address(ray_address) if on_ray else None
+    if address is not None:  # before the guard reads any data: a cluster that is not there fails first
+        check_ray_cluster(address)
     members = groups(configs)
     work = [[configs[i] for i in group] for group in members]
     for group in work:  # refuse the sweep before any training: a group beyond the guard, its data or this machine
@@ -243,8 +245,6 @@ def _on_ray(
     """One Ray task per group; the `core` package travels with the job, so a cluster needs only its requirements."""
     import logging
 
-    if address is not None:
-        check_ray_cluster(address)
     import ray
 
     import core
