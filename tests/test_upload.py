@@ -54,6 +54,14 @@ MALFORMED = {
     "duplicate columns": (b"age,age,event\n1,2,0\n", None, None, "duplicate_columns", "age"),
     "blank column name": (b"age,,event\n1,2,0\n", None, None, "blank_column_name", "Column 2"),
     "ragged": (b"age,bmi,event\n1,2,0\n3,4,5,6\n", None, None, "ragged", "Line 3"),
+    "stray quote": (
+        table_bytes(numbers()).replace(b"\n25,", b'\n"25,') + b"1,2,3\n" * 30_000,
+        None,
+        None,
+        "csv_error",
+        "line 7",
+    ),
+    "cell over 128 KB": (b"age,bmi,event\n1,2," + b"9" * 140_000 + b"\n", None, None, "csv_error", "line 2"),
     "too many rows": (table_bytes(numbers(MAX_ROWS + 1)), None, None, "too_many_rows", f"{MAX_ROWS}"),
     "too many columns": (
         table_bytes({f"c{i}": [1, 2] for i in range(MAX_COLUMNS + 1)}),
@@ -239,3 +247,4 @@ def test_quoted_cells_and_decimal_commas_are_read_as_text_columns() -> None:
     european = table_bytes({**numbers(), "bmi": [f"{20 + i % 5},{i % 10}" for i in range(40)]}, sep=";")
     table = read_table(european, "t.csv")
     assert table.columns == ("age", "bmi", "event") and text_features(table, "event") == ("bmi",)
+
