@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.claims import CLAIMS
 from core.i18n import t
 from core.lecture import SCENARIOS, url_params
 from core.ui.page import PAGES, existing_pages
@@ -70,6 +71,33 @@ def test_predict_mode_asks_first_and_shows_the_result_on_reveal():
 def reveal(at, page_id):
     (button,) = [b for b in at.button if b.key == f"lecture.reveal.{page_id}"]
     return button.click().run()
+
+
+OWN_PAGES = ("loss_functions", "optimizers")  # the pages whose every outcome is measured (core/claims.py)
+
+
+def texts(at) -> list[str]:
+    """What the main area says in text: prose, callouts, captions, headings, metrics."""
+    kinds = ("markdown", "caption", "info", "success", "warning", "error", "title", "header", "subheader")
+    return [element.value for kind in kinds for element in at.main.get(kind)] + [m.value for m in at.main.metric]
+
+
+@pytest.mark.parametrize("scenario", [s for s in SCENARIOS if s.page in OWN_PAGES], ids=lambda s: s.id)
+def test_before_the_reveal_nothing_gives_the_answer_and_after_it_a_talking_point_does(scenario):
+    """In predict mode no chart, number, callout or sentence that states the outcome shows before Reveal; after it,
+    one talking point says the outcome from this run's numbers, as the card's claim picks it."""
+    at = open_page(PATHS[scenario.page], "en", predict="1", **url_params(scenario))
+    before = texts(at)
+    assert not charts(at) and not at.main.metric and not at.main.dataframe
+    assert not [text for kind in ("info", "success", "warning", "error") for text in at.main.get(kind)]
+    reveal(at, scenario.page)
+    label = f"**{t('lecture.talking_point', 'en')}** "
+    [point] = [text.removeprefix(label) for text in texts(at) if text.startswith(label)]
+    claims = [claim for claim in CLAIMS if claim.scenario == scenario.id]
+    said = [t(f"{claim.text}.holds", "en").split("{")[0] for claim in claims]  # each claim's words, up to a number
+    answers = [point] + [words for words in said if len(words) >= 20]
+    assert all(any(answer in text for text in texts(at)) for answer in answers)  # said after the reveal ...
+    assert not [text for text in before for answer in answers if answer in text]  # ... and not a word before
 
 
 def test_a_changed_setting_hides_the_result_and_asks_again():

@@ -64,6 +64,11 @@ def chart_leads(aside: Callable[[], None], chart: Callable[[], None]) -> None:
         part()
 
 
+def current_scenario(page_id: str) -> Scenario | None:
+    """The scenario whose state the page shows now (its link matches the card's), if any."""
+    return matching(page_id, _settings(page_id)[0])
+
+
 def talking_point(text: str, lang: str) -> None:
     """What the lecturer can say about the result just shown, computed by the page from this run's numbers."""
     st.info(f"**{t('lecture.talking_point', lang)}** {text}", icon=":material/record_voice_over:")
