@@ -34,6 +34,12 @@ def test_a_scenario_link_opens_its_page_in_the_stated_state(scenario, lang):
     kept = as_lists({key: value for key, value in at.query_params.items() if key != "lang"})
     assert kept == as_lists(url_params(scenario))
     assert charts(at)
+    assert scenario.section in anchors(at)  # the heading a click on its card scrolls to
+
+
+def anchors(at) -> set[str]:
+    """The anchors of the page's headings."""
+    return {heading.proto.anchor for kind in ("title", "header", "subheader") for heading in getattr(at, kind)}
 
 
 def as_lists(query: dict) -> dict[str, list[str]]:
@@ -71,6 +77,24 @@ def test_predict_mode_asks_first_and_shows_the_result_on_reveal():
 def reveal(at, page_id):
     (button,) = [b for b in at.button if b.key == f"lecture.reveal.{page_id}"]
     return button.click().run()
+
+
+def scroll_targets(at) -> list[str]:
+    """The sections this run's scroll scripts ask the browser to scroll to."""
+    return [element.proto.body.split('"')[1] for element in at.get("html") if "scrollIntoView" in element.proto.body]
+
+
+def test_a_card_click_scrolls_to_its_section_once_the_result_shows():
+    """Once per click: in predict mode not before the Reveal (the section is not drawn yet), then on the reveal."""
+    at = open_page(PATHS["optimizers"], "en")
+    card(at, "momentum_ravine").click().run()
+    assert scroll_targets(at) == ["optimizers-walk"]
+    assert scroll_targets(at.run()) == []
+    at = open_page(PATHS["loss_functions"], "en", predict="1")
+    card(at, "far_off").click().run()
+    assert scroll_targets(at) == [] and not charts(at)
+    assert scroll_targets(reveal(at, "loss_functions")) == ["losses-mse"]
+    assert scroll_targets(at.run()) == []
 
 
 OWN_PAGES = ("loss_functions", "optimizers")  # the pages whose every outcome is measured (core/claims.py)
