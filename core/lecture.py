@@ -82,4 +82,27 @@ def matching(page: str, params: dict[str, list[str]]) -> Scenario | None:
     return None
 
 
+# The glossary's terms, in the order a lecture meets them; texts under `glossary.terms.<id>` (term, means).
+GLOSSARY = (
+    "loss",
+    "training_loss",
+    "validation_loss",
+    "gradient",
+    "learning_rate",
+    "optimizer",
+    "momentum",
+    "batch",
+    "epoch",
+    "step",
+    "curvature",
+    "hessian",
+    "lambda_max",
+    "divergence",
+    "overfitting",
+    "schedule",
+    "warmup",
+    "shuffle",
+    "seed",
+)
+
 LECTURE_PARAMS = frozenset({"lang", "present", "predict"})  # settings of the lecture, not of the lesson

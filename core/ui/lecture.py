@@ -9,7 +9,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from core.i18n import t
-from core.lecture import LECTURE_PARAMS, Scenario, matching, scenarios_for, url_params
+from core.lecture import GLOSSARY, LECTURE_PARAMS, Scenario, matching, scenarios_for, url_params
 from core.ui.widgets import Allowed, ignore
 
 PRESENT, PREDICT = "present", "predict"  # URL flags: presentation mode, and hiding results until "Reveal"
@@ -96,6 +96,17 @@ def current_scenario(page_id: str) -> Scenario | None:
 def talking_point(text: str, lang: str) -> None:
     """What the lecturer can say about the result just shown, computed by the page from this run's numbers."""
     st.info(f"**{t('lecture.talking_point', lang)}** {text}", icon=":material/record_voice_over:")
+
+
+def glossary(lang: str) -> None:
+    """One word per idea, as every page uses it: a folded list for the sidebar."""
+    with st.expander(t("glossary.title", lang), icon=":material/menu_book:"):
+        st.caption(t("glossary.intro", lang))
+        entries = (
+            f"- **{t(f'glossary.terms.{term}.term', lang)}**: {t(f'glossary.terms.{term}.means', lang)}"
+            for term in GLOSSARY
+        )
+        st.markdown("\n".join(entries))
 
 
 def lecture_controls(lang: str) -> dict[str, str]:
