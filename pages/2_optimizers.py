@@ -183,8 +183,9 @@ def walk(config: WalkConfig, lang: str) -> None:
         scaled, shift = scale_comparisons(paths, cached_walks(config.replace(scale=1.0)), config)
         paragraphs.append(scaled)
     paragraphs += comparisons(facts, config, card_numbers)
+    gap = "" if lang == "ja" else " "  # Japanese sentences follow one another without a space
     for said in paragraphs:
-        st.markdown(" ".join(say(text, lang) for text in said))
+        st.markdown(gap.join(say(text, lang) for text in said))
     talking_point(say(talking(facts, config, shift), lang), lang)
 
 

@@ -152,7 +152,7 @@ def loss_by_step_chart(
 
 
 def swing_chart(
-    paths: pd.DataFrame, names: Mapping[str, str], titles: Mapping[str, str], level: float, height: int = 260
+    paths: pd.DataFrame, names: Mapping[str, str], titles: Mapping[str, str], level: float, height: int = 360
 ) -> alt.LayerChart:
     """|p₂| against step, log y, one line per optimizer: the swing across a ravine, with `level` dashed.
 
