@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import pandas as pd
@@ -305,6 +306,11 @@ def real_data(optimizers: tuple[str, ...], lang: str) -> None:
         t("optimizers.real.table_diverged", lang): last["diverged"],
     }
     st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+    # Which optimizer ends lowest is this run's result, not a rule: said from the table's own numbers.
+    ended = last[last["train_loss"].map(math.isfinite)]
+    if not ended.empty:
+        best = ended.loc[ended["train_loss"].idxmin()]
+        st.markdown(t("optimizers.real.lowest", lang, name=names[best["optimizer"]], loss=f"{best['train_loss']:.3g}"))
     st.markdown(t("optimizers.real.takeaway", lang))
 
 

@@ -16,7 +16,7 @@ from core.config import WalkConfig
 from core.i18n import t
 from core.lecture import SCENARIOS
 from core.lessons import losses
-from core.lessons.surfaces import SURFACES, comparisons, walk_facts, walks
+from core.lessons.surfaces import SURFACES, comparisons, talking, walk_facts, walks
 
 BOTTOM, ON_FLOOR = 1e-3, 0.01  # the page's "bottom" (loss above the minimum) and "on the floor" (|p₂|)
 START = (-2.0, 0.8)
@@ -177,9 +177,11 @@ def test_the_page_says_what_its_walks_show(lr: float, steps: int, x0: float, y0:
     config = WalkConfig(surface, ("sgd", "momentum", "adam"), lr, (x0, y0), steps, seed).validated()
     noise = SURFACES[surface].noise
     oracle = {name: walk(name, lr, steps, (x0, y0), noise=noise, seed=seed) for name in config.optimizers}
-    paragraphs = comparisons(walk_facts(surface, walks(config)), config, lambda claim_id: {"a": 1.0, "b": 2.0})
+    facts = walk_facts(surface, walks(config))
+    paragraphs = comparisons(facts, config, lambda claim_id: {"a": 1.0, "b": 2.0})
     said = {paragraph[0][0].split(".")[2]: paragraph for paragraph in paragraphs}
     expected = expected_verdicts(oracle)
+    assert talking(facts, config)[0] == f"optimizers.talk.adam.{expected['adam']}"  # the talking point agrees too
     for lesson, reads in (("adam", bottom), ("momentum", on_floor)):
         (verdict, numbers), *_ = said[lesson]
         assert verdict.rsplit(".", 1)[1] == expected[lesson]

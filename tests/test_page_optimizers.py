@@ -121,10 +121,12 @@ def test_default_page_draws_the_paths_the_library_computes(lang: str) -> None:
         assert np.isfinite(epochs["loss"]).all()
         assert epochs.groupby("optimizer")["epoch"].nunique().eq(epochs["epoch"].nunique()).all()
     assert len(at.dataframe[0].value) == len(DEFAULT_OPTIMIZERS)
-    # The takeaway under the charts: at the default (small) learning rate the adaptive one ends lowest.
+    # The sentence under the charts names the optimizer the training-loss chart ends lowest (Adam, at 0.01).
     [train] = chart_frames(at)[3]
     final = train[train["epoch"] == train["epoch"].max()].set_index("optimizer")["loss"]
     assert final.idxmin() == "adam"
+    name, loss = t("common.optimizers.adam", lang), f"{final.min():.3g}"
+    assert t("optimizers.real.lowest", lang, name=name, loss=loss) in [m.value for m in at.markdown]
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])

@@ -387,19 +387,20 @@ def comparisons(
 
 def talking(facts: dict[str, PathFacts], config: WalkConfig, adam_shift: float | None = None) -> Said:
     """One sentence for the lecturer about this walk: the loss scale (given Adam's shift), Adam or momentum against
-    SGD on a ravine, or else which path ends lowest."""
+    SGD on a ravine, or else how low the paths that stayed on the map end."""
     if config.scale != 1 and adam_shift is not None:
         return "optimizers.talk.scaled", {"scale": f"{config.scale:g}", "shift": f"{adam_shift:.1g}"}
     for lesson, (_, _, finding) in LESSONS.items():
         if config.surface in RAVINES and {"sgd", lesson} <= facts.keys():
-            verdict = finding(facts["sgd"], facts[lesson])
-            return f"optimizers.talk.{lesson}.{verdict}", _numbers(lesson, facts["sgd"], facts[lesson], config)
-    best = min(facts, key=lambda name: facts[name].loss)
-    return "optimizers.talk.lowest", {
-        "steps": config.steps,
-        "name": ("common.optimizers." + best, {}),
-        "loss": f"{facts[best].loss:.2g}",
-    }
+            sgd = facts["sgd"]
+            verdict = "flew_off" if sgd.flew_off is not None else finding(sgd, facts[lesson])
+            return f"optimizers.talk.{lesson}.{verdict}", _numbers(lesson, sgd, facts[lesson], config)
+    stayed = {name: fact for name, fact in facts.items() if fact.flew_off is None}
+    if not stayed:
+        return "optimizers.talk.all_flew_off", {}
+    best = min(stayed, key=lambda name: stayed[name].loss)
+    numbers = {"steps": config.steps, "name": (f"common.optimizers.{best}", {}), "loss": f"{stayed[best].loss:.2g}"}
+    return f"optimizers.talk.{'one' if len(facts) == 1 else 'lowest'}", numbers
 
 
 def scale_comparisons(paths: pd.DataFrame, plain: pd.DataFrame, config: WalkConfig) -> tuple[list[Said], float | None]:
