@@ -59,13 +59,14 @@ def walk(optimizer: str, lr: float, steps: int, start=START, scale=1.0, noise=0.
 
 
 def first_for_good(values: np.ndarray, level: float, left: bool) -> float:
-    """The first step from which every later value is below `level`; inf if the walk left the map or ends above."""
+    """The first step from which every later value is below `level`, and that for at least the walk's last tenth;
+    inf if the walk left the map or no step does."""
     if left or not values[-1] < level:
         return math.inf
     step = len(values) - 1
     while step > 0 and values[step - 1] < level:
         step -= 1
-    return float(step)
+    return float(step) if len(values) - 1 - step >= max(1, len(values) // 10) else math.inf
 
 
 def bottom(path: np.ndarray) -> float:
@@ -172,6 +173,8 @@ def expected_verdicts(paths: dict[str, np.ndarray]) -> dict[str, str]:
 @example(lr=0.0198, steps=300, x0=-2.0, y0=0.8, noisy=False, seed=0)
 @example(lr=0.0197, steps=300, x0=-2.0, y0=0.8, noisy=False, seed=0)
 @example(lr=0.0196, steps=300, x0=-2.0, y0=0.8, noisy=False, seed=0)
+# On mini-batches momentum's last point dips below the floor line by chance: no swing that died down.
+@example(lr=0.0198, steps=300, x0=-2.0, y0=0.8, noisy=True, seed=5)
 def test_the_page_says_what_its_walks_show(lr: float, steps: int, x0: float, y0: float, noisy: bool, seed: int) -> None:
     surface = "noisy_ravine" if noisy else "ravine"
     config = WalkConfig(surface, ("sgd", "momentum", "adam"), lr, (x0, y0), steps, seed).validated()

@@ -224,18 +224,19 @@ def sgd_at_the_limit(
 # --- what one path did, read off the walk the charts draw ------------------------------------------------------
 
 
-def stays_below(values: np.ndarray | pd.Series, level: float) -> float:
-    """The first step from which `values` (one per step, from step 0) stay below `level`; inf if the last does not."""
+def stays_below(values: np.ndarray | pd.Series, level: float, hold: int = 1) -> float:
+    """The first step from which `values` (one per step, from step 0) stay below `level` to the end, for at least
+    `hold` steps after it (a noisy walk that dips below by chance at its end has not settled); inf if none does."""
     above = np.flatnonzero(~(np.asarray(values, dtype=float) < level))  # NaN counts as above
-    if len(above) == 0:
-        return 0.0
-    return math.inf if above[-1] == len(values) - 1 else float(above[-1] + 1)
+    step = 0 if len(above) == 0 else above[-1] + 1
+    return float(step) if len(values) - 1 - step >= hold else math.inf
 
 
 @dataclass(frozen=True)
 class PathFacts:
     """What one optimizer's path did: when it reached the bottom, when its swing across a ravine died down."""
 
+    # For good: to the end of the walk, and at least over its last tenth.
     bottom: float  # first step from which the loss stays within BOTTOM of the minimum; inf if it never does
     on_floor: float  # first step from which |p₂| stays below ON_FLOOR (a ravine's floor); inf if it never does
     loss: float  # loss above the minimum over the last tenth of the walk (median)
@@ -251,8 +252,8 @@ def path_facts(surface: Surface | str, path: pd.DataFrame) -> PathFacts:
     tail = max(1, len(path) // 10)
     flew_off = int(path["step"].iloc[-1]) if path["diverged"].iloc[-1] else None
     return PathFacts(
-        bottom=math.inf if flew_off is not None else stays_below(gaps, BOTTOM),
-        on_floor=math.inf if flew_off is not None else stays_below(swing, ON_FLOOR),
+        bottom=math.inf if flew_off is not None else stays_below(gaps, BOTTOM, tail),
+        on_floor=math.inf if flew_off is not None else stays_below(swing, ON_FLOOR, tail),
         loss=float(np.median(gaps[-tail:])),
         swing=float(swing[-tail:].max()),
         flew_off=flew_off,
