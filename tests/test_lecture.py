@@ -6,8 +6,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.claims import CLAIMS
-from core.i18n import _texts, t
-from core.lecture import GLOSSARY, SCENARIOS, url_params
+from core.i18n import t
+from core.lecture import SCENARIOS, url_params
 from core.ui.page import PAGES, existing_pages
 from tests.test_app_pages import charts
 from tests.test_navigation import APP, change_everything, notice, open_page, widgets
@@ -222,21 +222,3 @@ def test_every_widget_of_every_page_round_trips_through_its_link(path):
 
 def values(at) -> dict[str, object]:
     return {widget.key: widget.value for widget in widgets(at)}
-
-
-# Words a page of this project must not use for a concept the glossary names (one word per concept).
-AVOID = {"ja": {"訓練損失": ("学習損失",), "訓練データ": ("学習データ",)}, "en": {"over-fitting": ("overfitting",)}}
-GLOSSARY_CHECKED = ("optimizers", "losses", "glossary")  # the topics whose words this test holds to the glossary
-
-
-@pytest.mark.parametrize("lang", ["en", "ja"])
-def test_the_glossary_uses_the_words_the_pages_use(lang: str):
-    texts = _texts(lang)
-    assert {key.split(".")[2] for key in texts if key.startswith("glossary.terms.")} == set(GLOSSARY)
-    pages = [text for key, text in texts.items() if not key.startswith("glossary.")]
-    for term in GLOSSARY:
-        word = texts[f"glossary.terms.{term}.term"]
-        assert any(word in text for text in pages), word
-    checked = [text for key, text in texts.items() if key.split(".")[0] in GLOSSARY_CHECKED]
-    for avoided in AVOID[lang].values():
-        assert not [text for text in checked for word in avoided if word in text]
