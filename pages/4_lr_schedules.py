@@ -112,7 +112,7 @@ def curves(configs: list[RunConfig], lang: str) -> None:
         key: t(f"schedules.charts.{key}", lang) for key in ("step", "epoch", "lr", "loss", "schedule", "val_loss")
     }
     named = {run: names[code] for run, code in enumerate(codes)}
-    st.markdown(f"#### {t('schedules.chart_title', lang)}")
+    st.subheader(t("schedules.chart_title", lang), anchor="schedules-curves")
     chart = st.empty()
     preview = schedule_preview(configs)
     show_chart_in(chart, schedule_chart(preview.assign(name=preview["run"].map(named)), None, codes, names, titles))
@@ -127,7 +127,7 @@ def curves(configs: list[RunConfig], lang: str) -> None:
     steps = result.steps.assign(name=result.steps["run"].map(named), lr=result.steps["lr_applied"])
     show_chart_in(chart, schedule_chart(steps, steps, codes, names, titles))
     summary = schedule_summary(result.epochs, result.steps).assign(name=lambda frame: frame["run"].map(named))
-    st.markdown(f"#### {t('schedules.final_title', lang)}")
+    st.subheader(t("schedules.final_title", lang))
     show_chart(final_loss_bars(summary, codes, names, titles))
     if summary["val_loss"].notna().any():
         best = summary.loc[summary["val_loss"].idxmin()]

@@ -132,7 +132,7 @@ def progress(configs: list[RunConfig], n: int, lang: str) -> None:
 
 def shuffling(lang: str) -> None:
     """Sorted data with and without shuffling: batch losses, each batch's classes, the first epoch's accuracy."""
-    st.header(t("batches.shuffle.heading", lang))
+    st.header(t("batches.shuffle.heading", lang), anchor="batches-shuffle")
     st.markdown(t("batches.shuffle.body", lang))
     dataset = choice_select(
         t("batches.shuffle.dataset", lang),
@@ -164,7 +164,7 @@ def shuffling(lang: str) -> None:
 
 def epochs_and_overfitting(lang: str) -> None:
     """Training against validation loss over many epochs, and where over-fitting starts."""
-    st.header(t("batches.epochs.heading", lang))
+    st.header(t("batches.epochs.heading", lang), anchor="batches-epochs")
     st.markdown(t("batches.epochs.body", lang))
     epochs = linked(
         st.slider,
@@ -195,7 +195,7 @@ lang = setup_page("batch_and_epochs")
 st.title(t("batches.title", lang))
 intro(t("batches.intro", lang))
 scenario_cards("batch_and_epochs", lang)
-st.header(t("batches.batch.heading", lang))
+st.header(t("batches.batch.heading", lang), anchor="batches-batch")
 intro(t("batches.batch.body", lang))
 configs, n = settings(lang)
 shown = revealed("batch_and_epochs", lang)
