@@ -9,10 +9,11 @@ its seeds with the reference engine. Claims about the 2-D landscapes and closed 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from core.config import RunConfig
+from core.lessons import batches, schedules
 from core.training import Result, train
 
 # What a claim about trained runs may measure on each arm, at its last recorded epoch.
@@ -23,6 +24,11 @@ RELATIONS: dict[str, Callable[[Mapping[str, float]], bool]] = {
     "a>b": lambda v: v["a"] > v["b"],
     "a_diverged": lambda v: bool(v["a"]),
     "a_not_diverged": lambda v: not v["a"],
+    "a>2b": lambda v: v["a"] > 2 * v["b"],
+    "a<b-0.2": lambda v: v["a"] < v["b"] - 0.2,  # accuracies: a at least 20 points below b
+    "|a-b|<=0.03": lambda v: abs(v["a"] - v["b"]) <= 0.03,  # accuracies: within 3 points of each other
+    "a,b<=0.2": lambda v: v["a"] <= 0.2 and v["b"] <= 0.2,  # accuracies: both at most 20 %
+    "a_diverged,b_not": lambda v: bool(v["a"]) and not v["b"],
 }
 
 
@@ -54,6 +60,24 @@ class Claim:
     def configs(self, seed: int) -> dict[str, RunConfig]:
         """Each arm's run on `seed`."""
         return {name: RunConfig.from_params({**params, "seed": str(seed)}) for name, params in self.arms.items()}
+
+    def arms_in(self, configs: Sequence[RunConfig]) -> dict[str, int] | None:
+        """Where each arm stands among `configs` (a page's runs, all on the first one's seed), or None when one is
+        missing: then the page does not show this claim's comparison."""
+        if not configs:
+            return None
+        wanted = self.configs(configs[0].seed)
+        found = {name: configs.index(config) for name, config in wanted.items() if config in configs}
+        return found if len(found) == len(wanted) else None
+
+    def said_of(self, configs: Sequence[RunConfig], measures: Sequence[float]) -> tuple[str, dict[str, float]] | None:
+        """What a page says about its runs (`configs`, with this claim's measure of each in `measures`) when they
+        include every arm: the locale key picked from the relation and the arms' values; otherwise None."""
+        where = self.arms_in(configs)
+        if where is None:
+            return None
+        values = {name: float(measures[run]) for name, run in where.items()}
+        return self.sentence(values), values
 
     def holds(self, values: Mapping[str, float]) -> bool:
         """Whether the measured values (one per arm) satisfy the relation."""
@@ -91,8 +115,155 @@ def measure(claim: Claim, seed: int, engine: str = "reference") -> dict[str, flo
 # One tuple per page, so that each page's claims are read and changed in one place.
 LEARNING_RATE: tuple[Claim, ...] = ()
 OPTIMIZERS: tuple[Claim, ...] = ()
-SCHEDULES: tuple[Claim, ...] = ()
-BATCHES: tuple[Claim, ...] = ()
+
+
+def _arms(base: RunConfig, **arms: Mapping[str, object]) -> dict[str, dict[str, str]]:
+    """Each arm as `base` with its changes, in the link's flat form."""
+    return {name: base.replace(**changes).to_params() for name, changes in arms.items()}
+
+
+def _batch_loss_spread(claim: Claim, seed: int, engine: str) -> dict[str, float]:
+    """Each arm's batch-loss spread (standard deviation) in the epoch the shuffling section reads."""
+    configs = claim.configs(seed)
+    steps = train(list(configs.values()), engine=engine).steps
+    return {
+        name: batches.loss_spread(steps[steps["run"] == run], batches.SPREAD_EPOCH) for run, name in enumerate(configs)
+    }
+
+
+def _halfway_accuracy(claim: Claim, seed: int, engine: str) -> dict[str, float]:
+    """Each arm's validation accuracy halfway through its first epoch (the article's loop replayed update by update;
+    it has no fast counterpart, so `engine` does not change it)."""
+    return {name: batches.halfway_accuracy(batches.first_epoch(c)) for name, c in claim.configs(seed).items()}
+
+
+_WARMUP = schedules.PAGE.replace(optimizer="rmsprop", lr=0.1)  # the warmup card: RMSprop at a high peak
+_EDGE = RunConfig(dataset="blood_pressure", model="linear", optimizer="sgd", lr=1.1, batch_size="full", epochs=50)
+_FAR_TOO_LARGE = RunConfig(dataset="digits", hidden=(64, 32), optimizer="sgd", lr=10.0, epochs=10, warmup_epochs=1)
+_MODERATE = RunConfig(dataset="digits", hidden=(64, 32), optimizer="sgd", lr=0.1, epochs=10)
+SCHEDULES: tuple[Claim, ...] = (
+    Claim(
+        "schedules_decay_ends_lower",
+        "lr_schedules",
+        "schedules.claims.decay_ends_lower",
+        _arms(schedules.PAGE, a={"scheduler": "cosine"}, b={"scheduler": "none"}),
+        "final_train_loss",
+        "a<b",
+        scenario="decay_ends_lower",
+        notes="",
+    ),
+    Claim(
+        "schedules_step_ends_lower",
+        "lr_schedules",
+        "schedules.claims.step_ends_lower",
+        _arms(schedules.PAGE, a={"scheduler": "step"}, b={"scheduler": "none"}),
+        "final_train_loss",
+        "a<b",
+        scenario="decay_ends_lower",
+        notes="",
+    ),
+    Claim(
+        "schedules_warmup_saves_high_rate",
+        "lr_schedules",
+        "schedules.claims.warmup_saves_high_rate",
+        _arms(_WARMUP, a={"scheduler": "warmup-cosine"}, b={"scheduler": "cosine"}),
+        "final_train_loss",
+        "a<b",
+        scenario="warmup_high_lr",
+        notes="",
+    ),
+    Claim(
+        "schedules_warmup_beats_constant",
+        "lr_schedules",
+        "schedules.claims.warmup_beats_constant",
+        _arms(_WARMUP, a={"scheduler": "warmup-cosine"}, b={"scheduler": "none"}),
+        "final_train_loss",
+        "a<b",
+        scenario="warmup_high_lr",
+        notes="",
+    ),
+    Claim(
+        "schedules_decay_rescues_edge_rate",
+        "lr_schedules",
+        "schedules.claims.decay_rescues_edge_rate",
+        _arms(_EDGE, a={"scheduler": "none"}, b={"scheduler": "cosine"}),
+        "diverged",
+        "a_diverged,b_not",
+        notes="",
+    ),
+    Claim(
+        "schedules_warmup_no_rescue",
+        "lr_schedules",
+        "schedules.claims.warmup_no_rescue",
+        _arms(_FAR_TOO_LARGE, a={"scheduler": "none"}, b={"scheduler": "warmup-cosine"}),
+        "final_val_accuracy",
+        "a,b<=0.2",
+        notes="",
+    ),
+    Claim(
+        "schedules_decay_not_always",
+        "lr_schedules",
+        "schedules.claims.decay_not_always",
+        _arms(_MODERATE, a={"scheduler": "none"}, b={"scheduler": "cosine"}),
+        "final_train_loss",
+        "a<b",
+        notes="",
+    ),
+)
+BATCHES: tuple[Claim, ...] = (
+    Claim(
+        "batches_online_ahead_per_epoch",
+        "batch_and_epochs",
+        "batches.claims.online_ahead_per_epoch",
+        _arms(batches.PAGE, a={"batch_size": 1}, b={"batch_size": 32}),
+        "final_train_loss",
+        "a<b",
+        scenario="online_vs_mini",
+        notes="",
+    ),
+    Claim(
+        "batches_sorted_spread",
+        "batch_and_epochs",
+        "batches.claims.sorted_spread",
+        _arms(batches.SORTED, a={"shuffle": False}, b={}),
+        "batch_loss_spread",
+        "a>2b",
+        scenario="no_shuffle_sorted",
+        notes="",
+        measured_by=_batch_loss_spread,
+    ),
+    Claim(
+        "batches_sorted_halfway",
+        "batch_and_epochs",
+        "batches.claims.sorted_halfway",
+        _arms(batches.SORTED, a={"shuffle": False}, b={}),
+        "halfway_val_accuracy",
+        "a<b-0.2",
+        scenario="no_shuffle_sorted",
+        notes="",
+        measured_by=_halfway_accuracy,
+    ),
+    Claim(
+        "batches_overfit_val_loss",
+        "batch_and_epochs",
+        "batches.claims.overfit_val_loss",
+        _arms(batches.OVERFIT, a={"epochs": batches.OVERFIT_EPOCHS}, b={"epochs": batches.EARLY_EPOCHS}),
+        "final_val_loss",
+        "a>2b",
+        scenario="overfitting",
+        notes="",
+    ),
+    Claim(
+        "batches_overfit_same_accuracy",
+        "batch_and_epochs",
+        "batches.claims.overfit_same_accuracy",
+        _arms(batches.OVERFIT, a={"epochs": batches.OVERFIT_EPOCHS}, b={"epochs": batches.EARLY_EPOCHS}),
+        "final_val_accuracy",
+        "|a-b|<=0.03",
+        scenario="overfitting",
+        notes="",
+    ),
+)
 CLAIMS: tuple[Claim, ...] = (*LEARNING_RATE, *OPTIMIZERS, *SCHEDULES, *BATCHES)
 
 
