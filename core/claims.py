@@ -150,7 +150,10 @@ SCHEDULES: tuple[Claim, ...] = (
         "final_train_loss",
         "a<b",
         scenario="decay_ends_lower",
-        notes="",
+        notes=(
+            "reference, seeds 0-19: holds on 20; constant/cosine 1.14-2.34. Page default: fast, reference and "
+            "exported script agree to 1e-6"
+        ),
     ),
     Claim(
         "schedules_step_ends_lower",
@@ -160,7 +163,7 @@ SCHEDULES: tuple[Claim, ...] = (
         "final_train_loss",
         "a<b",
         scenario="decay_ends_lower",
-        notes="",
+        notes="reference, seeds 0-19: holds on 20; constant/step 1.13-2.30",
     ),
     Claim(
         "schedules_warmup_saves_high_rate",
@@ -170,7 +173,10 @@ SCHEDULES: tuple[Claim, ...] = (
         "final_train_loss",
         "a<b",
         scenario="warmup_high_lr",
-        notes="",
+        notes=(
+            "reference, seeds 0-19: holds on 20; cosine/(warmup + cosine) 1.83-364 (cosine alone blows up on most "
+            "seeds)"
+        ),
     ),
     Claim(
         "schedules_warmup_beats_constant",
@@ -180,7 +186,7 @@ SCHEDULES: tuple[Claim, ...] = (
         "final_train_loss",
         "a<b",
         scenario="warmup_high_lr",
-        notes="",
+        notes="reference, seeds 0-19: holds on 20; constant/(warmup + cosine) 1.57-917",
     ),
     Claim(
         "schedules_decay_rescues_edge_rate",
@@ -189,7 +195,9 @@ SCHEDULES: tuple[Claim, ...] = (
         _arms(_EDGE, a={"scheduler": "none"}, b={"scheduler": "cosine"}),
         "diverged",
         "a_diverged,b_not",
-        notes="",
+        notes=(
+            "reference, seeds 0-19: holds on 20; the constant rate ends at 8e7-8e8 from a start near 1, cosine at 0.334"
+        ),
     ),
     Claim(
         "schedules_warmup_no_rescue",
@@ -198,7 +206,10 @@ SCHEDULES: tuple[Claim, ...] = (
         _arms(_FAR_TOO_LARGE, a={"scheduler": "none"}, b={"scheduler": "warmup-cosine"}),
         "final_val_accuracy",
         "a,b<=0.2",
-        notes="",
+        notes=(
+            "reference, seeds 0-19: holds on 20; validation accuracy at most 0.142 in both arms (SGD 3.0 with warmup "
+            "left chance on seed 1)"
+        ),
     ),
     Claim(
         "schedules_decay_not_always",
@@ -207,7 +218,7 @@ SCHEDULES: tuple[Claim, ...] = (
         _arms(_MODERATE, a={"scheduler": "none"}, b={"scheduler": "cosine"}),
         "final_train_loss",
         "a<b",
-        notes="",
+        notes="reference, seeds 0-19: holds on 20; cosine/constant 1.90-2.12 (Adam 0.01 failed on 8 of 20 seeds)",
     ),
 )
 BATCHES: tuple[Claim, ...] = (
@@ -219,7 +230,7 @@ BATCHES: tuple[Claim, ...] = (
         "final_train_loss",
         "a<b",
         scenario="online_vs_mini",
-        notes="",
+        notes="reference, seeds 0-19: holds on 20; batch 32/batch 1 6.4-8.5",
     ),
     Claim(
         "batches_sorted_spread",
@@ -229,7 +240,10 @@ BATCHES: tuple[Claim, ...] = (
         "batch_loss_spread",
         "a>2b",
         scenario="no_shuffle_sorted",
-        notes="",
+        notes=(
+            "reference, seeds 0-19: holds on 20; unshuffled/shuffled spread in epoch 2 2.33-3.35 (breast cancer: "
+            "0.88-1.41, no effect)"
+        ),
         measured_by=_batch_loss_spread,
     ),
     Claim(
@@ -240,7 +254,10 @@ BATCHES: tuple[Claim, ...] = (
         "halfway_val_accuracy",
         "a<b-0.2",
         scenario="no_shuffle_sorted",
-        notes="",
+        notes=(
+            "reference, seeds 0-19: holds on 20; halfway accuracy 51-55 % unshuffled against 83-89 % shuffled, gap "
+            "at least 0.298"
+        ),
         measured_by=_halfway_accuracy,
     ),
     Claim(
@@ -251,7 +268,7 @@ BATCHES: tuple[Claim, ...] = (
         "final_val_loss",
         "a>2b",
         scenario="overfitting",
-        notes="",
+        notes="reference, seeds 0-19: holds on 20; validation loss at epoch 200 over epoch 5 3.19-4.67",
     ),
     Claim(
         "batches_overfit_same_accuracy",
@@ -261,7 +278,7 @@ BATCHES: tuple[Claim, ...] = (
         "final_val_accuracy",
         "|a-b|<=0.03",
         scenario="overfitting",
-        notes="",
+        notes="reference, seeds 0-19: holds on 20; accuracy moves at most 0.0263 (3 of 114 cases)",
     ),
 )
 CLAIMS: tuple[Claim, ...] = (*LEARNING_RATE, *OPTIMIZERS, *SCHEDULES, *BATCHES)

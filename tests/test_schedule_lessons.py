@@ -4,6 +4,7 @@ runs); and its claims hold in plain torch loops (tests/plain_torch.py) on seeds 
 
 from __future__ import annotations
 
+import json
 import math
 
 import pandas as pd
@@ -13,8 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.optim import lr_scheduler
 
-from core.claims import SCHEDULES, by_id, measure
+from core.__main__ import main
+from core.claims import BATCHES, SCHEDULES, by_id, measure
 from core.codegen import script
+from core.config import RunConfig
 from core.i18n import t
 from core.lecture import scenarios_for, url_params
 from core.lessons import schedules as lesson
@@ -188,3 +191,17 @@ def test_decay_does_not_always_help_in_a_plain_torch_loop() -> None:
     """Digits, 64-32 network, plain SGD at 0.1: the constant rate ends below cosine decay."""
     runs = {code: train_plain("digits", (64, 32), "sgd", 0.1, 32, 10, UNLISTED, code) for code in ("none", "cosine")}
     assert runs["none"].final_train_loss < runs["cosine"].final_train_loss
+
+
+def test_the_claims_of_both_pages_print_as_json_with_their_link_params(capsys) -> None:
+    """`python -m core claims --json`: every trained claim of the schedule and batch pages, with arms in the link's
+    flat form (a listed CLI flag each) and the metric, relation and seeds --check uses."""
+    trained = [claim for claim in (*SCHEDULES, *BATCHES) if claim.trained]
+    assert main(["claims", "--json", *(arg for claim in trained for arg in ("--id", claim.id))]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert [entry["id"] for entry in printed] == [claim.id for claim in trained]
+    for entry, claim in zip(printed, trained, strict=True):
+        assert set(entry) >= {"id", "page", "scenario", "arms", "metric", "expect", "seeds"}
+        assert entry["metric"] == claim.metric and entry["expect"] == claim.expect and len(entry["seeds"]) >= 5
+        for params in entry["arms"].values():
+            assert RunConfig.from_params(params).to_params() == params

@@ -282,14 +282,9 @@ def overfit_finding(epochs: pd.DataFrame, n_val: int) -> tuple[str, dict[str, fl
         "cases": abs(right_end - right_low),
         "n": n_val,
     }
-    kind = (
-        "overconfident"
-        if abs(right_end - right_low) <= FEW_CASES
-        else "wrong_more"
-        if right_end < right_low
-        else "right_more"
-    )
-    return kind, numbers
+    if numbers["cases"] <= FEW_CASES:
+        return "overconfident", numbers
+    return ("wrong_more" if right_end < right_low else "right_more"), numbers
 
 
 def talking_point(last: pd.DataFrame, sizes: list[int]) -> tuple[str, dict[str, object]] | None:
