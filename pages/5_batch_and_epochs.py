@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import streamlit as st
 
@@ -176,18 +174,8 @@ def shuffling(lang: str) -> None:
     titled_chart(t("batches.shuffle.loss_title", lang), batch_loss_chart(steps, titles))
     mix = cached_lesson(lesson.class_mix, configs[0])
     titled_chart(t("batches.shuffle.strip_title", lang), class_strip(mix, titles))
-    mixed = lesson.batch_classes(cached_lesson(lesson.class_mix, configs[1]))
-    sorted_mix = lesson.batch_classes(mix)
-    st.markdown(
-        t(
-            "batches.shuffle.classes_single" if sorted_mix["most"] == 1 else "batches.shuffle.classes",
-            lang,
-            **sorted_mix,
-            mixed=sorted_mix["batches"] - sorted_mix["single"],
-            shuffled_fewest=mixed["fewest"],
-            shuffled_most=mixed["most"],
-        )
-    )
+    key, numbers = lesson.classes_finding(mix, cached_lesson(lesson.class_mix, configs[1]))
+    st.markdown(t(f"batches.shuffle.{key}", lang, **numbers))
     traces = [cached_lesson(lesson.first_epoch, c).assign(order=order) for c, order in zip(configs, names, strict=True)]
     trace = pd.concat(traces, ignore_index=True)
     chart = first_epoch_chart(trace.assign(name=trace["order"].map(names)), titles)
@@ -216,8 +204,8 @@ def epochs_and_overfitting(lang: str) -> None:
         max_value=200,
     )
     # The card's two claims: their long arm is this run at 200 epochs, their short arm its first epochs.
-    loss_rises, same_accuracy = by_id("batches_overfit_val_loss"), by_id("batches_overfit_same_accuracy")
-    config = same_accuracy.configs(seed=0)["a"].replace(epochs=epochs)
+    claims = [by_id("batches_overfit_val_loss"), by_id("batches_overfit_same_accuracy")]
+    config = claims[0].configs(seed=0)["a"].replace(epochs=epochs)
     frame = cached_train((config,)).epochs
     best = lesson.overfitting_start(frame)
     names = {"train_loss": t("batches.epochs.train", lang), "val_loss": t("batches.epochs.val", lang)}
@@ -234,18 +222,7 @@ def epochs_and_overfitting(lang: str) -> None:
         kind, numbers = found
         said = [t("batches.epochs.overfit", lang, **numbers), t(f"batches.epochs.{kind}", lang, **numbers)]
         st.warning(sentences(said, lang))
-    # Without a schedule the first epochs of a long run are exactly the shorter run: the cards' early arm is read
-    # from this frame.
-    runs = [config, config.replace(epochs=lesson.EARLY_EPOCHS)]
-    by_epoch = frame.set_index("epoch")
-    said = []
-    for claim, column in ((loss_rises, "val_loss"), (same_accuracy, "val_accuracy")):
-        measures = [by_epoch[column].get(run.epochs, math.nan) for run in runs]
-        if (verdict := claim.said_of(runs, measures)) is not None:
-            key, values = verdict
-            cases = {f"{arm}_cases": round(value * n_val) for arm, value in values.items()}
-            numbers = values | ({} if column == "val_loss" else cases) | {"ratio": values["a"] / values["b"]}
-            said.append(t(key, lang, n=n_val, early=lesson.EARLY_EPOCHS, last=epochs, **numbers))
+    said = [t(key, lang, **numbers) for key, numbers in lesson.early_against_late(config, frame, n_val, claims)]
     if said:
         talking_point(sentences(said, lang), lang)
 

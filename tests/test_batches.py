@@ -74,6 +74,8 @@ def test_sorted_unshuffled_batches_hold_one_class_except_at_the_boundaries() -> 
     unshuffled = lesson.batch_classes(class_mix(SORTED_DIGITS.replace(shuffle=False)))
     assert unshuffled == {"batches": 45, "single": 36, "fewest": 1, "most": 2}
     assert lesson.batch_classes(class_mix(SORTED_DIGITS))["fewest"] >= 5  # shuffled: mixed
+    key, numbers = lesson.classes_finding(class_mix(SORTED_DIGITS.replace(shuffle=False)), class_mix(SORTED_DIGITS))
+    assert key == "classes" and numbers["mixed"] == 9 and numbers["shuffled_most"] == 10
     sorted_labels = load_split("digits", order="sorted").y_train
     assert sorted_labels[0] == 0 and (sorted_labels.diff() >= 0).all()  # label 0 comes first
 
@@ -269,6 +271,21 @@ def test_every_card_of_the_page_has_its_claim_on_the_runs_it_shows() -> None:
                     "ratio": 2,
                 }
                 assert t(f"{claim.text}.{verdict}", lang, a=0.1, b=0.2, **params)
+
+
+def test_the_over_fitting_talking_point_reads_the_cards_claims_off_the_long_run() -> None:
+    """At the card's 200 epochs the claims compare the run's last epoch with its epoch 5; at 100 epochs the run is
+    not the claims' long arm, so they say nothing."""
+    claims = [by_id("batches_overfit_val_loss"), by_id("batches_overfit_same_accuracy")]
+    frame = pd.DataFrame(
+        {"epoch": range(1, 201), "val_loss": [0.1] * 199 + [0.5], "val_accuracy": [110 / 114] * 199 + [109 / 114]}
+    )
+    long = lesson.OVERFIT.replace(epochs=200)
+    (loss_key, loss), (accuracy_key, accuracy) = lesson.early_against_late(long, frame, 114, claims)
+    assert loss_key == "batches.claims.overfit_val_loss.holds" and loss["ratio"] == pytest.approx(5)
+    assert accuracy_key == "batches.claims.overfit_same_accuracy.holds"
+    assert (accuracy["b_cases"], accuracy["a_cases"], accuracy["n"]) == (110, 109, 114)
+    assert lesson.early_against_late(long.replace(epochs=100), frame[frame["epoch"] <= 100], 114, claims) == []
 
 
 def test_the_sorted_spread_claim_holds_on_one_seed_with_the_fast_engine() -> None:
