@@ -208,3 +208,13 @@ def test_the_claims_of_both_pages_print_as_json_with_their_link_params(capsys) -
         assert entry["metric"] == claim.metric and entry["expect"] == claim.expect and len(entry["seeds"]) >= 5
         for params in entry["arms"].values():
             assert RunConfig.from_params(params).to_params() == params
+
+
+def test_rmsprops_first_step_is_about_ten_times_the_rate() -> None:
+    """The facts' reason for the warmup: RMSprop's average of squared gradients starts at 0, so after one step it is
+    (1 - 0.99) g² and the first update is lr · g / sqrt(0.01 g²) = 10 lr per weight, whatever the gradient's size."""
+    weights = torch.zeros(3, requires_grad=True)
+    optimizer = torch.optim.RMSprop([weights], lr=0.1)
+    weights.grad = torch.tensor([0.5, -3.0, 40.0])
+    optimizer.step()
+    assert weights.detach().abs().tolist() == pytest.approx([1.0, 1.0, 1.0], rel=1e-4)
