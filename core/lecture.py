@@ -37,10 +37,14 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("four_regimes", "learning_rate", {}),
     Scenario("too_small", "learning_rate", {"lr": ("0.0001", "0.001", "0.03")}),
     Scenario("too_large", "learning_rate", {"lr": ("0.03", "1", "3")}),
-    Scenario("warmup_high_lr", "lr_schedules", {"scheduler": ("none", "warmup-cosine")}),
+    Scenario(
+        "warmup_high_lr",
+        "lr_schedules",
+        {"scheduler": ("none", "cosine", "warmup-cosine"), "optimizer": "rmsprop", "lr": "0.1"},
+    ),
     Scenario("decay_ends_lower", "lr_schedules", {"scheduler": ("none", "step", "cosine")}),
     Scenario("online_vs_mini", "batch_and_epochs", {"batch_sizes": ("1", "32")}),
-    Scenario("no_shuffle_sorted", "batch_and_epochs", {"shuffle_dataset": "breast_cancer"}),
+    Scenario("no_shuffle_sorted", "batch_and_epochs", {}),  # the shuffling section's default: sorted digits
     Scenario("overfitting", "batch_and_epochs", {"fit_epochs": "200"}),
 )
 

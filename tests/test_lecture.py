@@ -59,7 +59,8 @@ def test_a_card_sets_its_page_even_after_the_widgets_changed():
     card(at, "warmup_high_lr").click().run()
     assert not at.exception
     assert at.slider(key="sched.epochs").value == 10  # the card's state: the page's default epochs
-    assert as_lists(at.query_params)["scheduler"] == ["none", "warmup-cosine"]
+    assert as_lists(at.query_params)["scheduler"] == ["none", "cosine", "warmup-cosine"]
+    assert at.query_params["optimizer"] == "rmsprop" and at.query_params["lr"] == "0.1"
     assert "epochs" not in at.query_params
 
 
