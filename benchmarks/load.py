@@ -4,8 +4,13 @@ Sessions mode (default): 20 browser contexts in one Chromium open at once, half 
 page as it opens), half on distinct URLs of that page (other rates and batch sizes). Every session must draw its
 charts with no exception box. Printed: each session's seconds to charts, the server's CPU seconds per session
 (/proc, finished children included), its peak RSS (VmHWM) and how many trainings it ran. Trainings are counted in the
-server itself: a small sitecustomize (benchmarks/loadhook) wraps `core.training.train` and logs one line per call,
-so a cache hit counts nothing; identical configs must train once.
+server itself: a small sitecustomize (benchmarks/loadhook) wraps `core.training.train` and logs each call's start and
+end, so a cache hit counts nothing; identical configs must train once.
+
+Leave mode (`--leave 7`): one session opens a learning-rate setting whose cold training takes about 20 s on the
+2-core machine and closes its tab that many seconds into the training; a second session opens the same link at that
+moment (with `--click`, it clicks the presentation switch instead, which reruns its page). Printed: trainings started,
+seconds of training lost (ended without a result) and when the charts were drawn.
 
 Memory mode (`--configs 500`): that many distinct settings of the learning-rate and batch-size pages, trained in
 this process through the app's own cached function (`core.ui.runs.cached_train`: the same Streamlit cache, bounded
@@ -14,7 +19,7 @@ about memory. Prints the RSS, the cache's entries and bytes as it goes, and the 
 footprint on top (the sessions mode's figure). Nothing is asserted: the figures are for people (the README quotes
 them).
 
-    python -m benchmarks.load [--sessions 20] [--configs 500]
+    python -m benchmarks.load [--sessions 20] [--leave 7 [--click]] [--configs 500]
 """
 
 from __future__ import annotations
@@ -26,15 +31,17 @@ import os
 import random
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
 
 from playwright.sync_api import Page, sync_playwright
 from streamlit.runtime.caching import get_data_cache_stats_provider
 
-from benchmarks.bench_page_view import cpu_seconds, server_pid
 from core import warm
 from core.config import ConfigError, RunConfig
+from core.i18n import t
 from core.ui.runs import cached_train
 from core.ui.widgets import BATCH_CHOICES, LR_CHOICES
 from tools.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, running_app
@@ -44,6 +51,8 @@ LR_PAGE, BATCH_PAGE = "learning_rate", "batch_and_epochs"
 LR_PAGE_DEFAULTS = {"dataset": "blood_pressure", "optimizer": "sgd"}
 BATCH_PAGE_DEFAULTS = {"dataset": "breast_cancer", "optimizer": "sgd"}
 BATCH_PAGE_SIZES = (1, 32, "full")
+# Online learning over 45 epochs of the breast-cancer set, the page's four rates and its focus rate: ~20 s cold.
+COLD_SETTINGS = {"dataset": "breast_cancer", "batch_size": 1, "epochs": 45}
 
 # "error", "done" (script finished and every chart drawn) or "" (still working), read in the page.
 STATE = """() => {
@@ -89,6 +98,26 @@ def url(base: str, page: str, params: dict) -> str:
     return f"{base}/{page}?{urlencode({'lang': 'en', **params}, doseq=True)}"
 
 
+def server_pid() -> int:
+    """The `streamlit run` process started by this one."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                command = (entry / "cmdline").read_bytes()
+            except (OSError, IndexError):
+                continue
+            if ppid == os.getpid() and b"streamlit" in command:
+                return int(entry.name)
+    raise RuntimeError("no streamlit server found among this process's children")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds of a process and its finished children (from /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb(pid: int) -> float:
     """The process's peak resident memory so far (VmHWM), in MB."""
     return _status_kb(pid, "VmHWM") / 1024
@@ -121,9 +150,42 @@ def watch(pages: list[Page], started: float, timeout: float) -> list[tuple[float
 
 
 def trainings(log: Path) -> tuple[int, int]:
-    """(trainings run, configs trained in them) from the server's log."""
-    lines = log.read_text().split() if log.exists() else []
-    return len(lines), sum(int(line) for line in lines)
+    """(trainings started, configs in them) from the server's log."""
+    starts = [int(line.split()[1]) for line in _log_lines(log) if line.startswith("start ")]
+    return len(starts), sum(starts)
+
+
+def lost_seconds(log: Path) -> float:
+    """Seconds of training that ended without a result (stopped with its session, or refused)."""
+    return sum(float(line.split()[2]) for line in _log_lines(log) if line.startswith("lost "))
+
+
+def _log_lines(log: Path) -> list[str]:
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def wait_for_training(log: Path, count: int = 1, timeout: float = 120.0) -> None:
+    """Return once the server has started `count` trainings."""
+    deadline = time.monotonic() + timeout
+    while trainings(log)[0] < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the server started {trainings(log)[0]} of {count} trainings in {timeout:.0f} s")
+        time.sleep(0.1)
+
+
+@contextmanager
+def counted_app(scratch: Path, flags: Sequence[str] = ()) -> Iterator[tuple[str, Path]]:
+    """The server (with extra `streamlit run` flags) with an empty warm store in `scratch` and the training log beside
+    it; yields (base URL, log)."""
+    log = scratch / "trainings.log"
+    hook = Path(__file__).parent / "loadhook"
+    env = {
+        "PYTHONPATH": os.pathsep.join([str(hook), str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        "TRAINING_LOOP_TRAIN_LOG": str(log),
+        warm.DIR_VARIABLE: str(scratch),
+    }
+    with running_app(env=env, flags=flags) as base:
+        yield base, log
 
 
 def sessions_mode(base: str, browser: object, pid: int, log: Path, count: int) -> None:
@@ -146,7 +208,7 @@ def sessions_mode(base: str, browser: object, pid: int, log: Path, count: int) -
     print(f"last session's charts after: {max(seconds for seconds, _ in results):.1f} s")
     print(f"server CPU: {cpu:.1f} s in all, {cpu / count:.2f} s per session")
     print(f"server peak RSS: {peak_rss_mb(pid):.0f} MB")
-    print(f"trainings run: {runs} ({configs} configs) for {distinct} distinct URLs")
+    print(f"trainings started: {runs} ({configs} configs) for {distinct} distinct URLs")
     for context in contexts:
         context.close()
 
@@ -184,6 +246,8 @@ def main() -> None:
     """Run the chosen mode with an empty warm store and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=20, help="concurrent browser sessions (default 20)")
+    parser.add_argument("--leave", type=float, default=0, help="leave mode: the first session leaves after this")
+    parser.add_argument("--click", action="store_true", help="leave mode: by a click that reruns, not a closed tab")
     parser.add_argument("--configs", type=int, default=0, help="memory mode: this many distinct settings instead")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
@@ -192,22 +256,47 @@ def main() -> None:
         if args.configs:
             memory_mode(args.configs)
         else:
-            sessions(scratch, args.sessions)
+            sessions(scratch, args.sessions, args.leave, args.click)
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
-def sessions(scratch: str, count: int) -> None:
+def sessions(scratch: str, count: int, leave: float, click: bool) -> None:
     """Start the server with its training counter, open the sessions in one Chromium, print the figures."""
-    log = Path(scratch) / "trainings.log"
-    hook = Path(__file__).parent / "loadhook"
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(hook), str(ROOT), os.environ.get("PYTHONPATH", "")])
-    os.environ["TRAINING_LOOP_TRAIN_LOG"] = str(log)
-    with running_app() as base, sync_playwright() as playwright:
+    with counted_app(Path(scratch)) as (base, log), sync_playwright() as playwright:
         pid = server_pid()
         print(f"server RSS at start: {rss_mb(pid):.0f} MB\n")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        sessions_mode(base, browser, pid, log, count)
+        if leave:
+            leave_mode(base, browser, log, leave, click)
+        else:
+            sessions_mode(base, browser, pid, log, count)
         browser.close()
+
+
+def leave_mode(base: str, browser: object, log: Path, after: float, click: bool) -> None:
+    """A session leaves a cold training `after` seconds in: it closes its tab and a second session opens the same link,
+    or (`click`) it clicks the presentation switch, which reruns its page."""
+    link = url(base, LR_PAGE, COLD_SETTINGS)
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.goto(link, wait_until="commit")
+    wait_for_training(log)
+    started = time.monotonic()
+    time.sleep(after)
+    if click:
+        page.get_by_text(t("lecture.present", "en"), exact=True).click()
+    else:
+        context.close()
+        page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+        page.goto(link, wait_until="commit")
+    left = time.monotonic()
+    [(seconds, state)] = watch([page], left, timeout=600)
+    runs, configs = trainings(log)
+    how = "clicked" if click else "left"
+    print(f"the first session {how} {left - started:.1f} s into the training of {urlencode(COLD_SETTINGS)}")
+    print(f"charts: {state}, {seconds:.1f} s later")
+    print(f"trainings started: {runs} ({configs} configs); training seconds lost: {lost_seconds(log):.1f}")
+    print("server's training log:", "; ".join(_log_lines(log)))
 
 
 if __name__ == "__main__":

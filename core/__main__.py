@@ -27,7 +27,7 @@ from core.runlog import divergence_reason, steps_per_epoch
 from core.sweep import RESULT_COLUMNS, TABLE_SUFFIXES, grid_configs, read_grid, sweep, write_table
 from core.training import ENGINES, EPOCH_COLUMNS, train
 from core.warm import folder as warm_folder
-from core.warm import scenario_ids, warm, warm_list
+from core.warm import quiet, scenario_ids, warm, warm_list
 
 PROG = "python -m core"
 METAVARS = {"lr": "LR", "hidden": "SIZES", "batch_size": "N|full", "shuffle": "{0,1}"}  # the others: choices or NAME
@@ -164,11 +164,19 @@ def _sweep(args: argparse.Namespace, lang: str) -> int:
 
 
 def _warm(args: argparse.Namespace, lang: str) -> int:
+    with quiet():  # a page's exception comes back as one line below, not as Streamlit's logged traceback
+        return _warm_pages(tuple(args.scenario or ()), lang)
+
+
+def _warm_pages(scenarios: tuple[str, ...], lang: str) -> int:
     count = 0
-    for path, scenario, seconds, errors in warm(warm_list(tuple(args.scenario or ()))):
-        if errors:
-            return _fail(t("cli.warm_failed", lang, page=path, error=_one_line(errors[0])))
-        _note(t("cli.warming", lang, page=path, scenario=scenario or "-", seconds=seconds))
+    for page in warm(warm_list(scenarios)):
+        if page.unwritten is not None:  # a full disk: nothing half-written is left, and the rest would fail alike
+            reason = page.unwritten.strerror or page.unwritten
+            return _fail(t("cli.warm_unwritten", lang, path=page.unwritten.filename, reason=reason))
+        if page.errors:
+            return _fail(t("cli.warm_failed", lang, page=page.path, error=_one_line(page.errors[0])))
+        _note(t("cli.warming", lang, page=page.path, scenario=page.scenario or "-", seconds=page.seconds))
         count += 1
     _note(t("cli.warm_done", lang, count=count, folder=warm_folder()))
     return 0

@@ -84,7 +84,9 @@ def script(config: RunConfig, lang: str = "en") -> str:
         t(
             "cli.script.remake",
             lang,
-            command=" \\\n    ".join(textwrap.wrap(command(config), 100, break_on_hyphens=False)),
+            command=" \\\n    ".join(
+                textwrap.wrap(command(config), 100, break_long_words=False, break_on_hyphens=False)
+            ),
         ),
         t("cli.script.needs", lang, packages=join(packages, lang)),
         t("cli.script.prints", lang),

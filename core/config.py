@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.optim import OPTIMIZERS, SCHEDULERS
@@ -25,6 +27,7 @@ CHOICES = {
     "device": DEVICES,
 }
 SWITCH = {"1": True, "0": False, "true": True, "false": False}
+WHOLE = re.compile(r"[+-]?[0-9]+")  # a whole number written in ASCII digits
 
 MAX_EPOCHS = 1000
 MAX_HIDDEN = 512
@@ -42,11 +45,12 @@ class ConfigError(ValueError):
         self.params = params
         super().__init__(self.message("en"))
 
-    def message(self, lang: str) -> str:
-        """The message in `lang`; a tuple parameter is listed the way `lang` lists items."""
+    def message(self, lang: str, shown: Callable[[object], object] = lambda value: value) -> str:
+        """The message in `lang`, each parameter as `shown` makes it; a tuple is listed the way `lang` lists items."""
         from core.i18n import join, t
 
-        params = {k: join(v, lang) if isinstance(v, tuple) else v for k, v in self.params.items()}
+        values = {name: shown(value) for name, value in self.params.items()}
+        params = {k: join(v, lang) if isinstance(v, tuple) else v for k, v in values.items()}
         return t(f"{self.topic}.{self.key}", lang, **params)
 
 
@@ -187,7 +191,15 @@ def _number(name: str, value: object) -> float:
 
 
 def _integer(name: str, value: object) -> int:
-    number = _as_float(value)
+    """A whole number: an int or digits exactly as given (no float on the way loses a digit), else a float's value."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and WHOLE.fullmatch(value.strip()):
+        try:
+            return int(value)
+        except ValueError:  # beyond Python's 4300 digits
+            raise ConfigError("integer", name=name, value=value) from None
+    number = _as_float(value)  # 32.0, 1e3
     if not math.isfinite(number) or number != int(number):
         raise ConfigError("integer", name=name, value=value)
     return int(number)

@@ -15,7 +15,7 @@ a `Dataset` and is split by the same `split` function as the bundled sets.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -94,7 +94,12 @@ def raw(name: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(TASKS)}")
 
 
-@cache
+# Splits differ by data set, order and validation fraction; a link may carry any fraction from 0 to 0.5, so the cache
+# keeps the most recent few (the largest split, digits, holds about 0.5 MB) instead of one per fraction ever asked.
+SPLITS_KEPT = 32
+
+
+@lru_cache(maxsize=SPLITS_KEPT)
 def load_split(name: str, val_fraction: float = 0.2, seed: int = SPLIT_SEED, order: str = "random") -> Split:
     """A bundled data set split by `seed` and standardised; `order="sorted"` sorts training rows by label."""
     x, y, features = raw(name)

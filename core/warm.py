@@ -4,20 +4,38 @@ Streamlit's cache lives in the server's memory, so another process cannot fill i
 reads it before training and never writes it: only the warm command does, so what lands here is exactly the
 scenarios' results. Entries are keyed like the in-memory cache (every config field, engine and lesson versions,
 device), so a code change or another device never reads an old entry. Uploaded data never comes here.
+
+An entry is data only, never code: a first line naming the format, a JSON header (the entry's whole key, what it
+holds, the sizes of its parts and the SHA-256 of the payload), then the payload: frames as Arrow IPC streams (their
+dtypes included), a number as its exact decimal text. Whatever does not parse, is for another key or fails its
+checksum counts as absent and is computed again; reading never raises.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
+import logging
 import os
-import pickle
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
+
+import pandas as pd
+import pyarrow as pa
+
+from core.training import Result
 
 ROOT = Path(__file__).resolve().parents[1]
 DIR_VARIABLE = "TRAINING_LOOP_WARM_DIR"  # where the store lives (default: .warm/ beside app.py)
 WRITE_VARIABLE = "TRAINING_LOOP_WARM_WRITE"  # set by `python -m core warm` while it runs the scenarios
+FORMAT = b"training-loop-lab warm 2\n"  # format 1 was a pickle, under another suffix: never read again
+SUFFIX = ".warm"
+MAX_HEADER_BYTES = 1 << 20
+MAX_PAYLOAD_BYTES = 256 << 20  # the in-memory cache's whole bound (core/ui/runs.py): no entry is larger
+_unwritten: list[OSError] = []  # what this process could not write (a full disk), reported by the warm command
 
 
 def folder() -> Path:
@@ -31,39 +49,130 @@ def writing() -> bool:
 
 
 def _path(key: tuple) -> Path:
-    return folder() / (hashlib.sha256(repr(key).encode()).hexdigest() + ".pickle")
+    return folder() / (hashlib.sha256(repr(key).encode()).hexdigest() + SUFFIX)
+
+
+def encode(key: tuple, value: object) -> bytes:
+    """An entry's bytes; TypeError for a value the store does not hold or could not give back exactly."""
+    if isinstance(value, Result):
+        kind, parts = "result", [_frame_bytes(frame) for frame in (value.epochs, value.steps, value.runs)]
+    elif isinstance(value, pd.DataFrame):
+        kind, parts = "frame", [_frame_bytes(value)]
+    elif isinstance(value, float):
+        kind, parts = "float", [repr(float(value)).encode()]
+    else:
+        raise TypeError(f"the warm store holds results, frames and floats, not {type(value).__name__}")
+    payload = b"".join(parts)
+    header = {
+        "key": repr(key),
+        "kind": kind,
+        "sizes": [len(part) for part in parts],
+        "sha256": hashlib.sha256(payload).hexdigest(),
+    }
+    return FORMAT + json.dumps(header, separators=(",", ":")).encode() + b"\n" + payload
+
+
+def _frame_bytes(frame: pd.DataFrame) -> bytes:
+    try:
+        table = pa.Table.from_pandas(frame)
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as stream:
+            stream.write_table(table)
+        data = sink.getvalue().to_pybytes()
+        exact = frame.equals(_frame(data))  # mixed object columns, labels that are no strings: changed on the way
+    except (pa.ArrowException, ValueError, TypeError) as err:
+        raise TypeError(f"the warm store cannot hold this frame: {err}") from None
+    if not exact:
+        raise TypeError("the warm store cannot give this frame back exactly")
+    return data
+
+
+def _frame(data: bytes) -> pd.DataFrame:
+    table = pa.ipc.open_stream(data).read_all()
+    table.validate(full=True)
+    return table.to_pandas()
+
+
+def decode(key: tuple, data: bytes) -> object | None:
+    """The value in an entry's bytes, or None unless they are whole, of this format and for exactly this key."""
+    if not data.startswith(FORMAT):
+        return None
+    header_line, _, payload = data[len(FORMAT) :].partition(b"\n")
+    try:
+        return _value(key, json.loads(header_line), payload)
+    except Exception:  # bytes from disk: whatever fails to parse (Arrow, JSON, text) is simply not there
+        return None
+
+
+def _value(key: tuple, header: object, payload: bytes) -> object | None:
+    if not isinstance(header, dict) or header.get("key") != repr(key):
+        return None  # another entry's file, or not a header at all
+    sizes = header.get("sizes")
+    if not isinstance(sizes, list) or not all(type(size) is int and size >= 0 for size in sizes):
+        return None
+    if sum(sizes) != len(payload) or header.get("sha256") != hashlib.sha256(payload).hexdigest():
+        return None  # truncated, extended or changed
+    parts, start = [], 0
+    for size in sizes:
+        parts.append(payload[start : start + size])
+        start += size
+    kind = header.get("kind")
+    if kind == "result" and len(parts) == 3:
+        return Result(*(_frame(part) for part in parts))
+    if kind == "frame" and len(parts) == 1:
+        return _frame(parts[0])
+    if kind == "float" and len(parts) == 1:
+        return float(parts[0].decode("ascii"))
+    return None
 
 
 def read(key: tuple) -> object | None:
-    """The stored result for `key`, or None (also for an unreadable entry: it is simply computed again)."""
+    """The stored result for `key`, or None (also for a damaged or foreign entry: it is simply computed again)."""
     path = _path(key)
-    if not path.is_file():
+    if not path.is_file():  # also keeps a pipe or a device under this name from being opened
         return None
     try:
         with path.open("rb") as file:
-            return pickle.load(file)  # written by this project's own warm command, on this machine
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            if file.readline(len(FORMAT)) != FORMAT:  # an old pickle, an empty or foreign file: nothing more is read
+                return None
+            data = FORMAT + file.readline(MAX_HEADER_BYTES) + file.read(MAX_PAYLOAD_BYTES + 1)
+    except OSError:
         return None
+    return decode(key, data)
 
 
 def write(key: tuple, value: object) -> None:
-    """Store `value` under `key` when this process is warming; otherwise do nothing."""
+    """Store `value` under `key` when this process is warming; otherwise do nothing.
+
+    TypeError for a value the store does not hold. A write that fails (a full disk) leaves no file behind and is
+    kept in `unwritten()` for the warm command to report, so the page that computed the value still shows it."""
     if not writing():
         return
+    data = encode(key, value)
     path = _path(key)
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
-    with partial.open("wb") as file:
-        pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
-    partial.replace(path)  # a reader never sees half a file
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with partial.open("wb") as file:
+            file.write(data)
+        partial.replace(path)  # a reader never sees half a file
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        _unwritten.append(OSError(err.errno, err.strerror, str(path)))
 
 
-def stored(key: tuple, compute: object) -> object:
+def unwritten() -> OSError | None:
+    """The first write this process could not make, if any."""
+    return _unwritten[0] if _unwritten else None
+
+
+def stored(key: tuple, compute: Callable[[], object]) -> object:
     """The stored result for `key`, or `compute()` (stored when warming)."""
     found = read(key)
     if found is not None:
         return found
-    value = compute()  # type: ignore[operator]
+    value = compute()
     write(key, value)
     return value
 
@@ -79,15 +188,25 @@ def warm_list(only: tuple[str, ...] = ()) -> list[tuple[str, str, dict]]:
     return todo
 
 
-def warm(todo: list[tuple[str, str, dict]]) -> Iterator[tuple[str, str, float, list[str]]]:
+class Warmed(NamedTuple):
+    """One page opened by `warm`: its path, scenario id ("" for none), seconds, exception texts, failed write."""
+
+    path: str
+    scenario: str
+    seconds: float
+    errors: list[str]
+    unwritten: OSError | None
+
+
+def warm(todo: list[tuple[str, str, dict]]) -> Iterator[Warmed]:
     """Open each page with its params through Streamlit's AppTest, filling the store with what the page computes.
 
-    The configs come from the pages themselves, so the store holds exactly what a visitor's first click asks for.
-    Yields (path, scenario id, seconds, exception messages) per page opened."""
+    The configs come from the pages themselves, so the store holds exactly what a visitor's first click asks for."""
     from streamlit.testing.v1 import AppTest
 
     before = os.environ.get(WRITE_VARIABLE)
     os.environ[WRITE_VARIABLE] = "1"
+    _unwritten.clear()
     try:
         for path, scenario, params in todo:
             start = time.perf_counter()
@@ -96,12 +215,24 @@ def warm(todo: list[tuple[str, str, dict]]) -> Iterator[tuple[str, str, float, l
             at.run()
             if path != "app.py":
                 at.switch_page(path).run()
-            yield path, scenario, time.perf_counter() - start, [error.value for error in at.exception]
+            errors = [error.value for error in at.exception]
+            yield Warmed(path, scenario, time.perf_counter() - start, errors, unwritten())
     finally:
         if before is None:
             os.environ.pop(WRITE_VARIABLE, None)
         else:
             os.environ[WRITE_VARIABLE] = before
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Logging silenced below CRITICAL: Streamlit's start-up warnings and a page's traceback stay off the terminal."""
+    before = logging.root.manager.disable
+    logging.disable(logging.ERROR)
+    try:
+        yield
+    finally:
+        logging.disable(before)
 
 
 def scenario_ids() -> tuple[str, ...]:

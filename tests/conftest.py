@@ -25,9 +25,16 @@ def clear_streamlit_caches() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def app_url() -> Iterator[str]:
-    """`streamlit run app.py` on a free port for the whole session; stopped at the end."""
-    from tools.appserver import running_app
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """`streamlit run app.py` on a free port for the whole session, with an empty warm store and the log of the
+    trainings it starts (benchmarks/loadhook); yields (URL, log) and stops it at the end."""
+    from benchmarks.load import counted_app
 
-    with running_app() as url:
-        yield url
+    with counted_app(tmp_path_factory.mktemp("app_server")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def app_url(app_server: tuple[str, Path]) -> str:
+    """The session's app server."""
+    return app_server[0]

@@ -2,6 +2,7 @@
 
 import contextlib
 import dataclasses
+import errno
 import io
 import json
 import os
@@ -15,11 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.__main__ import flag, main
+from core.__main__ import flag, main, parser
 from core.config import CHOICES, RunConfig, format_param
 from core.i18n import t
 from core.training import ENGINES, EPOCH_COLUMNS
-from core.warm import scenario_ids, warm_list
+from core.warm import Warmed, scenario_ids, warm_list
 
 TINY = ["--epochs", "1", "--batch-size", "full"]
 
@@ -198,6 +199,7 @@ def test_a_closed_standard_output_gives_one_line_and_exit_2():
 # valid values (so that every accepted command trains a tiny config).
 NUMBERS = st.one_of(
     st.integers(-(10**30), 10**30).map(str),
+    st.integers(-(10**400), 10**400).map(str),  # whole numbers beyond a float's digits and range
     st.floats().map(repr),
     st.sampled_from(["nan", "-inf", "1e309", "-0", "0x10", "1_000", " 3 ", "None", "full", "", "-", "--"]),
 )
@@ -221,6 +223,7 @@ NASTY = st.sampled_from(
         "-0.0",
         "1e-400",
         "9" * 400,
+        "9" * 5000,  # beyond the 4300 digits Python turns into an int
         "x" * 10_000,
         "0.1\n0.2",
         "a\x00b",
@@ -385,6 +388,10 @@ def test_any_sweep_grid_writes_a_table_or_exits_2_with_one_line(grid, suffix, ra
             assert_one_line_error(code, err.splitlines(keepends=True)[-1])
 
 
+# What the pages do while warming: all is well, a page raises, or the disk is full when an entry is written.
+OUTCOMES = st.sampled_from(["fine", "fine", "page error", "full disk"])
+
+
 @settings(max_examples=200, deadline=None, database=None)
 @given(
     st.lists(
@@ -394,20 +401,40 @@ def test_any_sweep_grid_writes_a_table_or_exits_2_with_one_line(grid, suffix, ra
             st.text(max_size=12).map(lambda text: (text,)),
         ),
         max_size=4,
-    )
+    ),
+    OUTCOMES,
 )
-def test_any_warm_command_line_warms_its_scenarios_or_exits_2_with_one_line(parts):
+def test_any_warm_command_line_warms_its_scenarios_or_exits_2_with_one_line(parts, outcome):
     # The pages themselves are opened by test_warm's own tests; here only what the command line asks for is checked.
     argv = ["warm", *(p for part in parts for p in part)]
+    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/store/entry.warm")
+
+    def pages(todo):
+        for path, scenario, _ in todo:
+            errors = ["ValueError: boom\nsecond line"] if outcome == "page error" else []
+            yield Warmed(path, scenario, 0.0, errors, full if outcome == "full disk" else None)
+
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("core.__main__.warm", lambda todo: ((path, scenario, 0.0, []) for path, scenario, _ in todo))
+        patch.setattr("core.__main__.warm", pages)
         code, out, err = run_main(argv)
     if code == 0 and {"-h", "--help"} & set(argv):
         assert out.startswith("usage:")
     elif code == 0:
         asked = [argv[i + 1] for i, part in enumerate(argv[:-1]) if part == "--scenario"]
-        assert set(asked) <= set(scenario_ids())
+        assert set(asked) <= set(scenario_ids()) and outcome == "fine"
         warmed = [line for line in err.splitlines() if line.startswith("python -m core: note:")]
         assert len(warmed) == len(warm_list(tuple(asked))) + 1  # one line per page or scenario, then the summary
     else:
         assert_one_line_error(code, err)
+        if outcome == "full disk" and parses(argv):  # (a bad command line fails before any page)
+            assert "/store/entry.warm" in err and os.strerror(errno.ENOSPC) in err
+
+
+def parses(argv: list[str]) -> bool:
+    """Whether argparse takes the command line (its own error otherwise)."""
+    with contextlib.redirect_stderr(io.StringIO()):
+        try:
+            parser().parse_args(argv)
+        except SystemExit:
+            return False
+    return True

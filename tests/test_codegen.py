@@ -4,6 +4,7 @@ tests execute their templates), runs with plain `python` on torch, numpy and sci
 import contextlib
 import io
 import re
+import shlex
 import subprocess
 import sys
 
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.__main__ import configs_from_args, parser
 from core.codegen import script
 from core.config import RunConfig
 from core.i18n import t
@@ -180,3 +182,21 @@ def test_any_code_command_line_prints_a_script_or_exits_2_with_one_line(parts):
         compile(out, "exported.py", "exec")
     else:
         assert_one_line_error(code, err)
+
+
+# The knobs without a top of their own, at sizes a float cannot hold (2**53 + 1 on) and far beyond.
+BIG = st.integers(2**53 - 2, 2**64) | st.integers(0, 10**400)
+COMMAND_LINE = parser()
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(
+    st.sampled_from(["step", "plateau", "warmup-cosine"]),
+    st.fixed_dictionaries({}, optional={"step_size": BIG.map(lambda n: n + 1), "patience": BIG, "warmup_epochs": BIG}),
+)
+def test_the_made_with_command_gives_back_the_config_exactly(scheduler, knobs):
+    config = RunConfig.from_params({"scheduler": scheduler, **{name: str(value) for name, value in knobs.items()}})
+    assert all(getattr(config, name) == value for name, value in knobs.items())
+    text = script(config)
+    command = re.search(r"^Made with: python -m core ((?:.* \\\n)*.*)$", text, re.MULTILINE).group(1)
+    assert configs_from_args(COMMAND_LINE.parse_args(shlex.split(command.replace("\\\n", "")))) == [config]

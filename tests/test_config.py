@@ -1,6 +1,7 @@
 """RunConfig validation and its one flat string form, shared by the URL and the command line."""
 
 import dataclasses
+import math
 
 import pytest
 from hypothesis import given, settings
@@ -150,3 +151,35 @@ def test_choice_messages_list_the_options_the_way_each_language_lists_items():
         RunConfig(order="backwards").validated()
     assert str(info.value) == info.value.message("en") and "random, sorted" in str(info.value)
     assert "random、sorted" in info.value.message("ja")
+
+
+# Every knob that takes a whole number, with the range its validation accepts (batch_size's top is the data's size,
+# checked when training).
+WHOLE_RANGES = {
+    "batch_size": (1, math.inf),
+    "epochs": (1, MAX_EPOCHS),
+    "step_size": (1, math.inf),
+    "warmup_epochs": (0, math.inf),
+    "patience": (0, math.inf),
+    "seed": (0, 2**31 - 1),
+    "hidden": (1, MAX_HIDDEN),
+}
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    st.sampled_from(sorted(WHOLE_RANGES)),
+    st.integers(-(10**400), 10**400) | st.integers(2**53 - 3, 2**64 + 3) | st.integers(-3, 1100),
+    st.sampled_from(["{}", " {} ", "+{}"]),
+)
+def test_a_whole_number_in_digits_is_read_exactly(knob, number, form):
+    """No float on the way: 2**53 + 1 stays itself, and a number of 400 digits is as good as a small one."""
+    text = form.format(number) if number >= 0 else str(number)
+    low, high = WHOLE_RANGES[knob]
+    try:
+        config = RunConfig.from_params({knob: text})
+    except ConfigError:
+        assert not low <= number <= high
+        return
+    value = config.hidden[0] if knob == "hidden" else getattr(config, knob)
+    assert type(value) is int and value == number

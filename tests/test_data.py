@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.data import TASKS, blood_pressure, load_split, raw
+from core.data import SPLITS_KEPT, TASKS, blood_pressure, load_split, raw
 
 
 @pytest.mark.parametrize(
@@ -69,3 +69,10 @@ def test_split_is_deterministic_by_seed_and_sorted_order_sorts_labels():
     ordered = load_split("breast_cancer", 0.2, order="sorted")
     assert torch.equal(ordered.y_train, torch.sort(ordered.y_train).values)
     assert torch.equal(ordered.x_val, a.x_val)  # only the training rows are reordered
+
+
+def test_the_split_cache_stays_bounded_whatever_fractions_links_ask_for():
+    load_split.cache_clear()
+    for i in range(3 * SPLITS_KEPT):  # a link may carry any validation fraction from 0 to 0.5
+        load_split("blood_pressure", 0.5 * i / (3 * SPLITS_KEPT))
+    assert load_split.cache_info().currsize == SPLITS_KEPT

@@ -8,9 +8,11 @@ from streamlit.testing.v1 import AppTest
 from core.codegen import script
 from core.config import RunConfig
 from core.i18n import t
-from core.lab import read_run
+from core.lab import KNOB_NAMES, read_run
 from core.training import train
+from core.ui.widgets import code_span
 from tests.test_app_pages import JAPANESE, chart_frames, charts, open_app, visible_texts
+from tests.test_navigation import markup, notice
 
 PAGE = "pages/6_lab.py"
 # Small settings, so each run of the page trains in a moment; the grid is two cells.
@@ -110,3 +112,33 @@ def test_code_view_shows_the_script_of_the_current_settings(lang: str) -> None:
     (code,) = at.code
     config = RunConfig.from_params({**SMALL, "lr": "0.01", "optimizer": "momentum"})
     assert code.value == script(config, lang).rstrip("\n")  # `python -m core code` prints it; tests execute it
+
+
+@pytest.mark.parametrize("typed", ["64,32", "16"])
+def test_typed_hidden_sizes_reach_the_link_and_the_link_reopens_the_lab(typed: str) -> None:
+    at = open_lab("en")
+    at.text_input(key="lab.hidden").input(typed).run()
+    assert at.query_params["hidden"] == typed
+    fresh = open_lab("en", hidden=at.query_params["hidden"])  # a reload, or the link shared
+    assert fresh.text_input(key="lab.hidden").value == typed and notice(fresh) == ""
+    assert fresh.query_params["hidden"] == typed
+
+
+EVIL = "**B**[click me](https://evil.example/a)![I](https://evil.example/i.png)$x^2$"
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_markup_in_every_field_of_a_run_shows_as_code_in_the_one_notice(lang: str) -> None:
+    entries = [f"{name}:{EVIL}" for name in KNOB_NAMES]
+    at = open_lab(lang, run=entries)
+    text = notice(at)
+    assert all(code_span(entry) in text for entry in entries)
+    assert markup(text) == [] and at.session_state["lab.history"] == []
+
+
+def test_markup_typed_as_an_ab_value_shows_as_text() -> None:
+    at = open_lab("en")
+    at.text_input(key="lab.ab_value").input(EVIL).run()
+    at.button(key="lab.ab").click().run()
+    (error,) = at.error
+    assert code_span(EVIL) in error.value and markup(error.value) == []

@@ -9,16 +9,13 @@ import math
 
 import pandas as pd
 import pytest
-import torch
-from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
 
 from core.claims import LEARNING_RATE, by_id, check
-from core.data import load_split
 from core.i18n import t
 from core.lecture import scenarios_for
 from core.lessons.presets import DEFAULT_RATES, PAGE_BASE
 from core.lessons.verdicts import lr_verdicts
+from tests.plain_torch import train_plain
 from tests.test_cli import run_main
 
 UNLISTED_SEEDS = (7, 13, 19)  # the registry lists 0-4
@@ -55,35 +52,21 @@ def test_the_cards_verdicts_hold_on_one_seed_with_the_fast_engine() -> None:
         assert holds, (name, values)
 
 
-def plain_loop(lr: float, seed: int) -> tuple[list[tuple[int, float, float]], bool]:
-    """The page's default run written out with torch only: (epoch, train loss, val loss) rows and whether it
-    diverged (its loss stopped being finite, passed 10¹² times its start, or ended 10 times above it)."""
-    split = load_split(PAGE_BASE.dataset)
-    torch.manual_seed(seed)  # torch's own initialisation, not the app's weights
-    model = nn.Sequential(nn.Linear(split.n_features, 32), nn.ReLU(), nn.Linear(32, 1))
-    loader = DataLoader(TensorDataset(split.x_train, split.y_train[:, None]), batch_size=32, shuffle=True)
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    mse = nn.MSELoss()
-
-    def evaluate(x: torch.Tensor, y: torch.Tensor) -> float:
-        with torch.no_grad():
-            return mse(model(x), y[:, None]).item()
-
-    start = evaluate(split.x_train, split.y_train)
-    rows = [(0, start, evaluate(split.x_val, split.y_val))]
-    for epoch in range(1, PAGE_BASE.epochs + 1):
-        losses = []
-        for inputs, labels in loader:
-            optimizer.zero_grad()
-            loss = mse(model(inputs), labels)
-            if not math.isfinite(loss.item()) or loss.item() > 1e12 * max(1.0, start):
-                return rows, True
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-        rows.append((epoch, sum(losses) / len(losses), evaluate(split.x_val, split.y_val)))
-    end = evaluate(split.x_train, split.y_train)
-    return rows, not math.isfinite(end) or end >= 10 * start
+def plain_record(lr: float, seed: int) -> tuple[list[tuple[int, float, float]], bool]:
+    """The page's default run from the plain loop (tests/plain_torch.py): (epoch, training loss, validation loss) rows
+    from epoch 0, and whether it diverged by the app's rule read on them (a loss not finite or past 10¹² times its
+    start, or an end 10 times above it)."""
+    trace = train_plain(PAGE_BASE.dataset, (32,), "sgd", lr, 32, PAGE_BASE.epochs, seed)
+    start = trace.start_loss[0]
+    means = [sum(losses) / len(losses) for losses in trace.batch_losses]
+    blown = [
+        not math.isfinite(loss) or loss > 1e12 * max(1.0, start) for losses in trace.batch_losses for loss in losses
+    ]
+    rows = [(0, *trace.start_loss)] + [
+        (e + 1, m, v) for e, (m, v) in enumerate(zip(means, trace.val_loss, strict=True))
+    ]
+    kept = [row for row in rows if math.isfinite(row[1])]
+    return kept, any(blown) or means[-1] >= 10 * start
 
 
 @pytest.mark.parametrize("seed", UNLISTED_SEEDS)
@@ -91,7 +74,7 @@ def test_an_independent_loop_agrees_with_the_four_learning_rates_card(seed: int)
     """Each claim of the card "Four learning rates" on a seed the registry does not list, from a plain loop."""
     epochs, runs = [], []
     for run, lr in enumerate(DEFAULT_RATES):
-        rows, diverged = plain_loop(lr, seed)
+        rows, diverged = plain_record(lr, seed)
         epochs += [{"run": run, "lr": lr, "epoch": e, "train_loss": t, "val_loss": v} for e, t, v in rows]
         runs.append({"run": run, "lr": lr, "diverged": diverged})
     judged = lr_verdicts(pd.DataFrame(epochs), pd.DataFrame(runs)).set_index("lr")

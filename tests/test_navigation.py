@@ -24,6 +24,9 @@ NAV_KEYS = {path: nav_key for path, nav_key, _ in existing_pages()}
 SIDEBAR_KEYS = {"ui_lang", "lecture.present", "lecture.predict"}  # the shared sidebar's widgets, on every page
 CHOICE_KINDS = ("selectbox", "select_slider", "button_group", "multiselect")
 VALUE_KINDS = ("slider", "number_input", "toggle", "checkbox")
+TYPED_KINDS = ("text_input",)
+# What a person types into each text box (a new box without an entry here fails the tests that change every widget).
+TYPED = {"lab.hidden": "64,32", "lab.ab_value": "0.1"}
 PAYLOADS = {
     "link": "[Log in again](https://example.org/login)",
     "image": "![](http://host/track.png)",
@@ -56,7 +59,7 @@ def follow_sidebar_link(at: AppTest, path: str) -> AppTest:
     return at
 
 
-def widgets(at: AppTest, kinds: tuple[str, ...] = CHOICE_KINDS + VALUE_KINDS) -> Iterator[object]:
+def widgets(at: AppTest, kinds: tuple[str, ...] = CHOICE_KINDS + VALUE_KINDS + TYPED_KINDS) -> Iterator[object]:
     """The page's own widgets (not the shared sidebar), of the given kinds."""
     for kind in kinds:
         for widget in at.get(kind):
@@ -88,6 +91,8 @@ def change(widget: object) -> None:
         widget.set_value(not widget.value)
     elif kind in ("slider", "number_input"):
         widget.set_value(widget.min if widget.value != widget.min else widget.max)
+    elif kind == "text_input":
+        widget.input(TYPED[widget.key])  # typed text, as a person enters it (not a value set from code)
     elif kind == "selectbox":
         widget.select_index(len(widget.options) - 1 if widget.index != len(widget.options) - 1 else 0)
     else:
@@ -255,6 +260,20 @@ def rendered(at: AppTest) -> Iterator[str]:
     for kind in TEXT_KINDS:
         for element in at.get(kind):
             yield parser.render(element.value)
+
+
+def markup(text: str) -> list[str]:
+    """What of `text` would render as more than words outside code spans, by CommonMark's tokens (the independent
+    oracle): links, images, HTML, emphasis, and text with `$` or an address, which Streamlit's renderer turns into a
+    formula or a link."""
+    found = []
+    for block in MarkdownIt("commonmark").parse(text):
+        for token in [block, *(block.children or [])]:
+            if token.type in ("link_open", "image", "html_inline", "html_block", "strong_open", "em_open"):
+                found.append(token.type)
+            elif token.type == "text" and re.search(r"\$|://|www\.", token.content):
+                found.append(token.content)
+    return found
 
 
 @pytest.mark.parametrize("payload", PAYLOADS.values(), ids=PAYLOADS.keys())

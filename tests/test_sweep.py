@@ -1,11 +1,14 @@
 """Sweeps: a grid file's product of settings, one table row per run, the same table whichever executor trained it."""
 
+import errno
 import importlib.util
 import io
 import json
 import os
+import socket
 import sys
 import tempfile
+from collections.abc import Iterator
 
 import pandas as pd
 import pytest
@@ -13,6 +16,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import core.sweep
 from core.config import RunConfig
 from core.i18n import t
 from core.sweep import COLUMNS, FIELDS, groups, read_table, sweep, write_table
@@ -128,6 +132,8 @@ BAD_GRIDS = {
     "too_costly.toml": 'epochs = ["1000"]\nbatch_size = ["1"]\nhidden = ["512,512,512"]',
     "binary.toml": "\udcff",
     "huge.toml": "# " + "x" * 200_000,
+    "huge_integer.json": '{"step_size": [' + "9" * 5000 + "]}",  # beyond Python's 4300 digits
+    "huge_integer.toml": "step_size = [" + "9" * 5000 + "]",
 }
 
 
@@ -221,3 +227,90 @@ def test_any_grid_file_gives_a_table_or_exits_2_with_one_line(grid, suffix, form
             return
         table = read_table(flags[1] if flags else io.StringIO(out))
         assert list(table.columns) == COLUMNS and len(table) >= 1
+
+
+# Ray addresses: none of these may start Ray. A well-formed one names a port that this test holds without listening,
+# so the connection is refused at once; all others are refused before any connection.
+needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="ray is not installed")
+
+
+@pytest.fixture(scope="module")
+def closed_port() -> Iterator[int]:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield held.getsockname()[1]
+
+
+@pytest.fixture
+def no_ray_trial(monkeypatch):
+    """Fails the test if Ray's own connection is tried (the fuzz's addresses must fail before it)."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("Ray was started")
+
+    monkeypatch.setattr(core.sweep.subprocess, "run", refuse)
+
+
+HOSTS = st.sampled_from(["127.0.0.1", "localhost", "[::1]", "::1", "", " ", "a b", "[::1", "ray://127.0.0.1", "h/x"])
+BAD_PORTS = st.sampled_from(["", "0", "65536", "99999", "-1", "+80", "1e3", "0x50", "８０", " 80", "80 ", "80\n"])
+ADDRESSES = st.one_of(
+    st.tuples(HOSTS | st.text(max_size=8), BAD_PORTS | st.integers(65536, 10**30).map(str)).map(":".join),
+    st.tuples(HOSTS, st.just("{closed}")).map(":".join),
+    st.text(max_size=20),
+).filter(lambda address: address not in ("", "auto"))  # "" starts Ray here, "auto" looks for a cluster
+
+
+@needs_ray
+@settings(
+    max_examples=200,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(address=ADDRESSES)
+def test_a_bad_ray_address_fails_at_once_with_one_line(address, grid_file, closed_port, no_ray_trial):
+    address = address.replace("{closed}", str(closed_port))
+    code, out, err = sweep_cli(grid_file, f"--ray={address}")
+    assert_one_line_error(code, err)
+    assert out == ""
+
+
+@needs_ray
+@pytest.mark.parametrize("address", ["127.0.0.1:{closed}", "127.0.0.1:99999", "127.0.0.1:0", "127.0.0.1", "x:80:"])
+def test_the_addresses_of_the_issue_are_refused_without_ray(address, grid_file, closed_port, no_ray_trial):
+    address = address.format(closed=closed_port)
+    code, out, err = sweep_cli(grid_file, "--ray", address)
+    assert_one_line_error(code, err)
+    refused = os.strerror(errno.ECONNREFUSED)
+    expected = (
+        t("cli.sweep_errors.ray_unreachable", "en", address=address, reason=refused)
+        if address.endswith(str(closed_port))
+        else t("cli.sweep_errors.ray_address", "en", address=address)
+    )
+    assert err == f"python -m core: error: {expected}\n"
+
+
+@needs_ray
+def test_a_listener_that_is_no_ray_cluster_is_given_up_on(grid_file, monkeypatch):
+    """A port that takes connections and never answers: Ray's own trial is stopped after RAY_TRIAL_SECONDS."""
+    monkeypatch.setattr(core.sweep, "RAY_TRIAL_SECONDS", 1.0)  # 20 s in use; the stop is the same
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # connections complete in the backlog; nothing ever reads them
+        address = f"127.0.0.1:{silent.getsockname()[1]}"
+        code, out, err = sweep_cli(grid_file, "--ray", address)
+    assert_one_line_error(code, err)
+    assert t("cli.sweep_errors.ray_silent", "en", address=address, seconds=1.0) in err
+
+
+def test_rays_reason_is_its_last_logged_warning_or_its_exception():
+    logged = (
+        "[2026-12-02 16:09:04,610 W 13153 13153] rpc_client.h:153: Failed to connect to GCS at 192.0.2.2:1.\n"
+        "[2026-12-02 16:09:39,627 W 13153 13153] gcs_client.cc:210: Failed to get cluster ID: TimedOut.\n"
+        "Traceback (most recent call last):\n  File ...\nConnectionError: Failed to connect to Ray cluster\n"
+    )
+    assert core.sweep._ray_said(logged) == "Failed to get cluster ID: TimedOut"
+    assert core.sweep._ray_said("Traceback:\nConnectionError: Could not find any running Ray instance.\n") == (
+        "ConnectionError: Could not find any running Ray instance"
+    )
+    assert core.sweep._ray_said("") == ""

@@ -4,7 +4,8 @@ markdown, LaTeX, very long and repeated values.
 Two layers. Each page's link readers are recorded from real page runs (which parameter, its default, what it allows);
 hypothesis then drives those same readers with ≥ 200 drawn links per page (cheap: no page run per example). A smaller
 number of drawn links per page go through the whole page under AppTest: no exception, every bad value and unknown key
-named in the one notice, the defaults drawn, nothing of the link rendered as a link, image, HTML or formula."""
+named in the one notice, the defaults drawn, nothing of the link rendered as a link, image, HTML or formula. The
+lab's reader of one `run=` entry gets hostile values in every field (a pure function: no page run either)."""
 
 from __future__ import annotations
 
@@ -22,10 +23,13 @@ from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 import core.ui.widgets as widgets_module
+from core.config import CHOICES, ConfigError, RunConfig
 from core.i18n import t
+from core.lab import HIDDEN_MARK, KNOB_NAMES, MAX_RUNS, all_params, read_run, run_text
 from core.lecture import LECTURE_PARAMS, SCENARIOS, url_params
+from core.ui.lab_history import read_entry
 from core.ui.widgets import KNOBS, PAGE_PARAMS, Allowed, code_span, read_link, url_text
-from tests.test_navigation import APP, PAGES, change_everything, notice, open_page, rendered, widgets
+from tests.test_navigation import APP, PAGES, change_everything, markup, notice, open_page, rendered, widgets
 
 READER_EXAMPLES = 200  # per page, through the page's recorded readers
 PAGE_EXAMPLES = 6  # per page, through the whole page (each costs a page run: about a second here)
@@ -58,11 +62,16 @@ def recording() -> Iterator[tuple[dict[str, tuple], set[str]]]:
 @cache
 def page_links(path: str) -> tuple[dict[str, tuple], frozenset[str]]:
     """The readers a page calls and the parameters it keeps: default state, every widget changed, and for the lab
-    the settings that draw more widgets (momentum, a schedule's knobs, each view)."""
+    the settings that draw more widgets (momentum, a schedule's knobs, a history with runs, each view)."""
     with recording() as (readers, kept):
         change_everything(open_page(path))
         if path == LAB:
-            for query in ({"optimizer": "momentum", "scheduler": "step"}, {"scheduler": "onecycle"}):
+            # momentum, a schedule's knobs, the history's chart switches (drawn once it has runs)
+            for query in (
+                {"optimizer": "momentum", "scheduler": "step"},
+                {"scheduler": "onecycle"},
+                {"run": "epochs:3"},
+            ):
                 open_page(path, **query)
             for view in ("seeds", "grid", "classes", "code"):
                 open_page(path, view=view)
@@ -272,3 +281,70 @@ def _rejected(reader: tuple, param: str, text: str) -> bool:
     """Only the drawn texts that the page must refuse (a nasty draw may happen to be a fine value, e.g. "1")."""
     default, allowed, several = reader
     return bool(read_link(param, [text], default, allowed, several, "en")[1])
+
+
+# --- the lab's history: every field of a `run=` entry -----------------------------------------------------------
+
+FIELD_EXAMPLES = 12  # per field of a `run=` entry: a hostile value among good ones (21 fields: 252 entries)
+ENTRY_EXAMPLES = 100  # entries of any shape, and good ones
+GOOD_FIELDS = {
+    name: st.sampled_from([*CHOICES.get(name, ()), value, *({"lr": ["0.1"], "hidden": ["16,8"]}.get(name, []))])
+    for name, value in all_params(RunConfig()).items()
+}
+
+
+def entry(fields: dict[str, str], hidden: bool) -> str:
+    """A `run=` entry as the lab writes it: knob:value pairs joined by semicolons, `~` in front of a hidden run."""
+    return (HIDDEN_MARK if hidden else "") + ";".join(f"{name}:{value}" for name, value in fields.items())
+
+
+def good_fields() -> st.SearchStrategy[dict[str, str]]:
+    """A few knobs, each with a value RunConfig reads."""
+    names = st.lists(st.sampled_from(KNOB_NAMES), max_size=4, unique=True)
+    return names.flatmap(lambda chosen: st.fixed_dictionaries({name: GOOD_FIELDS[name] for name in chosen}))
+
+
+def check_entry(text: str, position: int, kept: int, lang: str) -> RunConfig | None:
+    """The lab's reader of one entry: a usable run reads back the same from what the lab writes; an unusable one is
+    named with a reason, the entry and every value the reason quotes as code."""
+    config, why = read_entry(text, position, kept, lang)
+    if config is None:
+        item = t("link.item", lang, name=code_span("run"), value=code_span(text), reason=why)
+        assert why and markup(item) == [], item
+    else:
+        assert kept < MAX_RUNS and config == config.validated()
+        assert read_run(run_text(config)) == config
+    return config
+
+
+@pytest.mark.parametrize("field", KNOB_NAMES)
+def test_hostile_values_in_every_field_of_a_run_entry(field: str) -> None:
+    @settings(max_examples=FIELD_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(good_fields(), NASTY, st.booleans(), st.sampled_from(["ja", "en"]))
+    def check(others: dict[str, str], value: str, hidden: bool, lang: str) -> None:
+        fields = {**others, field: value}
+        config = check_entry(entry(fields, hidden), 1, 0, lang)
+        if ";" not in value and _refused(fields):
+            assert config is None  # what RunConfig refuses is never trained, whichever field holds it
+
+    check()
+
+
+@settings(max_examples=ENTRY_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.one_of(st.builds(entry, good_fields(), st.booleans()), NASTY, st.text(max_size=40)),
+    st.integers(1, 20),
+    st.integers(0, MAX_RUNS),
+    st.sampled_from(["ja", "en"]),
+)
+def test_drawn_run_entries_of_any_shape(text: str, position: int, kept: int, lang: str) -> None:
+    check_entry(text, position, kept, lang)
+
+
+def _refused(fields: dict[str, str]) -> bool:
+    """Whether RunConfig refuses these knob values."""
+    try:
+        RunConfig.from_params(fields)
+    except ConfigError:
+        return True
+    return False

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import string
+from types import SimpleNamespace
+
 import pytest
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
+import core.ui.widgets as widgets
 from core.config import ConfigError
-from core.i18n import t
-from core.ui.widgets import Allowed, code_span, url_text
+from core.i18n import keys, t
+from core.lab import SweepTableError
+from core.sweep import SweepError
+from core.ui.widgets import MOST_NAMED, Allowed, _Notice, code_span, error_message, url_text
+from core.upload import UploadError
+from tests.test_navigation import markup
 
 PAYLOADS = {
     "link": "[Log in again](https://example.org/login)",
@@ -23,10 +31,11 @@ def demo() -> None:
     """A page with one widget of each kind, all kept in the URL."""
     import streamlit as st
 
-    from core.ui.widgets import Allowed, language_key, linked, start_notice
+    from core.ui.widgets import Allowed, drop_unknown, language_key, linked, start_notice
 
     lang = st.query_params.get("lang", "en")
     start_notice(lang)
+    drop_unknown(frozenset({"lang"}))
     linked(
         st.slider,
         "demo.epochs",
@@ -232,3 +241,72 @@ def test_url_text_is_what_a_person_types() -> None:
         "1",
         "0",
     ]
+
+
+def test_many_unknown_keys_give_one_notice_of_bounded_length_that_counts_them() -> None:
+    at = open_demo(**{f"junk{i}": "x" for i in range(900)}, epochs="12")
+    (notice,) = at.warning
+    assert notice.value.count(t("link.unknown", "en")) == MOST_NAMED  # named one by one up to the bound ...
+    assert t("link.more", "en", more=900 - MOST_NAMED, total=900) in notice.value  # ... and counted beyond it
+    assert len(notice.value) < 4000  # 900 items named one by one: 36,000 characters
+    assert dict(at.query_params) == {"epochs": "12"}
+
+
+def test_the_notice_is_drawn_once_per_batch_of_values() -> None:
+    drawn: list[str] = []
+    notice = _Notice("ja", SimpleNamespace(warning=lambda text, icon: drawn.append(text)))
+    notice.add([(f"junk{i}", "x", "?") for i in range(900)])
+    notice.add([("epochs", "-5", "?")])
+    assert len(drawn) == 2  # once per batch, not once per value
+    assert t("link.more", "ja", more=901 - MOST_NAMED, total=901) in drawn[-1]
+
+
+def test_a_link_too_long_for_streamlit_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Streamlit passes on no value of such a link; the browser's answer (checked in the real browser) is named."""
+    asked: list[dict] = []
+
+    def browser(**kwargs: object) -> dict:
+        asked.append(kwargs)
+        return {"too_long": {"fields": 1201, "characters": 9000}}
+
+    monkeypatch.setattr(widgets, "_opened_link", browser)
+    at = open_demo()  # the link arrives empty
+    limits = {"most_fields": 1000, "most_characters": 512 * 1024}
+    assert [warning.value for warning in at.warning] == [
+        t("link.too_long", "en", fields=1201, characters=9000, **limits)
+    ]
+    at.run().run()
+    assert len(asked) == 2  # asked on the first two runs of the session only
+    open_demo(epochs="12")
+    assert len(asked) == 2  # a link that arrived is not asked about
+
+
+def test_the_link_limits_are_streamlits() -> None:
+    from streamlit.runtime.state import query_params
+
+    limits = (query_params.CLIENT_STATE_QUERY_STRING_MAX_FIELDS, query_params.CLIENT_STATE_QUERY_STRING_MAX_LENGTH)
+    assert limits == (widgets.LINK_LIMITS["fields"], widgets.LINK_LIMITS["characters"])
+
+
+def error_templates(lang: str) -> list[tuple[type[ConfigError], str, list[tuple[str, str]]]]:
+    """Every message of every error kind: (the kind, its key, its placeholders with their format specs)."""
+    found = []
+    for kind in (ConfigError, UploadError, SweepTableError, SweepError):
+        for key in sorted(k for k in keys(lang) if k.startswith(f"{kind.topic}.")):
+            fields = [(name, spec) for _, name, spec, _ in string.Formatter().parse(t(key, lang)) if name]
+            found.append((kind, key.removeprefix(f"{kind.topic}."), fields))
+    return found
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+@pytest.mark.parametrize("payload", [*PAYLOADS.values(), "**B**[click me](https://evil.example/a)$x^2$"])
+def test_every_error_message_shows_the_values_it_quotes_as_text(lang: str, payload: str) -> None:
+    """Every message of every error, each text it quotes hostile (alone or listed): no link, image, HTML, formula."""
+    templates = error_templates(lang)
+    assert len(templates) > 50
+    for kind, key, fields in templates:
+        for value in ((payload, "ok"), payload):
+            err = kind(key, **{name: 1.5 if spec else value for name, spec in fields})
+            shown = error_message(err, lang)
+            assert markup(shown) == [], (key, shown)
+        assert all(spec or code_span(payload) in error_message(err, lang) for _, spec in fields), key

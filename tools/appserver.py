@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,13 +32,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(timeout: float = 60.0) -> Iterator[str]:
-    """Run the app headless on a free port; yields its base URL and stops the server afterwards."""
+def running_app(timeout: float = 60.0, env: dict[str, str] | None = None, flags: Sequence[str] = ()) -> Iterator[str]:
+    """Run the app headless on a free port (`env` added to its environment, `flags` to its command line); yields its
+    base URL, then stops it."""
     port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
     command += ["--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    command += flags
     server = subprocess.Popen(
-        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+        command,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     try:

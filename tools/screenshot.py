@@ -21,12 +21,14 @@ IDLE = """() => {
 }"""
 
 
+def url_name(path: str) -> str:
+    """The name Streamlit serves a file-based page under (pages/3_learning_rate.py -> learning_rate; app.py -> "")."""
+    return "" if path == "app.py" else Path(path).stem.split("_", 1)[1]
+
+
 def page_url(base: str, path: str, lang: str) -> str:
     """The address Streamlit serves a file-based page at (pages/3_learning_rate.py -> /learning_rate)."""
-    if path == "app.py":
-        return f"{base}/?lang={lang}"
-    name = Path(path).stem.split("_", 1)[1]
-    return f"{base}/{name}?lang={lang}"
+    return f"{base}/{url_name(path)}?lang={lang}"
 
 
 def wait_until_idle(page: Page, timeout_ms: int = 90_000) -> None:

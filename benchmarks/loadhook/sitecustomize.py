@@ -1,10 +1,13 @@
-"""Imported at start-up by the server that `benchmarks.load` runs (this folder leads its PYTHONPATH).
+"""Imported at start-up by the servers of `benchmarks.hall` and `benchmarks.load` (this folder leads PYTHONPATH).
 
-Wraps `core.training.train` before any page imports it, so every training the server really runs appends one line
-to the file named by TRAINING_LOOP_TRAIN_LOG: cache hits train nothing and write nothing.
+Wraps `core.training.train` before any page imports it, so every training the server really runs appends two lines
+to the file named by TRAINING_LOOP_TRAIN_LOG: `start <configs>` when it begins, then `done <configs> <seconds>` when
+it returns a result or `lost <configs> <seconds>` when it ends without one (stopped with its session, or refused).
+Cache hits train nothing and write nothing.
 """
 
 import os
+import time
 
 LOG = os.environ.get("TRAINING_LOOP_TRAIN_LOG")
 if LOG:
@@ -12,10 +15,18 @@ if LOG:
 
     _train = core.training.train
 
-    def _counted(configs, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        result = _train(configs, *args, **kwargs)
+    def _write(line):  # noqa: ANN001, ANN202
         with open(LOG, "a") as log:
-            log.write(f"{len(configs)}\n")
-        return result
+            log.write(line + "\n")
+
+    def _counted(configs, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        _write(f"start {len(configs)}")
+        started, outcome = time.monotonic(), "lost"
+        try:
+            result = _train(configs, *args, **kwargs)
+            outcome = "done"
+            return result
+        finally:
+            _write(f"{outcome} {len(configs)} {time.monotonic() - started:.2f}")
 
     core.training.train = _counted

@@ -16,7 +16,7 @@ from core.lab import X_AXES
 from core.training import Result
 from core.ui import show_chart
 from core.ui.runs import cached_train, show_config_error
-from core.ui.upload import show_upload_error, train_uploaded
+from core.ui.upload import train_uploaded
 
 METRICS = ("train_loss", "val_loss", "val_accuracy")
 
@@ -45,13 +45,8 @@ def train_runs(configs: Sequence[RunConfig], data: Dataset | None, lang: str) ->
     try:
         return cached_train(tuple(configs)) if data is None else train_uploaded(configs, data)
     except ConfigError as err:
-        show_error(err, data, lang)
+        show_config_error(err, lang)
         return None
-
-
-def show_error(err: ConfigError, data: Dataset | None, lang: str) -> None:
-    """A refused request, its message in `lang`; on an upload every name from the file is shown as text."""
-    (show_config_error if data is None else show_upload_error)(err, lang)
 
 
 def current_curve(lang: str, config: RunConfig, metric: str, data: Dataset | None = None) -> None:

@@ -28,7 +28,15 @@ from core.lab import (
 from core.ui import show_chart
 from core.ui.lab_charts import METRICS, chart_titles, current_curve, downloads, train_runs
 from core.ui.runs import show_config_error
-from core.ui.widgets import Allowed, choice_buttons, choice_select, ignore, linked, notice_language
+from core.ui.widgets import (
+    Allowed,
+    choice_buttons,
+    choice_select,
+    error_message,
+    ignore,
+    linked,
+    notice_language,
+)
 
 HISTORY = "lab.history"
 HIGHLIGHT = "background-color: #ffe08a"
@@ -41,27 +49,35 @@ HIGHLIGHT = "background-color: #ffe08a"
 def history() -> list[dict[str, Any]]:
     """The runs kept in this session, read once from the link's repeated `run=` parameter."""
     if HISTORY not in st.session_state:
-        runs = []
+        runs, skipped = [], []
         lang = notice_language()
         for position, text in enumerate(st.query_params.get_all("run"), start=1):
-            shown = not text.startswith(HIDDEN_MARK)
-            try:
-                if is_upload_text(text.removeprefix(HIDDEN_MARK)):
-                    ignore("run", text, t("lab.skipped.upload", lang, position=position))
-                    continue
-                config = read_run(text.removeprefix(HIDDEN_MARK))
-            except ConfigError as err:
-                ignore("run", text, t("lab.skipped.bad_value", lang, position=position, why=err.message(lang)))
-                continue
-            except ValueError:
-                ignore("run", text, t("lab.skipped.not_a_run", lang, position=position))
-                continue
-            if len(runs) == MAX_RUNS:
-                ignore("run", text, t("lab.skipped.full", lang, position=position, most=MAX_RUNS))
-                continue
-            runs.append({"number": len(runs) + 1, "config": config, "shown": shown, "data": None})
+            config, why = read_entry(text, position, len(runs), lang)
+            if config is None:
+                skipped.append(("run", text, why))
+            else:
+                shown = not text.startswith(HIDDEN_MARK)
+                runs.append({"number": len(runs) + 1, "config": config, "shown": shown, "data": None})
+        ignore(*skipped)  # one notice for every skipped run
         st.session_state[HISTORY] = runs
     return st.session_state[HISTORY]
+
+
+def read_entry(text: str, position: int, kept: int, lang: str) -> tuple[RunConfig | None, str]:
+    """The config of the link's `run=` entry `text` (the `position`-th, after `kept` usable ones), or None and why not
+    in `lang`, every value quoted from the link shown as code."""
+    plain = text.removeprefix(HIDDEN_MARK)
+    if is_upload_text(plain):
+        return None, t("lab.skipped.upload", lang, position=position)
+    try:
+        config = read_run(plain)
+    except ConfigError as err:
+        return None, t("lab.skipped.bad_value", lang, position=position, why=error_message(err, lang))
+    except ValueError:
+        return None, t("lab.skipped.not_a_run", lang, position=position)
+    if kept >= MAX_RUNS:
+        return None, t("lab.skipped.full", lang, position=position, most=MAX_RUNS)
+    return config, ""
 
 
 def keep_in_link(runs: list[dict[str, Any]]) -> None:

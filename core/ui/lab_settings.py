@@ -124,7 +124,7 @@ def _hidden(lang: str) -> tuple[int, ...]:
         "lab.hidden",
         "hidden",
         "32",
-        Allowed(),
+        Allowed(knob="hidden", as_text=True),  # the box holds text: the link's own, once RunConfig has read it
         label=t("lab.knobs.hidden", lang),
         help=t("lab.hidden_help", lang),
     )

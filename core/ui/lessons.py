@@ -10,6 +10,7 @@ import streamlit as st
 
 from core import warm
 from core.config import RunConfig
+from core.ui.runs import shared
 
 LESSON_VERSION = "1"  # part of every cache key: bump it when a lesson function's results change
 T = TypeVar("T")
@@ -24,4 +25,5 @@ def cached_lesson(function: Callable[..., T], config: RunConfig, **options: obje
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def _lesson(name: str, key: tuple, options: tuple, version: str, _function: Callable, _config: RunConfig) -> object:
-    return warm.stored(("lesson", name, key, options, version), lambda: _function(_config, **dict(options)))
+    full_key = ("lesson", name, key, options, version)
+    return warm.stored(full_key, lambda: shared(full_key, lambda _progress: _function(_config, **dict(options))))

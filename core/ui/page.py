@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from core.lecture import LECTURE_PARAMS
-from core.ui.lecture import PRESENT, flag, lecture_controls
+from core.ui.lecture import PRESENT, flag, glossary, lecture_controls
 from core.ui.widgets import Allowed, drop_unknown, ignore, start_notice
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +65,7 @@ def setup_page(page_id: str) -> str:
     render_sidebar(lang)
     wanted = st.query_params.get(LANG_PARAM)
     if wanted not in (None, lang):
-        ignore(LANG_PARAM, wanted, Allowed(options=LANGUAGES).describe(lang))
+        ignore((LANG_PARAM, wanted, Allowed(options=LANGUAGES).describe(lang)))
     if wanted != lang:
         st.query_params[LANG_PARAM] = lang  # write the browser's choice into the URL so the link is explicit
     return lang
@@ -92,4 +92,5 @@ def render_sidebar(lang: str) -> None:
             for path, nav_key, icon in existing_pages():
                 query = {LANG_PARAM: lang, **flags}
                 st.page_link(path, label=t(f"nav.{nav_key}", lang), icon=icon, query_params=query)
+        glossary(lang)
         st.caption(t("sidebar.footer", lang))

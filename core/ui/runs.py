@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
+import torch
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_run_yield_check
 
 from core import warm
 from core.config import ConfigError, RunConfig
+from core.shared_work import Progress, SharedWork
 from core.training import ENGINE_VERSION, Result, resolve_device, train
+from core.ui.widgets import error_message
 
 # A lecture hall explores a few dozen settings; a typical sweep's frames take ~0.2 MB. The guard admits at most
 # MAX_BYTES / RECORD_BYTES (~1.7 million) recorded rows per request, ~60 MB once compact (36 bytes a row), so the
@@ -18,6 +24,13 @@ from core.training import ENGINE_VERSION, Result, resolve_device, train
 CACHE_ENTRIES = 256
 CACHE_SIZE = "256MB"  # pickled bytes, as Streamlit counts them
 CACHE_TTL = timedelta(hours=12)
+# Trainings and lesson maths run in these threads, which no session owns, one torch thread each. Four on the 2-core
+# server: two long trainings cannot hold up a cheap one, and work nobody waits for any more can hold at most four
+# threads. A fixed number: inside a container os.cpu_count() reports the host's cores, not the app's share.
+WORKERS = 4
+KEEP_UNCOLLECTED = 4  # results whose sessions left before collecting them, kept for the next request (≤ ~60 MB each)
+WORK = SharedWork(WORKERS, KEEP_UNCOLLECTED, start=lambda: torch.set_num_threads(1))
+T = TypeVar("T")
 
 
 def cached_train(configs: tuple[RunConfig, ...], engine: str = "fast") -> Result:
@@ -38,19 +51,35 @@ def _train(
     bar = st.progress(0.0)
     shown = [0]
 
-    def progress(fraction: float) -> None:
+    def show(fraction: float) -> None:
         percent = int(100 * min(max(fraction, 0.0), 1.0))
-        if percent > shown[0]:  # one message per percent, not one per optimizer step
+        if percent > shown[0]:  # one message per percent, not one per poll
             shown[0] = percent
             bar.progress(percent)
 
     try:
         # Before training: the warm store, filled before a lecture by `python -m core warm`.
+        full_key = ("train", key, engine, engine_version, devices)
         return warm.stored(
-            ("train", key, engine, engine_version, devices), lambda: compact(train(_configs, engine, progress))
+            full_key, lambda: shared(full_key, lambda progress: compact(train(_configs, engine, progress)), show)
         )
     finally:
         bar.empty()
+
+
+def shared(key: tuple, compute: Callable[[Progress], T], show: Progress = lambda fraction: None) -> T:
+    """`compute(progress)` run once for every session that asks for `key`, in a worker thread; this script waits.
+
+    A closed tab or a click stops this script while it waits, never the computation: the next request for `key`
+    (the rerun, another session, a later one) waits on the same run or takes its result."""
+    stop_or_rerun = get_run_yield_check()  # Streamlit's own check, run between `st.*` calls; None outside a script
+
+    def waiting(fraction: float) -> None:
+        if stop_or_rerun is not None:
+            stop_or_rerun()
+        show(fraction)
+
+    return WORK.result(key, compute, waiting)
 
 
 def compact(result: Result) -> Result:
@@ -66,5 +95,6 @@ def compact(result: Result) -> Result:
 
 
 def show_config_error(err: ConfigError, lang: str) -> None:
-    """The error as one translated sentence (never a traceback)."""
-    st.error(err.message(lang), icon=":material/error:")
+    """The error as one translated sentence (never a traceback), every value it quotes shown as text: a link's value,
+    a file's column or a typed text with markdown, HTML or $LaTeX$ in it stays literal."""
+    st.error(error_message(err, lang), icon=":material/error:")

@@ -11,8 +11,9 @@ import hashlib
 from collections.abc import Sequence
 
 import streamlit as st
+from starlette.formparsers import MultiPartParser
 
-from core.config import ConfigError, RunConfig
+from core.config import RunConfig
 from core.data import Dataset
 from core.i18n import join, t
 from core.training import Result, train
@@ -31,6 +32,11 @@ from core.upload import (
 )
 
 HISTORY = 8
+# Streamlit's web server (Starlette) spools an upload of over 1 MB to a temporary file while it parses the request.
+# .streamlit/config.toml caps every upload at server.maxUploadSize (3 MB, the largest of the app's limits), so the
+# parser may hold that much in memory: uploads never reach the disk. This module is imported before any uploader of
+# the app is drawn.
+MultiPartParser.spool_max_size = st.get_option("server.maxUploadSize") * 1024 * 1024
 _RESULTS = "upload_results"  # session_state key: {request fingerprint: Result}, oldest first
 
 
@@ -49,7 +55,7 @@ def upload_section(lang: str, key_prefix: str) -> Dataset | None:
     try:
         table = read_table(uploaded.getvalue(), uploaded.name)
     except UploadError as err:
-        show_upload_error(err, lang)
+        show_config_error(err, lang)
         return None
     st.caption(t("upload.read", lang, name=code_span(table.name), rows=table.rows, columns=len(table.columns)))
     target = st.selectbox(
@@ -69,23 +75,12 @@ def upload_section(lang: str, key_prefix: str) -> Dataset | None:
     try:
         dataset = prepare(table, target, task)
     except UploadError as err:
-        show_upload_error(err, lang)
+        show_config_error(err, lang)
         return None
     st.caption(t("upload.ready", lang, features=len(dataset.feature_names), rows=len(dataset.y)))
     if dataset.class_names:
         st.caption(t("upload.classes", lang, classes=join([code_span(c) for c in dataset.class_names], lang)))
     return dataset
-
-
-def show_upload_error(err: ConfigError, lang: str) -> None:
-    """The error with every name from the file shown as text (a column or file named `<b>` or a link stays literal)."""
-
-    def shown(value: object) -> object:
-        if isinstance(value, tuple):
-            return tuple(code_span(v) for v in value)
-        return code_span(value) if isinstance(value, str) else value
-
-    show_config_error(type(err)(err.key, **{name: shown(v) for name, v in err.params.items()}), lang)
 
 
 def train_uploaded(configs: Sequence[RunConfig], dataset: Dataset) -> Result:

@@ -49,12 +49,35 @@ PAGE_PARAMS = frozenset(
         *("surface", "opts", "steps", "x0", "y0", "scale", "data_lr", "data_epochs"),  # optimizers
         *("focus_lr", "valley_lr", "curve", "log"),  # learning rate
         *("batch_sizes", "fit_epochs", "shuffle_dataset", "x"),  # batch and epochs
-        *("run", "view", "csv", "ab_knob", "grid_lr", "grid_batch_size", "grid_optimizer"),  # lab
+        *("run", "view", "csv", "ab_knob", "grid_lr", "grid_batch_size", "grid_optimizer", "metric"),  # lab
         "walk",  # home: how far the walk through the loop has gone
     }
 )
 _NOTICE = "link.notice"
 _LONGEST_SHOWN = 60  # characters of a rejected value that the notice repeats
+# Values the notice names one by one; more are counted. Above any page's own parameters (the lab keeps 30), so a link
+# with junk in every setting is named in full, while a link with thousands of values gives a notice of a few KB.
+MOST_NAMED = 40
+# Streamlit 1.67 passes on no value of a link with more fields or characters than these (the whole link is dropped,
+# with a line in the server log only): streamlit/runtime/state/query_params.py, CLIENT_STATE_QUERY_STRING_MAX_*.
+LINK_LIMITS = {"fields": 1000, "characters": 512 * 1024}
+_LENGTH_CHECKS = "link.length_checks"
+_ICON = ":material/link_off:"
+# Asks the browser for the address it opened (performance's navigation entry: Streamlit has replaced the address bar
+# by then) and reports its size when it was over the limits.
+_opened_link = st.components.v2.component(
+    "opened_link",
+    js="""
+export default function ({ data, setTriggerValue }) {
+  const entry = performance.getEntriesByType("navigation")[0];
+  const query = entry ? new URL(entry.name).search.slice(1) : "";
+  const fields = query ? query.split("&").length : 0;
+  if (fields > data.fields || query.length > data.characters) {
+    setTriggerValue("too_long", { fields, characters: query.length });
+  }
+}
+""",
+)
 
 
 @dataclass(frozen=True)
@@ -72,12 +95,15 @@ class Allowed:
     above_low: bool = False  # the low end itself is not allowed (a learning rate is above 0)
     most: int | None = None  # for several values: at most this many
     knob: str | None = None
+    as_text: bool = False  # a text box: the value is the link's text itself, once the knob has read it
 
     def read(self, text: str, knob: str | None = None) -> Any:
         """The value that `text` stands for; ValueError (or ConfigError) when it is not allowed."""
         knob = self.knob or knob
         if knob:
             value = getattr(RunConfig.from_params({knob: text}), knob)
+            if self.as_text:
+                return text
         elif self.options is not None:
             value = {url_text(option): option for option in self.options}[text]
         else:
@@ -124,6 +150,25 @@ def code_span(value: object) -> str:
     return f"{fence}{text}{fence}"
 
 
+def error_message(err: ConfigError, lang: str) -> str:
+    """`err`'s message in `lang` with every text it quotes (a value from a link, a column of a file) as code."""
+    return err.message(lang, shown=_Code.of)
+
+
+class _Code(str):
+    """A text shown as inline code. A message's `{value!r}` shows it as it is: the code span is its quotes."""
+
+    @classmethod
+    def of(cls, value: object) -> object:
+        """Anything but a number as code (a tuple item by item); numbers stay numbers, so a message can format them."""
+        if isinstance(value, tuple):
+            return tuple(cls.of(item) for item in value)
+        return value if isinstance(value, (int, float)) else cls(code_span(value))
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
 def language_key(key: str, lang: str) -> str:
     """The key of a widget with translated options: a new widget per language, seeded from the language-free URL.
 
@@ -136,35 +181,64 @@ def language_key(key: str, lang: str) -> str:
 def start_notice(lang: str) -> None:
     """Reserve the place of this run's notice of ignored link values (called once per page, at the top)."""
     st.session_state[_NOTICE] = _Notice(lang, st.empty())
+    _check_link_length()
+
+
+def _check_link_length() -> None:
+    """Say so when the browser opened a link longer than Streamlit reads: Streamlit then passes on no value of it.
+
+    Only the browser knows the address it opened, so it is asked, on a session's first two runs (its answer comes
+    with the second) and only when the link arrived empty.
+    """
+    checks = st.session_state.setdefault(_LENGTH_CHECKS, 0 if not st.query_params else 2)
+    if checks >= 2:
+        return
+    st.session_state[_LENGTH_CHECKS] = checks + 1
+    size = _opened_link(key=f"{_LENGTH_CHECKS}.browser", data=LINK_LIMITS).get("too_long")  # absent until it is sent
+    if size:
+        notice = st.session_state[_NOTICE]
+        limits = {f"most_{name}": most for name, most in LINK_LIMITS.items()}
+        notice.slot.warning(t("link.too_long", notice.lang, **size, **limits), icon=_ICON)
 
 
 def drop_unknown(known: frozenset[str]) -> None:
     """Name and drop every key of the link that no page of the app reads (its other values are the pages' to check)."""
-    for key in [key for key in st.query_params if key not in known | KNOBS | PAGE_PARAMS]:
-        for text in st.query_params.get_all(key):
-            ignore(key, text, t("link.unknown", notice_language()))
-        del st.query_params[key]
+    unknown = [key for key in st.query_params if key not in known | KNOBS | PAGE_PARAMS]
+    if not unknown:
+        return
+    reason = t("link.unknown", notice_language())
+    ignore(*[(key, text, reason) for key in unknown for text in st.query_params.get_all(key)])
+    # One new link for them all: each deletion on its own would send the whole link to the browser again.
+    st.query_params.from_dict({key: st.query_params.get_all(key) for key in st.query_params if key not in unknown})
 
 
-def ignore(param: str, value: str, reason: str) -> None:
-    """Name a value from the link that was not used, in the page's one notice."""
+def ignore(*items: tuple[str, str, str]) -> None:
+    """Name values from the link that were not used, each (parameter, value, reason), in the page's one notice."""
     notice = st.session_state.get(_NOTICE)
     if notice is None:  # a script without a page frame still says what it ignored
         notice = _Notice("en", st.empty())
         st.session_state[_NOTICE] = notice
-    notice.add(t("link.item", notice.lang, name=code_span(param), value=code_span(value), reason=reason))
+    notice.add(items)
 
 
 @dataclass
 class _Notice:
     lang: str
-    slot: Any  # an st.empty() placeholder: rewritten with every new item, so the page shows one notice
-    items: list[str] = dataclasses.field(default_factory=list)
+    slot: Any  # an st.empty() placeholder: rewritten with every batch of items, so the page shows one notice
+    items: list[str] = dataclasses.field(default_factory=list)  # the first MOST_NAMED, as shown
+    count: int = 0  # every value named so far, shown or counted
 
-    def add(self, item: str) -> None:
-        self.items.append(item)
-        items = t("link.item_separator", self.lang).join(self.items)
-        self.slot.warning(t("link.ignored", self.lang, items=items), icon=":material/link_off:")
+    def add(self, items: Sequence[tuple[str, str, str]]) -> None:
+        """Name `items` (parameter, value, reason): the notice is drawn once per batch, named up to MOST_NAMED."""
+        if not items:
+            return
+        for param, value, reason in items[: MOST_NAMED - len(self.items)]:
+            self.items.append(t("link.item", self.lang, name=code_span(param), value=code_span(value), reason=reason))
+        self.count += len(items)
+        shown = t("link.item_separator", self.lang).join(self.items)
+        if self.count > len(self.items):
+            shown += t("link.more", self.lang, more=self.count - len(self.items), total=self.count)
+        self.slot.warning(t("link.ignored", self.lang, items=shown), icon=_ICON)
 
 
 def linked(
@@ -229,8 +303,7 @@ def _from_link(param: str, default: Any, allowed: Allowed, several: bool) -> Any
         return list(default) if several else default
     lang = notice_language()
     value, rejected = read_link(param, st.query_params.get_all(param), default, allowed, several, lang)
-    for text, reason in rejected:
-        ignore(param, text, reason)
+    ignore(*[(param, text, reason) for text, reason in rejected])
     return value
 
 
