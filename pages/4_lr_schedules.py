@@ -14,15 +14,8 @@ from core.lessons.schedules import schedule_preview, schedule_summary
 from core.optim import SCHEDULERS, schedule_notes
 from core.runlog import steps_per_epoch
 from core.ui import (
-    Allowed,
-    batch_size_select,
     cached_train,
-    choice_pills,
-    dataset_select,
-    epochs_slider,
-    linked,
-    lr_slider,
-    optimizer_select,
+    knob_widget,
     setup_page,
     show_chart,
     show_config_error,
@@ -33,38 +26,33 @@ MOST = 4
 # Digits, a 64-32 network, Adam at a high peak: every claim of the page holds here (tests/test_schedule_lessons.py).
 DEFAULTS = {"schedules": ("none", "step", "cosine", "warmup-cosine"), "lr": 0.03, "epochs": 10, "dataset": "digits"}
 HIDDEN = (64, 32)
-KNOBS = {  # name: (default, low, high, whole number?)
-    "step_size": (3, 1, 50, True),
-    "gamma": (0.5, 0.05, 0.95, False),  # below 1: torch's plateau refuses 1
-    "warmup_epochs": (1, 0, 20, True),
-    "patience": (2, 0, 20, True),
-}
+# The schedules' knobs (their ranges are RunConfig's), at this page's defaults.
+KNOBS = {"step_size": 3, "gamma": 0.5, "warmup_epochs": 1, "patience": 2}
 
 
 def settings(lang: str) -> list[RunConfig]:
     """The controls; returns one config per chosen schedule (same network, seed and batch order)."""
     with settings_box(lang):
         st.markdown(f"**{t('schedules.controls', lang)}**")
-        chosen = choice_pills(
-            t("schedules.schedules", lang, most=MOST),
-            SCHEDULERS,
-            DEFAULTS["schedules"],
-            "sched.schedules",
+        chosen = knob_widget(
             "scheduler",
+            "sched.schedules",
             lang,
-            lambda code: t(f"schedules.names.{code}", lang),
+            default=DEFAULTS["schedules"],
+            several=True,
+            label=t("schedules.schedules", lang, most=MOST),
             help=t("schedules.schedules_help", lang),
         )
         if len(chosen) > MOST:
             st.warning(t("schedules.too_many", lang, most=MOST))
         left, right = st.columns(2)
         with left:
-            lr = lr_slider(t("schedules.peak", lang), "sched.lr", DEFAULTS["lr"])
-            epochs = epochs_slider(lang, "sched.epochs", default=DEFAULTS["epochs"], high=50)
-            batch = batch_size_select(lang, "sched.batch_size")
+            lr = knob_widget("lr", "sched.lr", lang, default=DEFAULTS["lr"], label=t("schedules.peak", lang))
+            epochs = knob_widget("epochs", "sched.epochs", lang, default=DEFAULTS["epochs"], high=50)
+            batch = knob_widget("batch_size", "sched.batch_size", lang)
         with right:
-            optimizer = optimizer_select(lang, "sched.optimizer", default="adam")
-            dataset = dataset_select(lang, "sched.dataset", default=DEFAULTS["dataset"])
+            optimizer = knob_widget("optimizer", "sched.optimizer", lang)
+            dataset = knob_widget("dataset", "sched.dataset", lang, default=DEFAULTS["dataset"])
         with st.expander(t("schedules.knobs", lang)):
             knobs = {name: knob_slider(name, lang) for name in KNOBS}
     base = RunConfig(dataset=dataset, hidden=HIDDEN, optimizer=optimizer, lr=lr, batch_size=batch, epochs=epochs)
@@ -73,20 +61,8 @@ def settings(lang: str) -> list[RunConfig]:
 
 def knob_slider(name: str, lang: str) -> float:
     """One schedule knob (step size, γ, warmup, patience), kept in the URL under its RunConfig name."""
-    default, low, high, whole = KNOBS[name]
     label = t(f"schedules.{'warmup' if name == 'warmup_epochs' else name}", lang)
-    step = 1 if whole else 0.05
-    return linked(
-        st.slider,
-        f"sched.{name}",
-        name,
-        default,
-        Allowed(low=low, high=high, whole=whole, knob=name),
-        label=label,
-        min_value=low,
-        max_value=high,
-        step=step,
-    )
+    return knob_widget(name, f"sched.{name}", lang, default=KNOBS[name], widget=st.slider, label=label)
 
 
 def rules(configs: list[RunConfig], lang: str) -> None:
