@@ -8,11 +8,13 @@ import pandas as pd
 import streamlit as st
 
 from core.charts.schedules import final_loss_bars, schedule_chart
+from core.claims import SCHEDULES, final_values
 from core.config import ConfigError, RunConfig
-from core.i18n import t
-from core.lessons.schedules import schedule_preview, schedule_summary
+from core.i18n import sentences, t
+from core.lessons import schedules as lesson
 from core.optim import SCHEDULERS, schedule_notes
-from core.runlog import steps_per_epoch
+from core.runlog import STOP_FACTOR, plain_number, steps_per_epoch
+from core.training import Result
 from core.ui import (
     cached_train,
     knob_widget,
@@ -20,14 +22,11 @@ from core.ui import (
     show_chart,
     show_config_error,
 )
-from core.ui.lecture import chart_leads, intro, revealed, scenario_cards, settings_box
+from core.ui.lecture import chart_leads, intro, revealed, scenario_cards, settings_box, talking_point
 
 MOST = 4
-# Digits, a 64-32 network, Adam at a high peak: every claim of the page holds here (tests/test_schedule_lessons.py).
-DEFAULTS = {"schedules": ("none", "step", "cosine", "warmup-cosine"), "lr": 0.03, "epochs": 10, "dataset": "digits"}
-HIDDEN = (64, 32)
-# The schedules' knobs (their ranges are RunConfig's), at this page's defaults.
-KNOBS = {"step_size": 3, "gamma": 0.5, "warmup_epochs": 1, "patience": 2}
+# The schedules' knobs: their ranges are RunConfig's, their defaults lesson.PAGE's.
+KNOBS = ("step_size", "gamma", "warmup_epochs", "patience")
 
 
 def settings(lang: str) -> list[RunConfig]:
@@ -38,7 +37,7 @@ def settings(lang: str) -> list[RunConfig]:
             "scheduler",
             "sched.schedules",
             lang,
-            default=DEFAULTS["schedules"],
+            default=lesson.PAGE_SCHEDULES,
             several=True,
             label=t("schedules.schedules", lang, most=MOST),
             help=t("schedules.schedules_help", lang),
@@ -47,22 +46,22 @@ def settings(lang: str) -> list[RunConfig]:
             st.warning(t("schedules.too_many", lang, most=MOST))
         left, right = st.columns(2)
         with left:
-            lr = knob_widget("lr", "sched.lr", lang, default=DEFAULTS["lr"], label=t("schedules.peak", lang))
-            epochs = knob_widget("epochs", "sched.epochs", lang, default=DEFAULTS["epochs"], high=50)
+            lr = knob_widget("lr", "sched.lr", lang, default=lesson.PAGE.lr, label=t("schedules.peak", lang))
+            epochs = knob_widget("epochs", "sched.epochs", lang, default=lesson.PAGE.epochs, high=50)
             batch = knob_widget("batch_size", "sched.batch_size", lang)
         with right:
-            optimizer = knob_widget("optimizer", "sched.optimizer", lang)
-            dataset = knob_widget("dataset", "sched.dataset", lang, default=DEFAULTS["dataset"])
+            optimizer = knob_widget("optimizer", "sched.optimizer", lang, default=lesson.PAGE.optimizer)
+            dataset = knob_widget("dataset", "sched.dataset", lang, default=lesson.PAGE.dataset)
         with st.expander(t("schedules.knobs", lang)):
             knobs = {name: knob_slider(name, lang) for name in KNOBS}
-    base = RunConfig(dataset=dataset, hidden=HIDDEN, optimizer=optimizer, lr=lr, batch_size=batch, epochs=epochs)
-    return [base.replace(scheduler=code, **knobs) for code in chosen[:MOST]]
+    base = lesson.PAGE.replace(dataset=dataset, optimizer=optimizer, lr=lr, batch_size=batch, epochs=epochs, **knobs)
+    return [base.replace(scheduler=code) for code in chosen[:MOST]]
 
 
 def knob_slider(name: str, lang: str) -> float:
     """One schedule knob (step size, γ, warmup, patience), kept in the URL under its RunConfig name."""
     label = t(f"schedules.{'warmup' if name == 'warmup_epochs' else name}", lang)
-    return knob_widget(name, f"sched.{name}", lang, default=KNOBS[name], widget=st.slider, label=label)
+    return knob_widget(name, f"sched.{name}", lang, default=getattr(lesson.PAGE, name), widget=st.slider, label=label)
 
 
 def rules(configs: list[RunConfig], lang: str) -> None:
@@ -70,11 +69,17 @@ def rules(configs: list[RunConfig], lang: str) -> None:
     first = configs[0]
     lines = [
         f"- **{t(f'schedules.names.{c.scheduler}', lang)}**: "
-        + t(f"schedules.rules.{c.scheduler}", lang, step_size=first.step_size, patience=first.patience)
+        + t(
+            f"schedules.rules.{c.scheduler}",
+            lang,
+            step_size=first.step_size,
+            patience=first.patience,
+            after=lesson.plateau_cut_after(first.patience),
+        )
         for c in configs
     ]
     st.markdown("\n".join(lines))
-    st.caption(t("schedules.setting", lang, hidden="-".join(map(str, HIDDEN))))
+    st.caption(t("schedules.setting", lang, hidden="-".join(map(str, lesson.PAGE.hidden))))
     for config in configs:
         for key, params in schedule_notes(config, steps_per_epoch(config)):
             st.caption(t(key, lang, **params))
@@ -88,9 +93,9 @@ def curves(configs: list[RunConfig], lang: str) -> None:
         key: t(f"schedules.charts.{key}", lang) for key in ("step", "epoch", "lr", "loss", "schedule", "val_loss")
     }
     named = {run: names[code] for run, code in enumerate(codes)}
-    st.markdown(f"#### {t('schedules.chart_title', lang)}")
+    st.subheader(t("schedules.chart_title", lang), anchor="schedules-curves")
     chart = st.empty()
-    preview = schedule_preview(configs)
+    preview = lesson.schedule_preview(configs)
     show_chart_in(chart, schedule_chart(preview.assign(name=preview["run"].map(named)), None, codes, names, titles))
     st.caption(t("schedules.preview_caption", lang))
     if "plateau" in codes:
@@ -102,13 +107,14 @@ def curves(configs: list[RunConfig], lang: str) -> None:
         return
     steps = result.steps.assign(name=result.steps["run"].map(named), lr=result.steps["lr_applied"])
     show_chart_in(chart, schedule_chart(steps, steps, codes, names, titles))
-    summary = schedule_summary(result.epochs, result.steps).assign(name=lambda frame: frame["run"].map(named))
-    st.markdown(f"#### {t('schedules.final_title', lang)}")
+    summary = lesson.schedule_summary(result.epochs, result.steps).assign(name=lambda frame: frame["run"].map(named))
+    st.subheader(t("schedules.final_title", lang))
     show_chart(final_loss_bars(summary, codes, names, titles))
     if summary["val_loss"].notna().any():
         best = summary.loc[summary["val_loss"].idxmin()]
         st.caption(t("schedules.best_val", lang, name=best["name"], loss=best["val_loss"]))
     compare(summary, codes, lang)
+    talk(configs, result, summary, names, lang)
 
 
 def show_chart_in(slot: object, chart: object) -> None:
@@ -124,33 +130,34 @@ def compare(summary: pd.DataFrame, codes: list[str], lang: str) -> None:
         return
     constant = summary.loc[codes.index("none")]
     if not math.isfinite(constant["train_loss"]):
-        st.markdown(t("schedules.constant_stopped", lang))
+        st.markdown(t("schedules.constant_stopped", lang, factor=plain_number(STOP_FACTOR)))
     for run, code in enumerate(codes):
         row = summary.loc[run]
         if code == "none" or not math.isfinite(constant["train_loss"]) or not math.isfinite(row["train_loss"]):
             continue
         name = t(f"schedules.names.{code}", lang)
-        spread = constant["spread"] / row["spread"] if row["spread"] > 0 else math.nan
-        kind = (
-            "not_better"
-            if row["train_loss"] >= constant["train_loss"]
-            else "better"
-            if math.isfinite(spread)
-            else "better_plain"
-        )
-        factor = constant["train_loss"] / row["train_loss"]
-        st.markdown(
-            t(
-                f"schedules.{kind}",
-                lang,
-                name=name,
-                loss=row["train_loss"],
-                constant=constant["train_loss"],
-                factor=factor,
-                spread=spread,
-            )
-        )
+        found = lesson.against_constant(row, constant)
+        said = [t(f"schedules.compare.{key}", lang, name=name, **times(numbers)) for key, numbers in found]
+        st.markdown(sentences(said, lang))
     st.caption(t("schedules.where_not", lang))
+
+
+def talk(configs: list[RunConfig], result: Result, summary: pd.DataFrame, names: dict[str, str], lang: str) -> None:
+    """The lecturer's sentence: a card's claim measured on these runs when they are its runs, else the general one."""
+    for claim in SCHEDULES:
+        said = claim.said_of(configs, final_values(result, claim.metric))
+        if said is not None:
+            talking_point(t(said[0], lang, **said[1]), lang)
+            return
+    key, numbers = lesson.talking_point(summary, [config.scheduler for config in configs])
+    if "best" in numbers:
+        numbers["best"] = names[numbers["best"]]
+    talking_point(t(f"schedules.talking.{key}", lang, **times(numbers)), lang)
+
+
+def times(numbers: dict[str, object]) -> dict[str, object]:
+    """`numbers` with their factor written as people write it (1.45, 32.4, 1,380), however large it is."""
+    return numbers | ({"factor": plain_number(numbers["factor"])} if "factor" in numbers else {})
 
 
 lang = setup_page("lr_schedules")
@@ -164,3 +171,4 @@ elif revealed("lr_schedules", lang):
     chart_leads(lambda: rules(configs, lang), lambda: curves(configs, lang))
 with st.expander(t("schedules.facts_title", lang)):
     st.markdown(t("schedules.facts", lang))
+    st.caption(t("schedules.facts_checked", lang))

@@ -16,7 +16,10 @@ from core.config import ConfigError, RunConfig
 from core.data import TASKS, Dataset
 from core.i18n import t
 from core.lab import (
+    SWEEP_MAX_BYTES,
+    SWEEP_MAX_RUNS,
     SweepTableError,
+    cell_config,
     confusion,
     grid_configs,
     grid_table,
@@ -32,6 +35,10 @@ from core.ui.lab_charts import chart_titles, current_curve, downloads, train_run
 from core.ui.lab_history import add_run
 from core.ui.runs import show_config_error
 from core.ui.widgets import FULL_BATCH_LABEL, knob_widget
+
+# Rows of an uploaded sweep table shown: enough to recognise it. Never the whole table: st.dataframe keeps a table
+# of over 150,000 rows on the server, for the session, to page through it.
+PREVIEW_RUNS = 50
 
 
 def band_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
@@ -74,7 +81,7 @@ def grid_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
     why = [divergence_reason(run, lang) for run in result.runs.to_dict("records")]
     cells = labelled_cells(table, why, lang)
     chart = grid_chart(cells, chart_titles(lang))
-    clickable_grid(chart, cells["row"].nunique(), "lab.grid_chart", config, data)
+    clickable_grid(lang, chart, cells["row"].nunique(), "lab.grid_chart", config, data)
     best = cells[cells["best"]]
     if len(best):
         row = best.iloc[0]
@@ -96,8 +103,13 @@ def labelled_cells(table: pd.DataFrame, why: list[str] | pd.Series, lang: str) -
 def sweep_section(lang: str) -> None:
     """A sweep table from `python -m core sweep`, uploaded: its runs and their heat map, with no training here."""
     with st.expander(t("lab.sweep.title", lang), icon=":material/table_view:"):
+        megabytes = SWEEP_MAX_BYTES // 1_000_000
         uploaded = st.file_uploader(
-            t("lab.sweep.file", lang), type=["csv", "parquet"], help=t("lab.sweep.help", lang), key="lab.sweep_file"
+            t("lab.sweep.file", lang),
+            type=["csv", "parquet"],
+            max_upload_size=megabytes,  # the browser's check; read_sweep checks again here
+            help=t("lab.sweep.help", lang, megabytes=megabytes, runs=SWEEP_MAX_RUNS),
+            key="lab.sweep_file",
         )
         if uploaded is None:
             return
@@ -106,7 +118,9 @@ def sweep_section(lang: str) -> None:
         except SweepTableError as err:
             show_config_error(err, lang)
             return
-        st.dataframe(table, hide_index=True)
+        st.dataframe(table.head(PREVIEW_RUNS), hide_index=True)
+        if len(table) > PREVIEW_RUNS:
+            st.caption(t("lab.sweep.preview", lang, shown=PREVIEW_RUNS, runs=len(table)))
         try:
             cells = sweep_cells(table)
         except SweepTableError as err:
@@ -119,11 +133,13 @@ def sweep_section(lang: str) -> None:
         except ConfigError:  # runs on the user's own CSV, or settings this version cannot train: drawn, not added
             show_chart(chart)
             return
-        clickable_grid(chart, cells["row"].nunique(), "lab.sweep_chart", base, None)
+        clickable_grid(lang, chart, cells["row"].nunique(), "lab.sweep_chart", base, None)
         st.caption(t("lab.sweep.click", lang))
 
 
-def clickable_grid(chart: alt.LayerChart, rows: int, key: str, base: RunConfig, data: Dataset | None) -> None:
+def clickable_grid(
+    lang: str, chart: alt.LayerChart, rows: int, key: str, base: RunConfig, data: Dataset | None
+) -> None:
     """Draw a grid heat map whose click adds that cell, on `base` (and the upload `data`), to the history."""
     st.session_state[_base_key(key)] = (base, data)  # add_cell, run before the next run of the page, builds on it
     st.altair_chart(
@@ -134,6 +150,9 @@ def clickable_grid(chart: alt.LayerChart, rows: int, key: str, base: RunConfig, 
         on_select=functools.partial(add_cell, key),
         selection_mode=GRID_SELECTION,
     )
+    refused = st.session_state.pop(_refused_key(key), None)
+    if refused is not None:  # a cell whose settings cannot be trained (a sweep table's lr of 1e9)
+        show_config_error(refused, lang)
 
 
 def _base_key(chart_key: str) -> str:
@@ -141,12 +160,23 @@ def _base_key(chart_key: str) -> str:
     return f"{chart_key}.base"
 
 
+def _refused_key(chart_key: str) -> str:
+    """Where a click on the grid chart `chart_key` leaves the reason its cell could not be added."""
+    return f"{chart_key}.refused"
+
+
 def add_cell(key: str) -> None:
-    """Add the cell just clicked on chart `key`, on that grid's settings, to the history (the chart's callback)."""
+    """Add the cell just clicked on chart `key`, on that grid's settings, to the history (the chart's callback).
+
+    A cell that cannot be trained (its values come from an uploaded table) leaves its reason for the next run."""
     base, data = st.session_state[_base_key(key)]
     for cell in st.session_state[key]["selection"].get(GRID_SELECTION, []):
-        picked = RunConfig.from_params({name: str(cell[name]) for name in ("lr", "batch_size", "optimizer")})
-        add_run(base.replace(lr=picked.lr, batch_size=picked.batch_size, optimizer=picked.optimizer), data)
+        try:
+            config = cell_config(base, cell)
+        except ConfigError as err:
+            st.session_state[_refused_key(key)] = err
+            continue
+        add_run(config, data)
 
 
 def classes_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
