@@ -46,6 +46,7 @@ OPTIMIZER_SPECS: dict[str, OptimizerSpec] = {
     "adagrad": OptimizerSpec("Adagrad", "#8d99ae", fused=True, surfaces=False),
     "adam": OptimizerSpec("Adam", "#17a34a", fused=True),
     "adamw": OptimizerSpec("AdamW", "#b5179e", fused=True),
+    "adamax": OptimizerSpec("Adamax", "#d4a017"),
 }
 OPTIMIZERS = tuple(OPTIMIZER_SPECS)
 SCHEDULERS = ("none", "step", "exponential", "cosine", "onecycle", "warmup-cosine", "plateau")
