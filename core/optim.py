@@ -47,6 +47,7 @@ OPTIMIZER_SPECS: dict[str, OptimizerSpec] = {
     "adam": OptimizerSpec("Adam", "#17a34a", fused=True),
     "adamw": OptimizerSpec("AdamW", "#b5179e", fused=True),
     "adamax": OptimizerSpec("Adamax", "#d4a017"),
+    "nadam": OptimizerSpec("NAdam", "#0f766e"),
 }
 OPTIMIZERS = tuple(OPTIMIZER_SPECS)
 SCHEDULERS = ("none", "step", "exponential", "cosine", "onecycle", "warmup-cosine", "plateau")
