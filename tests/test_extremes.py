@@ -60,7 +60,7 @@ def assert_says_what_to_reduce(err: ConfigError) -> None:
     for lang in ("ja", "en"):
         message = err.message(lang).lower()
         assert "{" not in message
-        assert t("common.widgets.epochs.label", lang).lower() in message
+        assert t("lab.knobs.epochs", lang).lower() in message
         assert ("バッチ" if lang == "ja" else "batch") in message
 
 
