@@ -362,9 +362,9 @@ def knob_widget(
     never restates it: some of its `choices`, a shorter span from `low` to `high`, its own `default`, `several` values
     at once, another `widget` (st.segmented_control for a row of buttons, st.number_input for a box). The link
     parameter is the knob's name unless `param` says otherwise. The widget follows the knob's kind: a select box for a
-    choice (pills for several, keyed per language since their names are translated), a select slider over a knob's
-    ticks (a multiselect for several, where numbers may also be typed), a slider over its span, a toggle for a
-    switch, a text box for layer sizes. Other `kwargs` go to the Streamlit widget (help, format_func ...).
+    choice (pills for several), a select slider over a knob's ticks (a multiselect for several, where numbers may also
+    be typed), a slider over its span, a toggle for a switch, a text box for layer sizes. A choice's widget is keyed
+    per language, since its names are translated. Other `kwargs` go to the Streamlit widget (help, format_func ...).
     """
     spec = (KNOBS[knob] if isinstance(knob, str) else knob).narrowed(choices, low, high)
     read_as = spec.name if isinstance(knob, str) else None  # a RunConfig knob reads link texts as RunConfig does
@@ -425,10 +425,10 @@ def _names(knob: Knob, lang: str) -> Callable[[Any], str]:
     if knob.kind == CHOICE:
         topic = CHOICE_NAMES.get(knob.name, f"lab.choices.{knob.name}")
         return lambda choice: t(f"{topic}.{choice}", lang)
-    return lambda value: shown_value(value, lang)
+    return lambda value: _shown(value, lang)
 
 
-def shown_value(value: object, lang: str) -> str:
+def _shown(value: object, lang: str) -> str:
     """A value as a widget shows it: N for the full batch, torch's default for None, 0.001, typed text as typed."""
     if value is None:
         return t("lab.torch_default", lang)
@@ -444,7 +444,7 @@ def _typed_numbers(knob: Knob, picked: Sequence[object], texts: str, lang: str) 
         try:
             numbers.add(knob.read(str(value).strip().replace(",", ".")))  # a decimal comma, as many people type it
         except ConfigError:
-            st.warning(t(f"{texts}.invalid", lang, value=code_span(value), max=shown_value(knob.high, lang)))
+            st.warning(t(f"{texts}.invalid", lang, value=code_span(value), max=_shown(knob.high, lang)))
     if not numbers:
         st.info(t(f"{texts}.empty", lang))
     return sorted(numbers)
