@@ -1,6 +1,8 @@
 """Keyed, translated widgets whose values live in the URL, so a lecturer can share the exact state of a page.
 
-One mechanism for every widget, `linked`:
+Pages draw every setting through one entry point, `knob_widget`: a knob declared once (RunConfig's in
+core.config.KNOBS, or a page's own Knob), narrowed by the page; the widget and its link reader follow the knob.
+Underneath, one mechanism for every widget, `linked`:
 
 - The widget key belongs to one page (`lr.rates`, `loss.pressure`): two pages never share a key, so a float on
   one page can never reach a list on another. The URL parameter is the knob's name (`lr`, `batch_size`) or the
