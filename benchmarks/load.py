@@ -40,10 +40,9 @@ from playwright.sync_api import Page, sync_playwright
 from streamlit.runtime.caching import get_data_cache_stats_provider
 
 from core import warm
-from core.config import ConfigError, RunConfig
+from core.config import BATCH_TICKS, LR_TICKS, ConfigError, RunConfig
 from core.i18n import t
 from core.ui.runs import cached_train
-from core.ui.widgets import BATCH_CHOICES, LR_CHOICES
 from tools.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, running_app
 
 LR_PAGE, BATCH_PAGE = "learning_rate", "batch_and_epochs"
@@ -69,7 +68,7 @@ def session_params(count: int) -> list[tuple[str, dict]]:
     same = count - count // 2
     distinct = [
         {"lr": list(rates), "batch_size": batch}
-        for rates in itertools.combinations(LR_CHOICES[:8], 2)
+        for rates in itertools.combinations(LR_TICKS[:8], 2)
         for batch in (8, 32, 128)
     ]
     return [(LR_PAGE, {})] * same + [(LR_PAGE, params) for params in distinct[: count // 2]]
@@ -77,17 +76,15 @@ def session_params(count: int) -> list[tuple[str, dict]]:
 
 def distinct_configs(count: int, seed: int = 0) -> list[tuple[str, dict]]:
     """`count` different settings of the learning-rate and batch-size pages, shuffled so cheap and costly mix."""
-    rates = list(itertools.combinations(LR_CHOICES, 2))
+    rates = list(itertools.combinations(LR_TICKS, 2))
     lr_page = [
         (LR_PAGE, {"lr": list(pair), "batch_size": batch, "epochs": epochs, **LR_PAGE_DEFAULTS})
         for pair in rates
-        for batch in BATCH_CHOICES
+        for batch in BATCH_TICKS
         for epochs in (10, 30, 100)
     ]
     batch_page = [
-        (BATCH_PAGE, {"lr": lr, "epochs": epochs, **BATCH_PAGE_DEFAULTS})
-        for lr in LR_CHOICES
-        for epochs in range(1, 51)
+        (BATCH_PAGE, {"lr": lr, "epochs": epochs, **BATCH_PAGE_DEFAULTS}) for lr in LR_TICKS for epochs in range(1, 51)
     ]
     picked = random.Random(seed).sample(lr_page + batch_page, count)
     return picked

@@ -8,7 +8,6 @@ app's URLs: `RunConfig.from_params` reads both, so the two can never drift apart
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import errno
 import importlib.util
 import json
@@ -20,7 +19,7 @@ from typing import NoReturn, TextIO
 
 from core.claims import CLAIMS, check
 from core.codegen import script
-from core.config import CHOICES, ConfigError, RunConfig, format_param
+from core.config import BATCH, CHOICE, KNOBS, NUMBER, SIZES, SWITCH, WHOLE, ConfigError, Knob, RunConfig, format_param
 from core.i18n import join, t
 from core.optim import schedule_notes
 from core.runlog import divergence_reason, steps_per_epoch
@@ -30,7 +29,7 @@ from core.warm import folder as warm_folder
 from core.warm import quiet, scenario_ids, warm, warm_list
 
 PROG = "python -m core"
-METAVARS = {"lr": "LR", "hidden": "SIZES", "batch_size": "N|full", "shuffle": "{0,1}"}  # the others: choices or NAME
+METAVARS = {BATCH: "N|full", SIZES: "SIZES", SWITCH: "{0,1}"}  # by kind; a choice lists its options, a number its NAME
 
 
 def cli_language() -> str:
@@ -90,22 +89,36 @@ def _command(commands: argparse._SubParsersAction, name: str, lang: str, **param
 
 
 def _run_flags(command: argparse.ArgumentParser, lang: str) -> None:
-    """One flag per RunConfig field, with its choices and default in the help, and --no-shuffle."""
-    for field in dataclasses.fields(RunConfig):
-        choices = CHOICES.get(field.name)
-        metavar = _braced(choices) if choices else METAVARS.get(field.name, field.name.upper())
-        text = t(f"cli.flags.{field.name}", lang)
-        if field.default is not None:
-            text += t("cli.default", lang, value=format_param(field.default))
-        command.add_argument(flag(field.name), metavar=metavar, help=text, nargs="+" if field.name == "lr" else None)
+    """One flag per knob, with its choices or range and its default in the help, and --no-shuffle."""
+    for name, knob in KNOBS.items():
+        metavar = _braced(knob.choices) if knob.kind == CHOICE else METAVARS.get(knob.kind, name.upper())
+        text = t(f"cli.flags.{name}", lang) + knob_range(knob, lang)
+        if knob.default is not None:
+            text += t("cli.default", lang, value=format_param(knob.default))
+        command.add_argument(flag(name), metavar=metavar, help=text, nargs="+" if name == "lr" else None)
     command.add_argument(
         "--no-shuffle", dest="shuffle", action="store_const", const="0", help=t("cli.flags.no_shuffle", lang)
     )
 
 
+def knob_range(knob: Knob, lang: str) -> str:
+    """The range of a number knob in words, as the end of its help ("; a whole number from 1 to 1000"); else ""."""
+    if knob.kind not in (NUMBER, WHOLE) or knob.low is None:
+        return ""
+    if knob.high is None:
+        return t("cli.ranges.at_least", lang, low=_plain(knob.low))
+    if knob.kind == WHOLE:
+        shape = "whole_between"
+    else:
+        shape = {(False, False): "between", (True, False): "above", (False, True): "below", (True, True): "inside"}[
+            knob.open_low, knob.open_high
+        ]
+    return t(f"cli.ranges.{shape}", lang, low=_plain(knob.low), high=_plain(knob.high))
+
+
 def configs_from_args(args: argparse.Namespace) -> list[RunConfig]:
     """One validated RunConfig per learning rate on the command line; a flag left out keeps its default."""
-    params = {f.name: getattr(args, f.name) for f in dataclasses.fields(RunConfig) if getattr(args, f.name) is not None}
+    params = {name: getattr(args, name) for name in KNOBS if getattr(args, name) is not None}
     rates = params.pop("lr", [format_param(RunConfig.lr)])
     return [RunConfig.from_params({**params, "lr": lr}) for lr in rates]
 
@@ -258,6 +271,11 @@ def _fail(message: str) -> int:
 def _one_line(text: str) -> str:
     """Control characters (a newline in a pasted value) escaped, so that an error stays on one line."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _plain(value: float) -> str:
+    """A number as a person writes it: 100, not 100.0; 2147483647, not 2.14748e+09."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _braced(options: Sequence[str]) -> str:

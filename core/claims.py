@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from core.config import RunConfig, WalkConfig, format_param
+from core.config import RunConfig, format_param
 from core.lecture import NEAR_SGD_LIMIT, SCENARIOS
 from core.lessons import batches, losses, lr_finder, presets, schedules
-from core.lessons.surfaces import SURFACES, largest_shift, path_facts, path_length, trajectory
+from core.lessons.surfaces import SURFACES, WalkConfig, largest_shift, path_facts, path_length, trajectory
 from core.lessons.verdicts import VERDICTS, lr_verdicts
 from core.training import Result, train
 

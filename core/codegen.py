@@ -16,7 +16,7 @@ from core.config import RunConfig, format_param
 from core.data import SPLIT_SEED, load_split
 from core.i18n import join, t
 from core.models import ACTIVATIONS, layer_sizes, resolve_loss
-from core.optim import PER_BATCH_SCHEDULERS, WARMUP_MAX_SHARE, WARMUP_START_FACTOR, warmup_steps
+from core.optim import OPTIMIZER_SPECS, PER_BATCH_SCHEDULERS, WARMUP_MAX_SHARE, WARMUP_START_FACTOR, warmup_steps
 from core.runlog import examples_per_batch, init_seed, order_seed, steps_per_epoch
 
 # How each data set is loaded in the script: the import it needs and the lines that set x and y.
@@ -44,15 +44,6 @@ _LOADERS = {
             "x, y = np.column_stack([age, bmi, salt]), sbp",
         ],
     ),
-}
-_OPTIMIZERS = {
-    "sgd": ("SGD", ""),
-    "momentum": ("SGD", ", momentum={momentum}"),
-    "nesterov": ("SGD", ", momentum={momentum}, nesterov=True"),
-    "rmsprop": ("RMSprop", ""),
-    "adagrad": ("Adagrad", ""),
-    "adam": ("Adam", ""),
-    "adamw": ("AdamW", ""),
 }
 
 
@@ -122,7 +113,7 @@ def script(config: RunConfig, lang: str = "en") -> str:
         say(f"loss.{_loss_kind(split.task, loss)}"),
         f"criterion = {_criterion(loss)}",
         say("optimizer", name=config.optimizer, lr=format_param(config.lr)),
-        _optimizer(config),
+        OPTIMIZER_SPECS[config.optimizer].code(config.lr, config.momentum, config.weight_decay),
         *_loader(config, batch, n_train, say),
         *_scheduler(config, steps_per_epoch(config), validation, say),
         *(_evaluate(lang) if validation else [""]),
@@ -197,13 +188,6 @@ def _model(config: RunConfig, sizes: list[int], task: str, loss: str) -> list[st
 
 def _criterion(loss: str) -> str:
     return {"mse": "nn.MSELoss()", "bce": "nn.BCEWithLogitsLoss()", "ce": "nn.CrossEntropyLoss()"}[loss]
-
-
-def _optimizer(config: RunConfig) -> str:
-    name, extra = _OPTIMIZERS[config.optimizer]
-    decay = "" if config.weight_decay is None else f", weight_decay={config.weight_decay!r}"
-    knobs = f"lr={config.lr!r}" + extra.format(momentum=repr(config.momentum)) + decay
-    return f"optimizer = torch.optim.{name}(model.parameters(), {knobs})"
 
 
 def _loader(config: RunConfig, batch: int, n_train: int, say) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import itertools
 import math
@@ -16,7 +15,7 @@ import pyarrow.parquet as pq
 import torch
 
 from core import sweep
-from core.config import ConfigError, RunConfig, format_param
+from core.config import KNOBS, ConfigError, RunConfig, format_param
 from core.data import Dataset, split_of
 from core.optim import OPTIMIZERS
 from core.reference import set_up, train_reference
@@ -27,7 +26,7 @@ MAX_RUNS = 12
 SEEDS = 5
 DEFAULT_TEXT = "default"  # the run that changes nothing: an empty text would vanish from a link
 HIDDEN_MARK = "~"  # a hidden run keeps its place in the link with this mark in front
-KNOB_NAMES = tuple(field.name for field in dataclasses.fields(RunConfig))
+KNOB_NAMES = tuple(KNOBS)
 X_AXES = ("epoch", "updates", "examples", "seconds")
 UPLOAD = "upload"  # the data set of a run on the user's own table, in the link: the table itself cannot travel
 

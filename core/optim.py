@@ -2,16 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import torch
 from torch.optim import lr_scheduler
 
-if TYPE_CHECKING:
-    from core.config import RunConfig
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adam", "adamw")
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """One offered optimizer, declared once: the engines, the code export, the 2-D lessons and the charts read it.
+
+    Every optimizer offered here must update linearly in the learning rate, with a state (momentum, squared-gradient
+    averages) that never depends on it: the fast engine steps all runs at LR 1 and scales each run's update by its
+    own LR (core/engine.py), and tests/test_engine.py checks it against the reference loop for every row.
+    """
+
+    torch_class: str  # the class in torch.optim
+    colour: str  # its colour on every chart
+    arguments: Mapping[str, object] = field(default_factory=dict)  # fixed arguments besides lr (nesterov=True)
+    momentum: bool = False  # takes RunConfig's momentum (and, with nesterov, needs it above 0)
+    fused: bool = False  # torch 2.13 has a single-kernel `fused=True` form of it (Adamax, NAdam, RAdam, RMSprop do not)
+    surfaces: bool = True  # offered on the 2-D landscapes of the optimizer lesson
+
+    def keywords(self, momentum: float, weight_decay: float | None) -> dict[str, object]:
+        """Its arguments besides the parameters and lr; a weight decay of None keeps torch's own default."""
+        decay = {} if weight_decay is None else {"weight_decay": weight_decay}
+        return {**({"momentum": momentum} if self.momentum else {}), **self.arguments, **decay}
+
+    def code(self, lr: float, momentum: float, weight_decay: float | None) -> str:
+        """The line of the exported script that builds it for `model`."""
+        knobs = {"lr": lr, **self.keywords(momentum, weight_decay)}
+        shown = ", ".join(f"{name}={value!r}" for name, value in knobs.items())
+        return f"optimizer = torch.optim.{self.torch_class}(model.parameters(), {shown})"
+
+
+OPTIMIZER_SPECS: dict[str, OptimizerSpec] = {
+    "sgd": OptimizerSpec("SGD", "#e4572e", fused=True),
+    "momentum": OptimizerSpec("SGD", "#2e86ab", momentum=True, fused=True),
+    "nesterov": OptimizerSpec("SGD", "#6a4c93", {"nesterov": True}, momentum=True, fused=True),
+    "rmsprop": OptimizerSpec("RMSprop", "#8c510a"),
+    "adagrad": OptimizerSpec("Adagrad", "#8d99ae", fused=True, surfaces=False),
+    "adam": OptimizerSpec("Adam", "#17a34a", fused=True),
+    "adamw": OptimizerSpec("AdamW", "#b5179e", fused=True),
+    "adamax": OptimizerSpec("Adamax", "#d4a017"),
+    "nadam": OptimizerSpec("NAdam", "#0f766e"),
+}
+OPTIMIZERS = tuple(OPTIMIZER_SPECS)
 SCHEDULERS = ("none", "step", "exponential", "cosine", "onecycle", "warmup-cosine", "plateau")
 
 # Schedules that torch documents as stepped after every batch; the rest step once per epoch.
@@ -21,38 +59,35 @@ WARMUP_START_FACTOR = 0.01
 WARMUP_MAX_SHARE = 0.3
 
 
+class ScheduleSettings(Protocol):
+    """What a schedule reads of a run's settings (a RunConfig has all of it)."""
+
+    scheduler: str
+    epochs: int
+    step_size: int
+    gamma: float
+    warmup_epochs: int
+    patience: int
+
+
 def make_optimizer(
     name: str,
     params: Iterable[torch.Tensor],
     lr: float,
     momentum: float = 0.9,
     weight_decay: float | None = None,
-    betas: tuple[float, float] = (0.9, 0.999),
     fused: bool = False,
 ) -> torch.optim.Optimizer:
-    """Build one of the offered torch.optim optimizers by its short name.
+    """Build one of the offered torch.optim optimizers by its short name, as its row of OPTIMIZER_SPECS says.
 
     `weight_decay=None` keeps torch's own default (0, or 0.01 for AdamW). `fused=True` asks for torch's
-    single-kernel implementation where one exists (all but RMSprop): same update, fewer operations.
+    single-kernel implementation where one exists: same update, fewer operations.
     """
-    decay = {} if weight_decay is None else {"weight_decay": weight_decay}
-    if fused and name != "rmsprop":
-        decay["fused"] = True
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, **decay)
-    if name == "momentum":
-        return torch.optim.SGD(params, lr=lr, momentum=momentum, **decay)
-    if name == "nesterov":
-        return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=True, **decay)
-    if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, **decay)
-    if name == "adagrad":
-        return torch.optim.Adagrad(params, lr=lr, **decay)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=betas, **decay)
-    if name == "adamw":
-        return torch.optim.AdamW(params, lr=lr, betas=betas, **decay)
-    raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+    spec = OPTIMIZER_SPECS.get(name)
+    if spec is None:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
+    fast = {"fused": True} if fused and spec.fused else {}
+    return getattr(torch.optim, spec.torch_class)(params, lr=lr, **spec.keywords(momentum, weight_decay), **fast)
 
 
 def make_scheduler(
@@ -101,7 +136,7 @@ def warmup_steps(warmup_epochs: int, steps_per_epoch: int, total_steps: int) -> 
     return min(warmup_epochs * steps_per_epoch, int(WARMUP_MAX_SHARE * total_steps))
 
 
-def lr_table(config: RunConfig, steps_per_epoch: int) -> torch.Tensor:
+def lr_table(config: ScheduleSettings, steps_per_epoch: int) -> torch.Tensor:
     """The learning rate of every optimizer step [epochs × steps_per_epoch] for `config`'s schedule at base LR 1.
 
     A real torch scheduler is driven once on a one-parameter stand-in, stepped where torch documents it (after every
@@ -132,7 +167,7 @@ def lr_table(config: RunConfig, steps_per_epoch: int) -> torch.Tensor:
     return table
 
 
-def schedule_notes(config: RunConfig, steps_per_epoch: int) -> list[tuple[str, dict[str, object]]]:
+def schedule_notes(config: ScheduleSettings, steps_per_epoch: int) -> list[tuple[str, dict[str, object]]]:
     """Where the schedule differs from what `config` asks for, as (translation key, params) pairs; [] if nowhere."""
     total = config.epochs * steps_per_epoch
     asked = config.warmup_epochs * steps_per_epoch

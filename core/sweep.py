@@ -9,7 +9,6 @@ group is the unit of work, and shares nothing with another, so on Ray each group
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import itertools
 import json
 import math
@@ -25,10 +24,10 @@ from typing import TextIO
 
 import pandas as pd
 
-from core.config import ConfigError, RunConfig, format_param
+from core.config import KNOBS, ConfigError, RunConfig, format_param
 from core.training import check_size, resolve_device, train
 
-FIELDS = [f.name for f in dataclasses.fields(RunConfig)]
+FIELDS = list(KNOBS)
 # Per run: its settings in the flat string form (RunConfig.from_params reads them back), then its figures at the
 # last epoch it completed, the training loss after its last update, and the divergence verdict with its reason.
 RESULT_COLUMNS = ["last_epoch", "train_loss", "val_loss", "val_accuracy", "final_loss", "diverged", "reason"]

@@ -8,12 +8,17 @@ import streamlit as st
 
 from core.charts.losses import cross_entropy_chart, gradient_chart, penalty_chart, training_curve_chart
 from core.claims import by_id
+from core.config import NUMBER, WHOLE, Knob
 from core.i18n import t
 from core.lessons import losses as lesson
-from core.ui import setup_page, show_chart, url_slider
+from core.ui import knob_widget, setup_page, show_chart
 from core.ui.lecture import current_scenario, intro, revealed, scenario_cards, talking_point
 
 PRESSURE_RANGE = 40.0  # mmHg either side of the truth: the article's 20 mmHg miss sits half-way out
+# The race's own settings: its learning rate and where the neuron starts.
+RACE_LR = Knob("race_lr", NUMBER, lesson.LEARNING_RATE, low=0.01, high=2.0, step=0.01)
+RACE_W = Knob("race_w", NUMBER, lesson.START_W, low=-3.0, high=6.0, step=0.5)
+RACE_B = Knob("race_b", NUMBER, lesson.START_B, low=-3.0, high=6.0, step=0.5)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -48,13 +53,11 @@ def mse_section(lang: str, talk: bool) -> None:
     with left:
         st.markdown(t("losses.mse.body", lang, truth=truth))
         st.latex(t("losses.mse.formula", lang))
-        prediction = url_slider(
+        prediction = knob_widget(
+            Knob("pressure", WHOLE, 140, low=int(truth - PRESSURE_RANGE), high=int(truth + PRESSURE_RANGE)),
             "loss.pressure",
-            "pressure",
-            t("losses.mse.slider", lang),
-            int(truth - PRESSURE_RANGE),
-            int(truth + PRESSURE_RANGE),
-            140,
+            lang,
+            label=t("losses.mse.slider", lang),
             help=t("losses.mse.slider_help", lang, truth=truth),
         )
         current = lesson.penalty_table((prediction,))
@@ -110,14 +113,11 @@ def cross_entropy_section(lang: str, talk: bool) -> None:
     with left:
         st.markdown(t("losses.ce.body", lang))
         st.latex(t("losses.ce.formula", lang))
-        probability = url_slider(
+        probability = knob_widget(
+            Knob("p_malignant", NUMBER, 0.6, low=0.01, high=0.99, step=0.01),
             "loss.p_malignant",
-            "p_malignant",
-            t("losses.ce.slider", lang),
-            0.01,
-            0.99,
-            0.6,
-            step=0.01,
+            lang,
+            label=t("losses.ce.slider", lang),
             help=t("losses.ce.slider_help", lang),
         )
         current = lesson.cross_entropy_table((probability,))
@@ -159,11 +159,11 @@ def race_section(lang: str, talk: bool) -> None:
     st.header(t("losses.race.header", lang))
     lr_col, w_col, b_col = st.columns(3)
     with lr_col:
-        lr = url_slider("loss.race_lr", "race_lr", t("losses.race.lr", lang), 0.01, 2.0, lesson.LEARNING_RATE, 0.01)
+        lr = knob_widget(RACE_LR, "loss.race_lr", lang, label=t("losses.race.lr", lang))
     with w_col:
-        w = url_slider("loss.race_w", "race_w", t("losses.race.w", lang), -3.0, 6.0, lesson.START_W, 0.5)
+        w = knob_widget(RACE_W, "loss.race_w", lang, label=t("losses.race.w", lang))
     with b_col:
-        b = url_slider("loss.race_b", "race_b", t("losses.race.b", lang), -3.0, 6.0, lesson.START_B, 0.5)
+        b = knob_widget(RACE_B, "loss.race_b", lang, label=t("losses.race.b", lang))
     start = lesson.sigmoid(w * lesson.INPUT_X + b)
     st.markdown(
         t(

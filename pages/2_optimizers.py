@@ -11,11 +11,12 @@ import streamlit as st
 from core.charts import format_lr
 from core.charts.surfaces import epoch_loss_chart, landscape_chart, loss_by_step_chart, swing_chart
 from core.claims import by_id, measure
-from core.config import MAX_WALK_LR, ConfigError, RunConfig, WalkConfig
+from core.config import CHOICE, NUMBER, WHOLE, ConfigError, Knob, RunConfig
 from core.i18n import join, t
 from core.lessons.surfaces import (
     BOTTOM,
     MAX_STEPS,
+    MAX_WALK_LR,
     MOMENTUM,
     ON_FLOOR,
     RAVINES,
@@ -23,6 +24,7 @@ from core.lessons.surfaces import (
     SURFACES,
     EdgeWalk,
     Said,
+    WalkConfig,
     comparisons,
     curvature_at_minimum,
     edge_rates,
@@ -37,13 +39,8 @@ from core.lessons.surfaces import (
 from core.lessons.theory import gd_stability_bound, momentum_stability_bound, nesterov_stability_bound
 from core.runlog import plain_number
 from core.ui import (
-    LR_CHOICES,
-    Allowed,
     cached_train,
-    choice_pills,
-    choice_select,
-    epochs_slider,
-    linked,
+    knob_widget,
     setup_page,
     show_chart,
     show_config_error,
@@ -80,14 +77,12 @@ def settings(lang: str) -> WalkConfig:
     with settings_box(lang):
         top = st.columns([3, 5])
         with top[0]:
-            surface = choice_select(
-                t("optimizers.controls.surface", lang),
-                list(SURFACES),
-                "ravine",
+            surface = knob_widget(
+                Knob("surface", CHOICE, "ravine", choices=tuple(SURFACES)),
                 "optimizers.surface",
-                "surface",
                 lang,
-                lambda name: t(f"optimizers.surfaces.{name}", lang),
+                label=t("optimizers.controls.surface", lang),
+                format_func=lambda name: t(f"optimizers.surfaces.{name}", lang),
             )
         chosen = SURFACES[surface]
         if st.session_state.setdefault(SEEN_SURFACE, surface) != surface:
@@ -96,14 +91,15 @@ def settings(lang: str) -> WalkConfig:
             st.session_state.update({SEEN_SURFACE: surface, "optimizers.lr": chosen.lr})
             st.session_state.update({"optimizers.x0": x0, "optimizers.y0": y0})
         with top[1]:
-            optimizers = choice_pills(
-                t("optimizers.controls.optimizers", lang),
-                SURFACE_OPTIMIZERS,
-                WalkConfig.optimizers,
+            optimizers = knob_widget(
+                "optimizer",
                 "optimizers.opts",
-                "opts",
                 lang,
-                lambda name: t(f"common.optimizers.{name}", lang),
+                param="opts",
+                choices=SURFACE_OPTIMIZERS,
+                default=WalkConfig.optimizers,
+                several=True,
+                label=t("optimizers.controls.optimizers", lang),
                 help=t("optimizers.controls.optimizers_help", lang),
             )
         below, above = (format_lr(rate) for rate in edge_rates(surface))
@@ -120,16 +116,13 @@ def settings(lang: str) -> WalkConfig:
             y0 = _number(st.slider, "y0", "start_y", lang, (y_min, y_max, chosen.start[1], 0.01))
         row = st.columns([2, 1, 1])
         with row[0]:
-            scale = linked(
-                st.segmented_control,
+            scale = knob_widget(
+                Knob("scale", WHOLE, 1, choices=SCALES),
                 "optimizers.scale",
-                "scale",
-                1,
-                Allowed(options=SCALES),
+                lang,
+                widget=st.segmented_control,
                 label=t("optimizers.controls.scale", lang),
-                options=SCALES,
                 format_func=lambda factor: f"× {factor:g}",
-                required=True,
                 help=t("optimizers.controls.scale_help", lang),
             )
         seed = 0
@@ -146,18 +139,14 @@ def _number(
 ) -> float:
     """A number widget keyed `optimizers.<name>`, kept in the URL as `<name>`; span = (low, high, default, step)."""
     low, high, default, step = span
-    whole = all(isinstance(value, int) for value in (low, high, default))
+    kind = WHOLE if all(isinstance(value, int) for value in (low, high, default)) else NUMBER
     extra = {"format": shown} if shown else {}
-    return linked(
-        widget,
+    return knob_widget(
+        Knob(name, kind, default, low=low, high=high, step=step),
         f"optimizers.{name}",
-        name,
-        default,
-        Allowed(low=low, high=high, whole=whole),
+        lang,
+        widget=widget,
         label=t(f"optimizers.controls.{label}", lang),
-        min_value=low,
-        max_value=high,
-        step=step,
         help=help,
         **extra,
     )
@@ -268,21 +257,21 @@ def real_data(optimizers: tuple[str, ...], lang: str) -> None:
     st.header(t("optimizers.real.heading", lang))
     st.markdown(t("optimizers.real.intro", lang, seed=DATA_SEED))
     lr_col, epochs_col = st.columns(2)
-    rates = tuple(rate for rate in LR_CHOICES if rate <= 1.0)
     with lr_col:
-        lr = linked(
-            st.select_slider,
+        lr = knob_widget(
+            "lr",
             "optimizers.data_lr",
-            "data_lr",
-            DATA_DEFAULTS["lr"],
-            Allowed(options=rates),
+            lang,
+            param="data_lr",
+            default=DATA_DEFAULTS["lr"],
+            high=1.0,
             label=t("optimizers.real.lr", lang),
-            options=rates,
-            format_func=format_lr,
             help=t("optimizers.real.lr_help", lang),
         )
     with epochs_col:
-        epochs = epochs_slider(lang, "optimizers.data_epochs", "data_epochs", DATA_DEFAULTS["epochs"], high=100)
+        epochs = knob_widget(
+            "epochs", "optimizers.data_epochs", lang, param="data_epochs", default=DATA_DEFAULTS["epochs"], high=100
+        )
     if not optimizers:
         return
     base = RunConfig(dataset="breast_cancer", model="mlp", lr=lr, seed=DATA_SEED, epochs=epochs)

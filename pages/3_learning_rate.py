@@ -10,7 +10,7 @@ import streamlit as st
 from core.charts import finite, format_lr, loss_curves, needs_log_scale
 from core.charts.valley import range_test_chart, regime_strip, valley_chart
 from core.claims import LEARNING_RATE
-from core.config import ConfigError, RunConfig
+from core.config import CHOICE, ConfigError, Knob, RunConfig
 from core.i18n import join, t
 from core.lessons import lr_finder, presets, valley
 from core.lessons.autopsy import AfterTraining, after_training, final_sharpness, initial_sharpness, largest_blowup
@@ -20,16 +20,8 @@ from core.runlog import STOP_FACTOR, divergence_reason, plain_number
 from core.sensitivity import parting_epoch
 from core.training import Result, estimated_seconds
 from core.ui import (
-    Allowed,
-    batch_size_select,
     cached_train,
-    choice_buttons,
-    dataset_select,
-    epochs_slider,
-    linked,
-    lr_multiselect,
-    lr_slider,
-    optimizer_select,
+    knob_widget,
     setup_page,
     show_chart,
     show_config_error,
@@ -55,11 +47,11 @@ def settings(lang: str) -> tuple[list[float], RunConfig]:
     """The controls, stacked in one bordered box; returns the chosen rates and the shared config."""
     with st.container(border=True):
         st.markdown(f"**{t('lr.controls', lang)}**")
-        rates = lr_multiselect(lang, "lr.rates", default=presets.DEFAULT_RATES)
-        batch = batch_size_select(lang, "lr.batch_size", default=PAGE.batch_size)
-        epochs = epochs_slider(lang, "lr.epochs", default=PAGE.epochs, high=MAX_EPOCHS)
-        optimizer = optimizer_select(lang, "lr.optimizer", default=PAGE.optimizer)
-        dataset = dataset_select(lang, "lr.dataset", default=PAGE.dataset)
+        rates = knob_widget("lr", "lr.rates", lang, default=presets.DEFAULT_RATES, several=True)
+        batch = knob_widget("batch_size", "lr.batch_size", lang, default=PAGE.batch_size)
+        epochs = knob_widget("epochs", "lr.epochs", lang, default=PAGE.epochs, high=MAX_EPOCHS)
+        optimizer = knob_widget("optimizer", "lr.optimizer", lang, default=PAGE.optimizer)
+        dataset = knob_widget("dataset", "lr.dataset", lang, default=PAGE.dataset)
     base = RunConfig(dataset=dataset, optimizer=optimizer, batch_size=batch, epochs=epochs)
     return rates, base
 
@@ -72,7 +64,9 @@ def curves(result: Result, lang: str) -> None:
     def metric() -> str:
         names = {name: t(f"lr.metrics.{name}", lang) for name in METRICS}
         label = t("lr.metric", lang)
-        return choice_buttons(label, METRICS, METRICS[0], "lr.curve", "curve", lang, names.__getitem__, **COLLAPSED)
+        curve = Knob("curve", CHOICE, METRICS[0], choices=METRICS)
+        buttons = {"widget": st.segmented_control, "format_func": names.__getitem__, **COLLAPSED}
+        return knob_widget(curve, "lr.curve", lang, label=label, **buttons)
 
     wide = needs_log_scale(finite(result.epochs, "train_loss")["train_loss"])  # losses spanning decades
     # The key follows that default: an untouched toggle follows the data, a choice against it stays in the link.
@@ -177,16 +171,15 @@ def bumpy_valley(lang: str) -> None:
     """A valley with a shallow dip: stuck, escapes, never settles, thrown out."""
     st.subheader(t("lr.valley.bumpy_heading", lang))
     st.markdown(t("lr.valley.bumpy_intro", lang))
-    lr = linked(
-        st.segmented_control,
+    lr = knob_widget(
+        "lr",
         "lr.bumpy",
-        "valley_lr",
-        BUMPY_RATES[0],
-        Allowed(options=BUMPY_RATES),
+        lang,
+        param="valley_lr",
+        default=BUMPY_RATES[0],
+        choices=BUMPY_RATES,
+        widget=st.segmented_control,
         label=t("lr.valley.bumpy_rate", lang),
-        options=list(BUMPY_RATES),
-        format_func=format_lr,
-        required=True,
     )
     path = valley.bumpy_walk(lr)
     marks = valley.minima_marks().assign(text=[t(f"lr.valley.chart.{name}", lang) for name in ("shallow", "deep")])
@@ -249,12 +242,14 @@ with controls:
     rates, base = settings(lang)
     st.markdown(f"**{t('lr.focus.heading', lang)}**")
     preset_row = st.container()  # filled once the result may show: the presets name the good and too large rates
-    focus = lr_slider(
-        t("lr.focus.label", lang),
+    focus = knob_widget(
+        "lr",
         "lr.focus",
-        presets.FOCUS_DEFAULT,
-        presets.FOCUS_RATES,
+        lang,
         param="focus_lr",
+        default=presets.FOCUS_DEFAULT,
+        choices=presets.FOCUS_RATES,
+        label=t("lr.focus.label", lang),
         help=t("lr.focus.help", lang),
     )
     st.latex(r"w_{\mathrm{new}} = w_{\mathrm{old}} - \eta \cdot \nabla L")

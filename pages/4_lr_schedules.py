@@ -16,15 +16,8 @@ from core.optim import SCHEDULERS, schedule_notes
 from core.runlog import STOP_FACTOR, plain_number, steps_per_epoch
 from core.training import Result
 from core.ui import (
-    Allowed,
-    batch_size_select,
     cached_train,
-    choice_pills,
-    dataset_select,
-    epochs_slider,
-    linked,
-    lr_slider,
-    optimizer_select,
+    knob_widget,
     setup_page,
     show_chart,
     show_config_error,
@@ -32,38 +25,33 @@ from core.ui import (
 from core.ui.lecture import chart_leads, intro, revealed, scenario_cards, settings_box, talking_point
 
 MOST = 4
-KNOBS = {  # name: (low, high, whole number?); the default is lesson.PAGE's
-    "step_size": (1, 50, True),
-    "gamma": (0.05, 0.95, False),  # below 1: torch's plateau refuses 1
-    "warmup_epochs": (0, 20, True),
-    "patience": (0, 20, True),
-}
+# The schedules' knobs: their ranges are RunConfig's, their defaults lesson.PAGE's.
+KNOBS = ("step_size", "gamma", "warmup_epochs", "patience")
 
 
 def settings(lang: str) -> list[RunConfig]:
     """The controls; returns one config per chosen schedule (same network, seed and batch order)."""
     with settings_box(lang):
         st.markdown(f"**{t('schedules.controls', lang)}**")
-        chosen = choice_pills(
-            t("schedules.schedules", lang, most=MOST),
-            SCHEDULERS,
-            lesson.PAGE_SCHEDULES,
-            "sched.schedules",
+        chosen = knob_widget(
             "scheduler",
+            "sched.schedules",
             lang,
-            lambda code: t(f"schedules.names.{code}", lang),
+            default=lesson.PAGE_SCHEDULES,
+            several=True,
+            label=t("schedules.schedules", lang, most=MOST),
             help=t("schedules.schedules_help", lang),
         )
         if len(chosen) > MOST:
             st.warning(t("schedules.too_many", lang, most=MOST))
         left, right = st.columns(2)
         with left:
-            lr = lr_slider(t("schedules.peak", lang), "sched.lr", lesson.PAGE.lr)
-            epochs = epochs_slider(lang, "sched.epochs", default=lesson.PAGE.epochs, high=50)
-            batch = batch_size_select(lang, "sched.batch_size")
+            lr = knob_widget("lr", "sched.lr", lang, default=lesson.PAGE.lr, label=t("schedules.peak", lang))
+            epochs = knob_widget("epochs", "sched.epochs", lang, default=lesson.PAGE.epochs, high=50)
+            batch = knob_widget("batch_size", "sched.batch_size", lang)
         with right:
-            optimizer = optimizer_select(lang, "sched.optimizer", default=lesson.PAGE.optimizer)
-            dataset = dataset_select(lang, "sched.dataset", default=lesson.PAGE.dataset)
+            optimizer = knob_widget("optimizer", "sched.optimizer", lang, default=lesson.PAGE.optimizer)
+            dataset = knob_widget("dataset", "sched.dataset", lang, default=lesson.PAGE.dataset)
         with st.expander(t("schedules.knobs", lang)):
             knobs = {name: knob_slider(name, lang) for name in KNOBS}
     base = lesson.PAGE.replace(dataset=dataset, optimizer=optimizer, lr=lr, batch_size=batch, epochs=epochs, **knobs)
@@ -72,21 +60,8 @@ def settings(lang: str) -> list[RunConfig]:
 
 def knob_slider(name: str, lang: str) -> float:
     """One schedule knob (step size, γ, warmup, patience), kept in the URL under its RunConfig name."""
-    low, high, whole = KNOBS[name]
-    default = getattr(lesson.PAGE, name)
     label = t(f"schedules.{'warmup' if name == 'warmup_epochs' else name}", lang)
-    step = 1 if whole else 0.05
-    return linked(
-        st.slider,
-        f"sched.{name}",
-        name,
-        default,
-        Allowed(low=low, high=high, whole=whole, knob=name),
-        label=label,
-        min_value=low,
-        max_value=high,
-        step=step,
-    )
+    return knob_widget(name, f"sched.{name}", lang, default=getattr(lesson.PAGE, name), widget=st.slider, label=label)
 
 
 def rules(configs: list[RunConfig], lang: str) -> None:

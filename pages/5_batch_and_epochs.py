@@ -8,21 +8,13 @@ import streamlit as st
 from core.charts import format_lr, needs_log_scale
 from core.charts.batches import batch_loss_chart, class_strip, first_epoch_chart, progress_chart, train_val_chart
 from core.claims import by_id
-from core.config import ConfigError, RunConfig
+from core.config import CHOICE, SWITCH, ConfigError, Knob, RunConfig
 from core.data import load_split
 from core.i18n import join, sentences, t
 from core.lessons import batches as lesson
 from core.ui import (
-    Allowed,
     cached_train,
-    choice_buttons,
-    choice_pills,
-    choice_select,
-    dataset_select,
-    epochs_slider,
-    linked,
-    lr_slider,
-    optimizer_select,
+    knob_widget,
     setup_page,
     show_config_error,
 )
@@ -43,29 +35,26 @@ def batch_label(size: int | str, lang: str) -> str:
 def settings(lang: str) -> tuple[list[RunConfig], int]:
     """The batch controls; returns one config per chosen batch size and the number of training cases."""
     with settings_box(lang):
-        chosen = choice_pills(
-            t("batches.batch.sizes", lang),
-            BATCHES,
-            BATCHES_SHOWN,
+        chosen = knob_widget(
+            Knob("batch_sizes", CHOICE, BATCHES_SHOWN, choices=BATCHES),
             "batch.sizes",
-            "batch_sizes",
             lang,
-            lambda size: batch_label(size, lang),
+            several=True,
+            label=t("batches.batch.sizes", lang),
+            format_func=lambda size: batch_label(size, lang),
             help=t("batches.batch.sizes_help", lang),
         )
         left, right = st.columns(2)
         with left:
-            lr = lr_slider(t("batches.batch.lr", lang), "batch.lr", lesson.PAGE.lr)
-            epochs = epochs_slider(lang, "batch.epochs", default=lesson.PAGE.epochs, high=50)
+            lr = knob_widget("lr", "batch.lr", lang, default=lesson.PAGE.lr, label=t("batches.batch.lr", lang))
+            epochs = knob_widget("epochs", "batch.epochs", lang, default=lesson.PAGE.epochs, high=50)
         with right:
-            optimizer = optimizer_select(lang, "batch.optimizer", default=lesson.PAGE.optimizer)
-            dataset = dataset_select(lang, "batch.dataset", default=lesson.PAGE.dataset)
-        scale = linked(
-            st.toggle,
+            optimizer = knob_widget("optimizer", "batch.optimizer", lang, default=lesson.PAGE.optimizer)
+            dataset = knob_widget("dataset", "batch.dataset", lang, default=lesson.PAGE.dataset)
+        scale = knob_widget(
+            Knob("scale", SWITCH, False),
             "batch.scale",
-            "scale",
-            False,
-            Allowed(options=(False, True)),
+            lang,
             label=t("batches.batch.scale", lang),
             help=t("batches.batch.scale_help", lang, reference=REFERENCE_BATCH),
         )
@@ -103,9 +92,8 @@ def progress(configs: list[RunConfig], n: int, lang: str) -> None:
 
     def axis() -> str:
         label = t("batches.batch.x_axis", lang)
-        return choice_buttons(
-            label, X_AXES, X_AXES[0], "batch.x", "x", lang, lambda x: t(f"batches.batch.axes.{x}", lang)
-        )
+        names = {"widget": st.segmented_control, "format_func": lambda x: t(f"batches.batch.axes.{x}", lang)}
+        return knob_widget(Knob("x", CHOICE, X_AXES[0], choices=X_AXES), "batch.x", lang, label=label, **names)
 
     wide = needs_log_scale(curves["loss"])
     x, log = chooser_with_log(axis, "batch.log", wide, t("batches.batch.log_axis", lang))
@@ -154,14 +142,14 @@ def shuffling(lang: str) -> None:
     """Sorted data with and without shuffling: batch losses, each batch's classes, the first epoch's accuracy."""
     st.header(t("batches.shuffle.heading", lang), anchor="batches-shuffle")
     st.markdown(t("batches.shuffle.body", lang))
-    dataset = choice_select(
-        t("batches.shuffle.dataset", lang),
-        ("digits", "breast_cancer"),
-        lesson.SORTED.dataset,
+    dataset = knob_widget(
+        "dataset",
         "batch.shuffle_dataset",
-        "shuffle_dataset",
         lang,
-        lambda name: t(f"common.datasets.{name}", lang),
+        param="shuffle_dataset",
+        choices=("digits", "breast_cancer"),
+        default=lesson.SORTED.dataset,
+        label=t("batches.shuffle.dataset", lang),
     )
     halfway = by_id("batches_sorted_halfway")  # the card's claim: its arms are this section's runs on the digits
     configs = [config.replace(dataset=dataset) for config in halfway.configs(seed=0).values()]
@@ -193,15 +181,16 @@ def epochs_and_overfitting(lang: str) -> None:
     """Training against validation loss over many epochs, and where over-fitting starts."""
     st.header(t("batches.epochs.heading", lang), anchor="batches-epochs")
     st.markdown(t("batches.epochs.body", lang))
-    epochs = linked(
-        st.slider,
+    epochs = knob_widget(
+        "epochs",
         "batch.fit_epochs",
-        "fit_epochs",
-        100,
-        Allowed(low=5, high=200, whole=True),
+        lang,
+        param="fit_epochs",
+        default=100,
+        low=5,
+        high=200,
         label=t("batches.epochs.slider", lang),
-        min_value=5,
-        max_value=200,
+        help=None,
     )
     # The card's two claims: their long arm is this run at 200 epochs, their short arm its first epochs.
     claims = [by_id("batches_overfit_val_loss"), by_id("batches_overfit_same_accuracy")]

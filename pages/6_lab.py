@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.config import CHOICE, Knob
 from core.i18n import t
-from core.ui import choice_buttons, setup_page
+from core.ui import knob_widget, setup_page
 from core.ui.lab_history import history, history_controls, history_section
 from core.ui.lab_settings import settings
 from core.ui.lab_views import band_section, classes_section, code_section, grid_section
@@ -22,7 +23,14 @@ with st.expander(t("lab.settings", lang), expanded=not history(), icon=":materia
     config, data = settings(lang)
 history_controls(lang, config, data)
 # One view at a time: only what is on screen trains (the grid and the bands cost more than the history).
-view = choice_buttons(t("lab.view", lang), VIEWS, "runs", "lab.view", "view", lang, lambda v: t(f"lab.tabs.{v}", lang))
+view = knob_widget(
+    Knob("view", CHOICE, "runs", choices=VIEWS),
+    "lab.view",
+    lang,
+    widget=st.segmented_control,
+    label=t("lab.view", lang),
+    format_func=lambda v: t(f"lab.tabs.{v}", lang),
+)
 if view == "runs":
     history_section(lang, config, data)
 elif config is not None:

@@ -16,6 +16,7 @@ from core.__main__ import configs_from_args, parser
 from core.codegen import script
 from core.config import RunConfig
 from core.i18n import t
+from core.optim import OPTIMIZERS
 from core.training import train
 from tests.test_cli import FLAG_PARTS, SENSIBLE, assert_one_line_error, english, flag, run_main  # noqa: F401
 
@@ -51,6 +52,9 @@ GRID = [
     # no validation set: plateau watches the training loss
     dict(dataset="blood_pressure", val_fraction=0.0, scheduler="plateau", patience=0, lr=0.05, epochs=3),
 ]
+# Every optimizer of the spec table that the grid does not name yet, on a plain short run: a new one is run at once.
+NAMED = {knobs.get("optimizer") for knobs in GRID}
+GRID += [dict(optimizer=name, lr=0.01, epochs=2) for name in OPTIMIZERS if name not in NAMED]
 
 
 def run_in_process(text: str) -> str:

@@ -10,6 +10,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from core.config import ConfigError, RunConfig
 from core.engine import shuffle_orders, train_together
+from core.optim import OPTIMIZERS
 from core.runlog import STOP_FACTOR
 from core.training import ENGINES, MAX_BYTES, MAX_SECONDS, estimated_bytes, estimated_seconds, train
 
@@ -35,7 +36,7 @@ def sweep(**settings) -> list[RunConfig]:
 
 
 @pytest.mark.parametrize("weight_decay", [None, 0.05])  # None: torch's default (0, or 0.01 for AdamW)
-@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adam", "adamw"])
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)  # every row of the spec table: a new optimizer is checked at once
 def test_fast_equals_reference_for_every_optimizer(optimizer, weight_decay):
     lr = 0.01 if optimizer in ("sgd", "momentum", "nesterov", "adagrad") else 1e-3
     configs = sweep(optimizer=optimizer, lr=lr, epochs=3, weight_decay=weight_decay)

@@ -15,18 +15,17 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.__main__ import main
-from core.config import MAX_LR, ConfigError, RunConfig
+from core.config import BATCH_TICKS, LR_TICKS, MAX_LR, ConfigError, RunConfig
 from core.i18n import t
 from core.optim import OPTIMIZERS, SCHEDULERS
 from core.runlog import divergence_reason
 from core.training import EPOCH_COLUMNS, Result, check_size, train
-from core.ui.widgets import BATCH_CHOICES, LR_CHOICES
 from tests.test_app_pages import charts, open_app
 
-# The extremes as the widgets declare them: the learning-rate lists offer LR_CHOICES, and a typed rate is accepted
+# The extremes as the widgets declare them: the learning-rate lists offer LR_TICKS, and a typed rate is accepted
 # up to MAX_LR; the batch slider runs from its smallest size to the full batch.
-LOWEST_LR, HIGHEST_LR = min(LR_CHOICES), MAX_LR
-BATCHES = (min(size for size in BATCH_CHOICES if size != "full"), "full")
+LOWEST_LR, HIGHEST_LR = min(LR_TICKS), MAX_LR
+BATCHES = (min(size for size in BATCH_TICKS if size != "full"), "full")
 LAB, LR_PAGE = "pages/6_lab.py", "pages/3_learning_rate.py"
 MEASURES = ["train_loss", "val_loss", "val_accuracy"]
 REFUSALS = ("too_big", "too_much_memory")
@@ -61,7 +60,7 @@ def assert_says_what_to_reduce(err: ConfigError) -> None:
     for lang in ("ja", "en"):
         message = err.message(lang).lower()
         assert "{" not in message
-        assert t("common.widgets.epochs.label", lang).lower() in message
+        assert t("lab.knobs.epochs", lang).lower() in message
         assert ("バッチ" if lang == "ja" else "batch") in message
 
 
@@ -152,7 +151,7 @@ def test_cli_refuses_with_one_line_or_writes_the_epochs(lang: str, monkeypatch: 
 
 @pytest.mark.parametrize("batch", BATCHES)
 def test_lab_at_the_extremes_shows_charts_or_the_guards_message(batch: int | str) -> None:
-    query = {"lr": str(max(LR_CHOICES)), "batch_size": str(batch), "epochs": str(most_epochs())}
+    query = {"lr": str(max(LR_TICKS)), "batch_size": str(batch), "epochs": str(most_epochs())}
     at = open_app("en", LAB, optimizer="sgd", scheduler="onecycle", **query)
     assert_charts_or_refused(at)
 

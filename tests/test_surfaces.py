@@ -9,13 +9,14 @@ import pandas as pd
 import pytest
 import torch
 
-from core.config import ConfigError, WalkConfig
+from core.config import ConfigError
 from core.i18n import t
 from core.lessons.surfaces import (
     MAX_STEPS,
     SETTLED,
     SURFACE_OPTIMIZERS,
     SURFACES,
+    WalkConfig,
     curvature_at_minimum,
     edge_rates,
     final_epochs,

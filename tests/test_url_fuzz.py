@@ -23,17 +23,17 @@ from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 import core.ui.widgets as widgets_module
-from core.config import CHOICES, ConfigError, RunConfig
+from core.config import CHOICES, KNOBS, ConfigError, RunConfig
 from core.i18n import t
 from core.lab import HIDDEN_MARK, KNOB_NAMES, MAX_RUNS, all_params, read_run, run_text
 from core.lecture import LECTURE_PARAMS, SCENARIOS, url_params
 from core.ui.lab_history import read_entry
-from core.ui.widgets import KNOBS, PAGE_PARAMS, Allowed, code_span, read_link, url_text
+from core.ui.widgets import PAGE_PARAMS, Allowed, code_span, read_link, url_text
 from tests.test_navigation import APP, PAGES, change_everything, markup, notice, open_page, rendered, widgets
 
 READER_EXAMPLES = 200  # per page, through the page's recorded readers
 PAGE_EXAMPLES = 6  # per page, through the whole page (each costs a page run: about a second here)
-KNOWN = KNOBS | PAGE_PARAMS | LECTURE_PARAMS
+KNOWN = KNOBS.keys() | PAGE_PARAMS | LECTURE_PARAMS
 LAB = "pages/6_lab.py"
 
 

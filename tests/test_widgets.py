@@ -10,7 +10,7 @@ from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 import core.ui.widgets as widgets
-from core.config import ConfigError
+from core.config import KNOBS, ConfigError
 from core.i18n import keys, t
 from core.lab import SweepTableError
 from core.sweep import SweepError
@@ -310,3 +310,67 @@ def test_every_error_message_shows_the_values_it_quotes_as_text(lang: str, paylo
             shown = error_message(err, lang)
             assert markup(shown) == [], (key, shown)
         assert all(spec or code_span(payload) in error_message(err, lang) for _, spec in fields), key
+
+
+def knob_demo() -> None:
+    """A page drawing RunConfig knobs through knob_widget, each narrowed the way a lesson page narrows them."""
+    import streamlit as st
+
+    from core.ui.widgets import knob_widget, start_notice
+
+    lang = st.query_params.get("lang", "en")
+    start_notice(lang)
+    st.session_state["demo.out"] = {
+        "epochs": knob_widget("epochs", "demo.epochs", lang, default=10, high=50),
+        "rates": knob_widget("lr", "demo.rates", lang, default=(0.01,), several=True),
+        "optimizer": knob_widget("optimizer", "demo.optimizer", lang, choices=("sgd", "adam"), default="sgd"),
+        "batch": knob_widget("batch_size", "demo.batch", lang),
+        "gamma": knob_widget("gamma", "demo.gamma", lang),
+        "hidden": knob_widget("hidden", "demo.hidden", lang),
+    }
+
+
+def open_knob_demo(**query: object) -> AppTest:
+    at = AppTest.from_function(knob_demo, default_timeout=30)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_knob_widgets_follow_the_knob_and_the_pages_narrowing() -> None:
+    at = open_knob_demo(epochs="40", lr=["0.3", "7"], optimizer="adam", batch_size="full", gamma="0.95")
+    epochs, gamma = at.slider(key="demo.epochs"), at.slider(key="demo.gamma")
+    assert (epochs.min, epochs.max, epochs.value) == (1, 50, 40)  # RunConfig's range, narrowed to 50 by the page
+    assert (gamma.min, gamma.max, gamma.step, gamma.value) == (0.05, 0.95, 0.05, 0.95)  # the knob's span and step
+    assert at.multiselect(key="demo.rates").options == [f"{rate:g}" for rate in KNOBS["lr"].choices]
+    assert at.selectbox(key="demo.optimizer.en").options == [t(f"common.optimizers.{n}", "en") for n in ("sgd", "adam")]
+    assert at.select_slider(key="demo.batch").value == "full"
+    assert at.text_input(key="demo.hidden").value == "32"
+    assert at.session_state["demo.out"] | {"hidden": None} == {
+        "epochs": 40,
+        "rates": [0.3, 7.0],
+        "optimizer": "adam",
+        "batch": "full",
+        "gamma": 0.95,
+        "hidden": None,
+    }
+    assert at.warning == []
+    at.multiselect(key="demo.rates").set_value([0.3, "0,5", "junk"]).run()  # typed: a decimal comma, and junk
+    assert at.session_state["demo.out"]["rates"] == [0.3, 0.5]
+    assert any("`junk`" in warning.value for warning in at.warning)
+
+
+def test_knob_widgets_refuse_what_the_page_narrowed_away() -> None:
+    at = open_knob_demo(epochs="60", optimizer="momentum", gamma="1", hidden="0", batch_size="9")
+    assert at.session_state["demo.out"]["epochs"] == 10 and at.session_state["demo.out"]["optimizer"] == "sgd"
+    (notice,) = at.warning
+    for param, value, allowed in (
+        ("epochs", "60", Allowed(low=1, high=50, whole=True)),
+        ("optimizer", "momentum", Allowed(options=("sgd", "adam"))),
+        ("gamma", "1", Allowed(low=0.05, high=0.95)),
+        ("batch_size", "9", Allowed(options=KNOBS["batch_size"].choices)),
+    ):
+        item = t("link.item", "en", name=code_span(param), value=code_span(value), reason=allowed.describe("en"))
+        assert item in notice.value
+    assert "`hidden` = `0`" in notice.value

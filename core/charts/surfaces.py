@@ -11,21 +11,14 @@ import altair as alt
 import pandas as pd
 
 from core.charts import finite
+from core.optim import OPTIMIZER_SPECS
 
-# One colour per optimizer on every chart of the page, whatever the language.
-OPTIMIZER_COLOURS = {
-    "sgd": "#e4572e",
-    "momentum": "#2e86ab",
-    "nesterov": "#6a4c93",
-    "rmsprop": "#8c510a",
-    "adagrad": "#8d99ae",
-    "adam": "#17a34a",
-    "adamw": "#b5179e",
-}
+# One colour per optimizer on every chart of the page, whatever the language (declared with the optimizer).
+OPTIMIZER_COLOURS = {name: spec.colour for name, spec in OPTIMIZER_SPECS.items()}
 MARK_COLOUR = "#222222"
 FADED = 0.15
 LOG_FLOOR = 1e-4  # the lowest loss a log colour scale shows; below it every cell is "at the bottom"
-LEGEND_COLUMNS = 2  # six optimizer names in three rows fit under a half-width chart at 1280 px
+LEGEND_COLUMNS = 2  # optimizer names in rows of two fit under a half-width chart at 1280 px
 
 
 def _colour(codes: Sequence[str], names: Mapping[str, str], title: str) -> alt.Color:

@@ -6,24 +6,24 @@ Every surface is a torch function of points shaped (..., 2), so one call evaluat
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import torch
 
+from core.config import KNOBS, ConfigError, check_choice, integer, number
 from core.lessons.theory import gd_stability_bound, max_hessian_eigenvalue
-from core.optim import make_optimizer
+from core.optim import OPTIMIZER_SPECS, make_optimizer
 
-if TYPE_CHECKING:
-    from core.config import WalkConfig
-
-SURFACE_OPTIMIZERS = ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")
+SURFACE_OPTIMIZERS = tuple(name for name, spec in OPTIMIZER_SPECS.items() if spec.surfaces)
 MOMENTUM = 0.9  # torch's usual choice for momentum and Nesterov
 MAX_STEPS = 1000  # the longest walk the page offers
+MAX_WALK_LR = 10.0
+MAX_LOSS_SCALE = 1000.0
 SETTLED = 1e-6  # a walk whose loss stays this close to the minimum has settled
 BOTTOM = 1e-3  # a walk whose loss stays this close to the minimum has reached the bottom (drawn on the loss chart)
 ON_FLOOR = 0.01  # in a ravine, |p₂| below this for good: the swing across the ravine has died down
@@ -88,6 +88,59 @@ SURFACES: dict[str, Surface] = {
         "saddle", _saddle, (-2.0, 2.0, -1.5, 1.5), (-1.8, 0.01), (0.0, 1.0), -0.25, lr=0.05, log_colour=False
     ),
 }
+
+
+@dataclass(frozen=True)
+class WalkConfig:
+    """The 2-D optimizer lesson: which landscape, which optimizers, and how far and how fast they walk it."""
+
+    surface: str = "ravine"
+    optimizers: tuple[str, ...] = ("sgd", "momentum", "adam")
+    lr: float = 0.018
+    start: tuple[float, float] = (-2.0, 0.8)
+    steps: int = 100
+    seed: int = 0
+    scale: float = 1.0  # the factor the loss is multiplied by
+
+    @classmethod
+    def for_surface(cls, surface: str, **changes: object) -> WalkConfig:
+        """The lesson on `surface`, starting from its own start point with its own telling learning rate."""
+        check_choice("surface", surface, tuple(SURFACES))
+        chosen = SURFACES[surface]
+        return cls(surface=surface, lr=chosen.lr, start=chosen.start, **changes).validated()
+
+    def replace(self, **changes: object) -> WalkConfig:
+        """A copy with some fields changed, validated again."""
+        return dataclasses.replace(self, **changes).validated()
+
+    def validated(self) -> WalkConfig:
+        """Check every field; raise ConfigError with a readable message for anything out of range."""
+        check_choice("surface", self.surface, tuple(SURFACES))
+        for name in self.optimizers:
+            check_choice("optimizer", name, SURFACE_OPTIMIZERS)
+        lr = number("lr", self.lr)
+        if not 0 < lr <= MAX_WALK_LR:
+            raise ConfigError("lr_range", value=self.lr, max=MAX_WALK_LR)
+        steps = integer("steps", self.steps)
+        if not 1 <= steps <= MAX_STEPS:
+            raise ConfigError("steps", value=self.steps, max=MAX_STEPS)
+        x, y = (number("start", value) for value in self.start)
+        x_min, x_max, y_min, y_max = SURFACES[self.surface].view
+        if not (x_min <= x <= x_max and y_min <= y <= y_max):
+            raise ConfigError("start", x=x, y=y, x_min=x_min, x_max=x_max, y_min=y_min, y_max=y_max)
+        seed = KNOBS["seed"].check(self.seed)
+        scale = number("scale", self.scale)
+        if not 0 < scale <= MAX_LOSS_SCALE:
+            raise ConfigError("loss_scale", value=self.scale, max=MAX_LOSS_SCALE)
+        return dataclasses.replace(
+            self,
+            optimizers=tuple(dict.fromkeys(self.optimizers)),
+            lr=lr,
+            start=(x, y),
+            steps=steps,
+            seed=seed,
+            scale=scale,
+        )
 
 
 def _surface(surface: Surface | str) -> Surface:

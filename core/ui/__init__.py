@@ -8,24 +8,7 @@ import streamlit as st
 from core.charts import style
 from core.ui.page import PAGES, current_language, existing_pages, render_sidebar, setup_page
 from core.ui.runs import cached_train, show_config_error
-from core.ui.widgets import (
-    LR_CHOICES,
-    Allowed,
-    batch_size_select,
-    choice_buttons,
-    choice_pills,
-    choice_select,
-    code_span,
-    dataset_select,
-    epochs_slider,
-    ignore,
-    language_key,
-    linked,
-    lr_multiselect,
-    lr_slider,
-    optimizer_select,
-    url_slider,
-)
+from core.ui.widgets import code_span, ignore, knob_widget, language_key
 
 
 def show_chart(chart: alt.TopLevelMixin) -> None:
@@ -34,28 +17,16 @@ def show_chart(chart: alt.TopLevelMixin) -> None:
 
 
 __all__ = [
-    "LR_CHOICES",
     "PAGES",
-    "Allowed",
-    "batch_size_select",
     "cached_train",
-    "choice_buttons",
-    "choice_pills",
-    "choice_select",
     "code_span",
     "current_language",
-    "dataset_select",
-    "epochs_slider",
     "existing_pages",
     "ignore",
+    "knob_widget",
     "language_key",
-    "linked",
-    "lr_multiselect",
-    "lr_slider",
-    "optimizer_select",
     "render_sidebar",
     "setup_page",
     "show_chart",
     "show_config_error",
-    "url_slider",
 ]

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core.charts.lab import history_chart, run_color
-from core.config import ConfigError, RunConfig
+from core.config import CHOICE, ConfigError, Knob, RunConfig
 from core.data import Dataset
 from core.i18n import t
 from core.lab import (
@@ -27,19 +27,16 @@ from core.lab import (
 )
 from core.ui import show_chart
 from core.ui.lab_charts import METRICS, chart_titles, current_curve, downloads, train_runs
+from core.ui.layout import LOG
 from core.ui.runs import show_config_error
-from core.ui.widgets import (
-    Allowed,
-    choice_buttons,
-    choice_select,
-    error_message,
-    ignore,
-    linked,
-    notice_language,
-)
+from core.ui.widgets import error_message, ignore, knob_widget, notice_language
 
 HISTORY = "lab.history"
 HIGHLIGHT = "background-color: #ffe08a"
+# The history's own settings in the link: the knob an A/B pair changes, the chart's x-axis and measure.
+AB_KNOB = Knob("ab_knob", CHOICE, "lr", choices=tuple(name for name in KNOB_NAMES if name != "device"))
+X_AXIS = Knob("x", CHOICE, "epoch", choices=X_AXES)
+METRIC = Knob("metric", CHOICE, "val_loss", choices=METRICS)
 
 
 # The history: a list of {"number", "config", "shown", "data"}; numbers fix each run's colour and are never reused;
@@ -140,11 +137,9 @@ def history_controls(lang: str, config: RunConfig | None, data: Dataset | None) 
         disabled=config is None or full,
         type="primary",
     )
-    knobs = [name for name in KNOB_NAMES if name != "device"]
     with knob_column:  # each knob's own name too: the one vocabulary of links, the command line and the value box
-        knob = choice_select(
-            t("lab.ab_knob", lang), knobs, "lr", "lab.ab_knob", "ab_knob", lang, lambda name: knob_label(name, lang)
-        )
+        label, names = t("lab.ab_knob", lang), lambda name: knob_label(name, lang)
+        knob = knob_widget(AB_KNOB, "lab.ab_knob", lang, label=label, format_func=names)
     value = value_column.text_input(t("lab.ab_value", lang), key="lab.ab_value")
     if ab.button(t("lab.ab", lang), key="lab.ab", disabled=config is None or len(runs) + 2 > MAX_RUNS) and config:
         try:
@@ -222,11 +217,12 @@ def chart_switches(lang: str) -> tuple[str, str, bool]:
     """The x-axis, the measure and the log switch of the history chart, kept in the link."""
     left, right = st.columns(2)
     name = lambda code: t(f"lab.axes.{code}", lang)  # noqa: E731
+    buttons = {"widget": st.segmented_control, "format_func": name}
     with left:
-        x = choice_buttons(t("lab.x_axis", lang), X_AXES, "epoch", "lab.x", "x", lang, name)
+        x = knob_widget(X_AXIS, "lab.x", lang, label=t("lab.x_axis", lang), **buttons)
     with right:
-        metric = choice_buttons(t("lab.metric", lang), METRICS, "val_loss", "lab.metric", "metric", lang, name)
-    log_y = linked(st.toggle, "lab.log", "log", False, Allowed(options=(True, False)), label=t("lab.log", lang))
+        metric = knob_widget(METRIC, "lab.metric", lang, label=t("lab.metric", lang), **buttons)
+    log_y = knob_widget(LOG, "lab.log", lang, label=t("lab.log", lang))
     return x, metric, log_y
 
 

@@ -29,13 +29,12 @@ from core.lab import (
     sweep_base,
     sweep_cells,
 )
-from core.optim import OPTIMIZERS
 from core.runlog import divergence_reason, reason_in_words
 from core.ui import show_chart
 from core.ui.lab_charts import chart_titles, current_curve, downloads, train_runs
 from core.ui.lab_history import add_run
 from core.ui.runs import show_config_error
-from core.ui.widgets import BATCH_CHOICES, FULL_BATCH_LABEL, Allowed, choice_pills, linked, lr_multiselect
+from core.ui.widgets import FULL_BATCH_LABEL, knob_widget
 
 # Rows of an uploaded sweep table shown: enough to recognise it. Never the whole table: st.dataframe keeps a table
 # of over 150,000 rows on the server, for the session, to page through it.
@@ -57,25 +56,18 @@ def band_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
 
 def grid_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
     """Final validation loss over learning rate × batch size (× optimizer); a click adds the cell as a run."""
-    rates = lr_multiselect(lang, "lab.grid_lr", param="grid_lr", default=(1e-3, 1e-2, 0.1, 1.0))
-    sizes = linked(
-        st.multiselect,
-        "lab.grid_batch_size",
-        "grid_batch_size",
-        [8, 32, "full"],
-        Allowed(options=BATCH_CHOICES, knob="batch_size"),
-        label=t("common.widgets.batch.label", lang),
-        options=list(BATCH_CHOICES),
-        format_func=lambda size: FULL_BATCH_LABEL if size == "full" else str(size),
+    rates = knob_widget("lr", "lab.grid_lr", lang, param="grid_lr", default=(1e-3, 1e-2, 0.1, 1.0), several=True)
+    sizes = knob_widget(
+        "batch_size", "lab.grid_batch_size", lang, param="grid_batch_size", default=(8, 32, "full"), several=True
     )
-    optimizers = choice_pills(
-        t("lab.grid_optimizers", lang),
-        OPTIMIZERS,
-        (config.optimizer,),
+    optimizers = knob_widget(
+        "optimizer",
         "lab.grid_optimizer",
-        "grid_optimizer",
         lang,
-        lambda name: t(f"common.optimizers.{name}", lang),
+        param="grid_optimizer",
+        default=(config.optimizer,),
+        several=True,
+        label=t("lab.grid_optimizers", lang),
     )
     if not (rates and sizes and optimizers):
         st.info(t("lab.grid_empty", lang))

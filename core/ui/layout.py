@@ -8,10 +8,12 @@ from typing import NamedTuple, TypeVar
 import altair as alt
 import streamlit as st
 
+from core.config import SWITCH, Knob
 from core.ui import show_chart
-from core.ui.widgets import Allowed, linked
+from core.ui.widgets import knob_widget, notice_language
 
 T = TypeVar("T")
+LOG = Knob("log", SWITCH, False)  # a chart's log scale, kept in the link as `log`
 
 
 class Card(NamedTuple):
@@ -36,7 +38,7 @@ def chooser_with_log(
     with left:
         choice = choose()
     with right:
-        log = linked(st.toggle, key, "log", bool(wide), Allowed(options=(False, True)), label=label)  # not numpy.bool_
+        log = knob_widget(LOG, key, notice_language(), default=bool(wide), label=label)  # not numpy.bool_
     return choice, log
 
 

@@ -1,6 +1,8 @@
 """Keyed, translated widgets whose values live in the URL, so a lecturer can share the exact state of a page.
 
-One mechanism for every widget, `linked`:
+Pages draw every setting through one entry point, `knob_widget`: a knob declared once (RunConfig's in
+core.config.KNOBS, or a page's own Knob), narrowed by the page; the widget and its link reader follow the knob.
+Underneath, one mechanism for every widget, `linked`:
 
 - The widget key belongs to one page (`lr.rates`, `loss.pressure`): two pages never share a key, so a float on
   one page can never reach a list on another. The URL parameter is the knob's name (`lr`, `batch_size`) or the
@@ -28,18 +30,18 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from core.charts import format_lr
-from core.config import DATASETS, MAX_LR, ConfigError, RunConfig
+from core.config import CHOICE, KNOBS, NUMBER, SIZES, SWITCH, WHOLE, ConfigError, Knob, format_param
 from core.i18n import join, t
-from core.optim import OPTIMIZERS
 
 T = TypeVar("T")
 
-LR_CHOICES: tuple[float, ...] = (1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
-BATCH_CHOICES: tuple[int | str, ...] = (1, 8, 32, 128, "full")
-MAX_LRS = 8
+MAX_TYPED = 8  # the most numbers a multiselect that also takes typed values holds (learning rates)
 FULL_BATCH_LABEL = "N"  # the article's N: every training example in one batch; the same in both languages
-KNOBS = frozenset(field.name for field in dataclasses.fields(RunConfig))
+# Where a knob's texts live besides its label (lab.knobs.<name>): the names of its choices (else
+# lab.choices.<name>.<choice>), a help it shows wherever it is drawn, and for several typed numbers
+# common.widgets.<name> (label, help, placeholder, invalid, empty).
+CHOICE_NAMES = {"optimizer": "common.optimizers", "dataset": "common.datasets", "scheduler": "schedules.names"}
+KNOB_HELP = {"batch_size": "common.widgets.batch.help", "epochs": "common.widgets.epochs.help"}
 # Each page's own settings in the link, besides RunConfig's knobs and the lecture's flags. A key that is none of
 # these (a typo such as `learning_rate`, a tracker's `utm_source`) is named in the notice and dropped from the link;
 # tests/test_url_fuzz.py checks that every parameter a page keeps is listed here.
@@ -84,8 +86,8 @@ export default function ({ data, setTriggerValue }) {
 class Allowed:
     """What a value from the link may be: one of `options`, or a number from `low` to `high`.
 
-    `knob` names the RunConfig field that reads the text (`batch_size` reads "full" or a whole number); a URL
-    parameter named like a RunConfig field is read through RunConfig without saying so.
+    `knob` names the RunConfig field whose knob reads the text (`batch_size` reads "full" or a whole number); a URL
+    parameter named like a RunConfig field is read by its knob without saying so.
     """
 
     options: tuple[Any, ...] | None = None
@@ -101,7 +103,7 @@ class Allowed:
         """The value that `text` stands for; ValueError (or ConfigError) when it is not allowed."""
         knob = self.knob or knob
         if knob:
-            value = getattr(RunConfig.from_params({knob: text}), knob)
+            value = KNOBS[knob].read(text)
             if self.as_text:
                 return text
         elif self.options is not None:
@@ -203,7 +205,7 @@ def _check_link_length() -> None:
 
 def drop_unknown(known: frozenset[str]) -> None:
     """Name and drop every key of the link that no page of the app reads (its other values are the pages' to check)."""
-    unknown = [key for key in st.query_params if key not in known | KNOBS | PAGE_PARAMS]
+    unknown = [key for key in st.query_params if key not in known | KNOBS.keys() | PAGE_PARAMS]
     if not unknown:
         return
     reason = t("link.unknown", notice_language())
@@ -278,25 +280,6 @@ def _write_now(key: str, param: str, default: Any) -> None:
     write_to_link(param, st.session_state[key], default)
 
 
-def url_slider(
-    key: str, param: str, label: str, low: float, high: float, default: float, step: float | None = None, **kwargs: Any
-) -> Any:
-    """A slider kept in the URL; the link may hold any value from `low` to `high` (whole numbers for int ends)."""
-    whole = all(isinstance(end, int) for end in (low, high, default))
-    return linked(
-        st.slider,
-        key,
-        param,
-        default,
-        Allowed(low=low, high=high, whole=whole),
-        label=label,
-        min_value=low,
-        max_value=high,
-        step=step,
-        **kwargs,
-    )
-
-
 def _from_link(param: str, default: Any, allowed: Allowed, several: bool) -> Any:
     """The value the URL asks for, checked; every rejected text is named and the default stands in."""
     if param not in st.query_params:
@@ -356,213 +339,114 @@ def notice_language() -> str:
     return notice.lang if notice is not None else "en"
 
 
-def lr_multiselect(
-    lang: str,
+_UNSET = object()
+_OPTION_WIDGETS = (st.selectbox, st.pills, st.segmented_control, st.select_slider, st.multiselect)
+
+
+def knob_widget(
+    knob: str | Knob,
     key: str,
-    param: str = "lr",
-    default: Sequence[float] = (0.001, 0.01, 0.1, 1.0),
-    choices: Sequence[float] = LR_CHOICES,
-    max_selections: int = MAX_LRS,
-) -> list[float]:
-    """Several learning rates: pick from a log-spaced list or type one; returns valid rates, sorted, no repeats."""
-    picked = linked(
-        st.multiselect,
-        key,
-        param,
-        list(default),
-        Allowed(low=0, high=MAX_LR, above_low=True, most=max_selections, knob="lr"),
-        label=t("common.widgets.lr.label", lang),
-        options=list(choices),
-        format_func=format_lr_text,
-        accept_new_options=True,
-        max_selections=max_selections,
-        placeholder=t("common.widgets.lr.placeholder", lang),
-        help=t("common.widgets.lr.help", lang, max=max_selections),
-    )
-    rates: set[float] = set()
+    lang: str,
+    *,
+    param: str | None = None,
+    default: Any = _UNSET,
+    choices: Sequence[Any] | None = None,
+    low: float | None = None,
+    high: float | None = None,
+    several: bool = False,
+    widget: Callable[..., Any] | None = None,
+    label: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    """The one way a page draws a setting: the widget of a knob, keyed `key` (one page's own) and kept in the link.
+
+    `knob` names a RunConfig field (its declaration in core.config.KNOBS) or is a page's own Knob. A page narrows it,
+    never restates it: some of its `choices`, a shorter span from `low` to `high`, its own `default`, `several` values
+    at once, another `widget` (st.segmented_control for a row of buttons, st.number_input for a box). The link
+    parameter is the knob's name unless `param` says otherwise. The widget follows the knob's kind: a select box for a
+    choice (pills for several), a select slider over a knob's ticks (a multiselect for several, where numbers may also
+    be typed), a slider over its span, a toggle for a switch, a text box for layer sizes. A choice's widget is keyed
+    per language, since its names are translated. Other `kwargs` go to the Streamlit widget (help, format_func ...).
+    """
+    spec = (KNOBS[knob] if isinstance(knob, str) else knob).narrowed(choices, low, high)
+    read_as = spec.name if isinstance(knob, str) else None  # a RunConfig knob reads link texts as RunConfig does
+    value = spec.default if default is _UNSET else default
+    widget = widget or _widget_for(spec, several)
+    typed = widget is st.multiselect and spec.kind == NUMBER  # numbers from the list, or typed
+    texts = f"common.widgets.{spec.name}"  # the texts of a multiselect that takes typed numbers
+    kwargs["label"] = label or t(f"{texts}.label" if typed else f"lab.knobs.{spec.name}", lang)
+    if read_as in KNOB_HELP:
+        kwargs.setdefault("help", t(KNOB_HELP[read_as], lang))
+    if widget in _OPTION_WIDGETS:
+        kwargs["options"] = list(spec.choices)
+        kwargs.setdefault("format_func", _names(spec, lang))
+        allowed = Allowed(options=spec.choices, knob=read_as)
+    elif spec.kind == SWITCH:
+        allowed = Allowed(options=(False, True), knob=read_as)
+    elif spec.kind == SIZES:  # the box holds text: the link's own, once the knob has read it
+        allowed, value = Allowed(knob=read_as, as_text=True), format_param(value)
+    else:
+        ends = tuple((int if spec.kind == WHOLE else float)(end) for end in (*spec.slider, value))
+        kwargs |= {"min_value": ends[0], "max_value": ends[1], **({"step": spec.step} if spec.step else {})}
+        allowed, value = Allowed(low=ends[0], high=ends[1], whole=spec.kind == WHOLE, knob=read_as), ends[2]
+    if typed:
+        kwargs |= {"accept_new_options": True, "max_selections": MAX_TYPED}
+        kwargs.setdefault("placeholder", t(f"{texts}.placeholder", lang))
+        kwargs.setdefault("help", t(f"{texts}.help", lang, max=MAX_TYPED))
+        allowed = Allowed(low=spec.low, high=spec.high, above_low=spec.open_low, most=MAX_TYPED, knob=read_as)
+    elif widget is st.selectbox:
+        kwargs.setdefault("placeholder", t("common.placeholder", lang))
+    elif widget is st.segmented_control and not several:
+        kwargs["required"] = True
+    elif widget is st.pills and several:
+        kwargs |= {"selection_mode": "multi", "wrap": True}
+    shown_key = language_key(key, lang) if spec.kind == CHOICE else key
+    chosen = linked(widget, shown_key, param or spec.name, list(value) if several else value, allowed, **kwargs)
+    if typed:
+        return _typed_numbers(spec, chosen, texts, lang)
+    if several and spec.kind == CHOICE:
+        return [option for option in spec.choices if option in chosen]  # in the knob's order, as the page lists them
+    return chosen
+
+
+def _widget_for(knob: Knob, several: bool) -> Callable[..., Any]:
+    """The widget a knob gets unless the page asks for another."""
+    if knob.kind == CHOICE:
+        return st.pills if several else st.selectbox
+    if knob.kind == SWITCH:
+        return st.toggle
+    if knob.kind == SIZES:
+        return st.text_input
+    if knob.choices:
+        return st.multiselect if several else st.select_slider
+    return st.slider
+
+
+def _names(knob: Knob, lang: str) -> Callable[[Any], str]:
+    """How a widget names a knob's options: a choice by its translated name, a value as a person writes it."""
+    if knob.kind == CHOICE:
+        topic = CHOICE_NAMES.get(knob.name, f"lab.choices.{knob.name}")
+        return lambda choice: t(f"{topic}.{choice}", lang)
+    return lambda value: _shown(value, lang)
+
+
+def _shown(value: object, lang: str) -> str:
+    """A value as a widget shows it: N for the full batch, torch's default for None, 0.001, typed text as typed."""
+    if value is None:
+        return t("lab.torch_default", lang)
+    if value == "full":
+        return FULL_BATCH_LABEL
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
+
+
+def _typed_numbers(knob: Knob, picked: Sequence[object], texts: str, lang: str) -> list[float]:
+    """The valid numbers among picked and typed ones, sorted, no repeats; each unusable one is named."""
+    numbers: set[float] = set()
     for value in picked:
-        rate = parse_lr(value)
-        if rate is None:
-            st.warning(t("common.widgets.lr.invalid", lang, value=code_span(value), max=format_lr(MAX_LR)))
-        else:
-            rates.add(rate)
-    if not rates:
-        st.info(t("common.widgets.lr.empty", lang))
-    return sorted(rates)
-
-
-def format_lr_text(value: object) -> str:
-    """A learning rate from the list, or typed text shown as typed."""
-    return format_lr(value) if isinstance(value, (int, float)) else str(value)
-
-
-def parse_lr(value: object) -> float | None:
-    """A learning rate from a chosen option or typed text; None when it is not a usable rate."""
-    try:
-        rate = float(str(value).strip().replace(",", "."))
-    except ValueError:
-        return None
-    return rate if 0 < rate <= MAX_LR else None
-
-
-def batch_size_select(
-    lang: str,
-    key: str,
-    param: str = "batch_size",
-    default: int | str = 32,
-    choices: Sequence[int | str] = BATCH_CHOICES,
-) -> int | str:
-    """Batch size on a slider: online (1), mini-batches, or the full batch ('full', shown as N)."""
-    return linked(
-        st.select_slider,
-        key,
-        param,
-        default,
-        Allowed(options=tuple(choices), knob="batch_size"),
-        label=t("common.widgets.batch.label", lang),
-        options=list(choices),
-        format_func=lambda size: FULL_BATCH_LABEL if size == "full" else str(size),
-        help=t("common.widgets.batch.help", lang),
-    )
-
-
-def epochs_slider(lang: str, key: str, param: str = "epochs", default: int = 30, low: int = 1, high: int = 100) -> int:
-    """Number of epochs (passes through the training data)."""
-    return linked(
-        st.slider,
-        key,
-        param,
-        default,
-        Allowed(low=low, high=high, whole=True, knob="epochs"),
-        label=t("common.widgets.epochs.label", lang),
-        min_value=low,
-        max_value=high,
-        help=t("common.widgets.epochs.help", lang),
-    )
-
-
-def optimizer_select(
-    lang: str, key: str, param: str = "optimizer", default: str = "sgd", choices: Sequence[str] = OPTIMIZERS
-) -> str:
-    """One of the optimizers, by its translated name."""
-    return choice_select(
-        t("common.widgets.optimizer.label", lang),
-        choices,
-        default,
-        key,
-        param,
-        lang,
-        lambda name: t(f"common.optimizers.{name}", lang),
-        placeholder=t("common.placeholder", lang),
-    )
-
-
-def dataset_select(
-    lang: str, key: str, param: str = "dataset", default: str = "blood_pressure", choices: Sequence[str] = DATASETS
-) -> str:
-    """One of the data sets, by its translated description."""
-    return choice_select(
-        t("common.widgets.dataset.label", lang),
-        choices,
-        default,
-        key,
-        param,
-        lang,
-        lambda name: t(f"common.datasets.{name}", lang),
-        placeholder=t("common.placeholder", lang),
-    )
-
-
-def choice_select(
-    label: str,
-    choices: Sequence[str],
-    default: str,
-    key: str,
-    param: str,
-    lang: str,
-    format_func: Callable[[str], str],
-    **kwargs: Any,
-) -> str:
-    """A selectbox over language-neutral ids with translated labels; the id, not the label, goes into the URL."""
-    return _translated(st.selectbox, label, choices, default, key, param, lang, format_func, **kwargs)
-
-
-def choice_pills(
-    label: str,
-    choices: Sequence[str],
-    default: Sequence[str],
-    key: str,
-    param: str,
-    lang: str,
-    format_func: Callable[[str], str],
-    help: str | None = None,
-) -> list[str]:
-    """Several language-neutral ids as toggles with translated labels; the ids go into the URL as repeated keys."""
-    chosen = _translated(
-        st.pills,
-        label,
-        choices,
-        list(default),
-        key,
-        param,
-        lang,
-        format_func,
-        selection_mode="multi",
-        help=help,
-        wrap=True,
-    )
-    return [name for name in choices if name in chosen]
-
-
-def _translated(
-    widget: Callable[..., T],
-    label: str,
-    choices: Sequence[str],
-    default: Any,
-    key: str,
-    param: str,
-    lang: str,
-    format_func: Callable[[str], str],
-    **kwargs: Any,
-) -> T:
-    """A widget over language-neutral ids with translated labels, keyed per language, the ids kept in the URL."""
-    allowed = Allowed(options=tuple(choices))
-    options = list(choices)
-    return linked(
-        widget,
-        language_key(key, lang),
-        param,
-        default,
-        allowed,
-        label=label,
-        options=options,
-        format_func=format_func,
-        **kwargs,
-    )
-
-
-def lr_slider(
-    label: str, key: str, default: float, choices: Sequence[float] = LR_CHOICES, param: str = "lr", **kwargs: Any
-) -> float:
-    """One learning rate on a slider over log-spaced choices."""
-    allowed = Allowed(options=tuple(choices), knob="lr")
-    options = list(choices)
-    return linked(
-        st.select_slider, key, param, default, allowed, label=label, options=options, format_func=format_lr, **kwargs
-    )
-
-
-def choice_buttons(
-    label: str,
-    choices: Sequence[str],
-    default: str,
-    key: str,
-    param: str,
-    lang: str,
-    format_func: Callable[[str], str],
-    **kwargs: Any,
-) -> str:
-    """One of a few language-neutral ids as a row of buttons with translated labels; the id goes into the URL."""
-    return _translated(
-        st.segmented_control, label, choices, default, key, param, lang, format_func, required=True, **kwargs
-    )
+        try:
+            numbers.add(knob.read(str(value).strip().replace(",", ".")))  # a decimal comma, as many people type it
+        except ConfigError:
+            st.warning(t(f"{texts}.invalid", lang, value=code_span(value), max=_shown(knob.high, lang)))
+    if not numbers:
+        st.info(t(f"{texts}.empty", lang))
+    return sorted(numbers)

@@ -112,7 +112,7 @@ def test_a_moved_slider_redraws_the_chart_and_reaches_the_url(app_url: str, page
     page.goto(page_url(app_url, PATHS[nav_key], "en"))
     wait_until_idle(page)
     before = page.locator(CHART).first.screenshot()
-    move_slider(page, t("common.widgets.epochs.label", "en"))
+    move_slider(page, t("lab.knobs.epochs", "en"))
     page.wait_for_url(re.compile(r"[?&]epochs=\d+"))
     wait_until_idle(page)
     no_exception(page)
@@ -145,14 +145,14 @@ def test_a_language_switch_keeps_every_choice(app_url: str, page: object, nav_ke
     ).click()
     page.wait_for_url(re.compile(r"lang=ja"))
     wait_until_idle(page)
-    page.get_by_role("slider", name=t("common.widgets.epochs.label", "ja")).first.wait_for()  # drawn in Japanese
+    page.get_by_role("slider", name=t("lab.knobs.epochs", "ja")).first.wait_for()  # drawn in Japanese
     no_exception(page)
     assert query(page.url) == {"lang": ["ja"], **choices}
-    assert slider_value(page, t("common.widgets.epochs.label", "ja")) == choices["epochs"][0]
+    assert slider_value(page, t("lab.knobs.epochs", "ja")) == choices["epochs"][0]
     dataset = t(f"common.datasets.{choices['dataset'][0]}", "ja")
-    assert combobox_value(page, t("common.widgets.dataset.label", "ja")) == dataset
+    assert combobox_value(page, t("lab.knobs.dataset", "ja")) == dataset
     optimizer = t(f"common.optimizers.{choices['optimizer'][0]}", "ja")
-    assert combobox_value(page, t("common.widgets.optimizer.label", "ja")) == optimizer
+    assert combobox_value(page, t("lab.knobs.optimizer", "ja")) == optimizer
 
 
 def change_one_thing(page: object) -> None:
@@ -188,10 +188,10 @@ def test_url_state_round_trips(app_url: str, page: object) -> None:
     assert page.locator("h1").first.inner_text() == t("lr.title", "ja")
     chips = page.locator("[data-testid='stMultiSelectTagsContainer'] [data-tag]").all_inner_texts()
     assert [chip.strip() for chip in chips] == ["0.0001", "3"]
-    assert slider_value(page, t("common.widgets.epochs.label", "ja")) == "12"
-    assert slider_value(page, t("common.widgets.batch.label", "ja")) == "8"
-    assert page.get_by_role("combobox", name=t("common.widgets.optimizer.label", "ja")).input_value() == "Adam"
-    data = page.get_by_role("combobox", name=t("common.widgets.dataset.label", "ja")).input_value()
+    assert slider_value(page, t("lab.knobs.epochs", "ja")) == "12"
+    assert slider_value(page, t("lab.knobs.batch_size", "ja")) == "8"
+    assert page.get_by_role("combobox", name=t("lab.knobs.optimizer", "ja")).input_value() == "Adam"
+    data = page.get_by_role("combobox", name=t("lab.knobs.dataset", "ja")).input_value()
     assert data == t("common.datasets.diabetes", "ja")
     # The URL still says exactly what the page shows, so it can be copied and shared.
     shown = query(page.url)
@@ -242,7 +242,7 @@ def test_optimizers_landscape_then_learning_rate_shows_no_exception(app_url: str
 
 def test_language_switch_keeps_the_data_set_and_shows_it_in_the_new_language(app_url: str, page: object) -> None:
     # Bug 2: after a switch the select showed the old language, and the next change of another widget reset it.
-    label = {lang: t("common.widgets.dataset.label", lang) for lang in ("en", "ja")}
+    label = {lang: t("lab.knobs.dataset", lang) for lang in ("en", "ja")}
     page.goto(page_url(app_url, "pages/3_learning_rate.py", "en"))
     wait_until_idle(page)
     choose(page, label["en"], t("common.datasets.diabetes", "en"))
@@ -252,7 +252,7 @@ def test_language_switch_keeps_the_data_set_and_shows_it_in_the_new_language(app
     page.wait_for_url(re.compile(r"lang=ja"))
     wait_until_idle(page)
     assert combobox_value(page, label["ja"]) == t("common.datasets.diabetes", "ja")
-    epochs = page.get_by_role("slider", name=t("common.widgets.epochs.label", "ja"))
+    epochs = page.get_by_role("slider", name=t("lab.knobs.epochs", "ja"))
     epochs.focus()
     epochs.press("ArrowLeft")  # another widget changes: 30 -> 29
     page.wait_for_url(re.compile(r"epochs=29"))
@@ -265,7 +265,7 @@ def test_language_switch_keeps_the_data_set_and_shows_it_in_the_new_language(app
 def test_a_copied_link_with_a_chart_toggle_restores_it_in_a_fresh_browser(app_url: str, page: object, fresh_page):
     page.goto(page_url(app_url, "pages/3_learning_rate.py", "en"))
     wait_until_idle(page)
-    choose(page, t("common.widgets.optimizer.label", "en"), t("common.optimizers.adam", "en"))
+    choose(page, t("lab.knobs.optimizer", "en"), t("common.optimizers.adam", "en"))
     page.get_by_text(t("lr.log_axis", "en"), exact=True).click()  # the chart's log toggle is in the link too
     page.wait_for_url(re.compile(r"log="))
     wait_until_idle(page)
@@ -273,7 +273,7 @@ def test_a_copied_link_with_a_chart_toggle_restores_it_in_a_fresh_browser(app_ur
     other = fresh_page()
     other.goto(copied)
     wait_until_idle(other)
-    assert combobox_value(other, t("common.widgets.optimizer.label", "en")) == t("common.optimizers.adam", "en")
+    assert combobox_value(other, t("lab.knobs.optimizer", "en")) == t("common.optimizers.adam", "en")
     assert other.get_by_role("switch", name=t("lr.log_axis", "en")).is_checked() == log_on
     assert query(other.url) == query(copied)
     no_exception(other)
