@@ -13,8 +13,9 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.charts import needs_log_scale
+from core.charts import format_lr, needs_log_scale
 from core.i18n import _texts, t
+from core.lessons import presets
 from core.ui.page import existing_pages
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -273,7 +274,8 @@ def test_restyling_the_chart_keeps_the_runs() -> None:
     (chart,) = sweep_charts(at)
     assert '"log"' in chart.spec
     lines, _ = lr_chart_data(at)
-    assert sorted(lines["lr_label"].unique(), key=float) == ["0.001", "0.01", "0.03", "0.3", "1"]
+    shown = sorted({*presets.DEFAULT_RATES, presets.FOCUS_DEFAULT})
+    assert sorted(lines["lr_label"].unique(), key=float) == [format_lr(rate) for rate in shown]
 
 
 def test_an_untouched_log_toggle_follows_the_data_and_stays_out_of_the_link() -> None:
