@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import pandas as pd
@@ -33,7 +34,7 @@ from core.ui import (
 )
 from core.ui.layout import chooser_with_log
 from core.ui.lecture import intro, revealed, scenario_cards
-from core.ui.lessons import cached_lesson
+from core.ui.lessons import cached_lesson, cached_maths
 
 # SGD on the blood-pressure data shows all four regimes with the default rates, in well under a second.
 DEFAULTS = {"optimizer": "sgd", "dataset": "blood_pressure", "batch_size": 32, "epochs": 30, "max_epochs": 100}
@@ -75,14 +76,15 @@ def curves(result: Result, lang: str) -> None:
     # The key follows that default: an untouched toggle follows the data, a choice against it stays in the link.
     key = f"lr.log.{'wide' if wide else 'narrow'}"
     chosen, log = chooser_with_log(metric, key, wide, t("lr.log_axis", lang), widths=(3, 2))
-    show_chart(loss_curves(result.epochs, lang, metric=chosen or "train_loss", runs=result.runs, log_y=log, height=360))
+    shown = chosen or "train_loss"
+    show_chart(loss_curves, result.epochs, lang, metric=shown, runs=result.runs, log_y=log, height=360)
     st.caption(t("lr.chart_help", lang))
 
 
 def verdicts(result: Result, lang: str) -> None:
     """One callout per kind of behaviour that appears, naming the rates and telling the clinical analogy."""
     st.subheader(t("lr.verdicts_title", lang))
-    table = judged_runs(result.epochs, result.runs)
+    table = cached_maths(judged_runs, result.epochs, result.runs)
     for verdict in VERDICTS:
         rows = table[table["verdict"] == verdict]
         if rows.empty:
@@ -129,14 +131,14 @@ def ball_in_the_valley(curvature: float, lr: float, lang: str) -> None:
     st.markdown(t("lr.valley.intro", lang, curvature=f"{curvature:.3g}", lr=format_lr(lr)))
     titles = {key: t(f"lr.valley.chart.{key}", lang) for key in ("w", "loss", "step", "lr", "regime")}
     start = valley.PARABOLA_START
-    path = valley.parabola_walk(lr, VALLEY_STEPS, curvature)
-    parabola = lambda w: valley.parabola(w, curvature)  # noqa: E731 - the curve the chart draws
-    show_chart(valley_chart(parabola, (-1.3 * abs(start), 1.3 * abs(start)), path, titles))
+    path = cached_maths(valley.parabola_walk, lr, VALLEY_STEPS, curvature)
+    parabola = functools.partial(valley.parabola, curvature=curvature)  # the curve the chart draws
+    show_chart(valley_chart, parabola, (-1.3 * abs(start), 1.3 * abs(start)), path, titles)
     regimes = {key: t(f"lr.valley.regimes.{key}", lang) for key in valley.REGIMES}
     st.caption(t("lr.valley.strip", lang))
     span = (min(FOCUS_RATES), max(FOCUS_RATES))
-    show_chart(regime_strip(valley.regime_edges(VALLEY_STEPS, curvature), lr, regimes, titles, span))
-    regime = valley.parabola_regime(lr, VALLEY_STEPS, curvature)
+    show_chart(regime_strip, cached_maths(valley.regime_edges, VALLEY_STEPS, curvature), lr, regimes, titles, span)
+    regime = cached_maths(valley.parabola_regime, lr, VALLEY_STEPS, curvature)
     product = f"{lr * curvature:.3g}"
     st.markdown(t(f"lr.valley.regime.{regime}", lang, product=product, steps=VALLEY_STEPS))
     st.caption(t("lr.valley.edge", lang, edge=f"{valley.edge_of_stability(curvature):.3g}"))
@@ -157,10 +159,12 @@ def bumpy_valley(lang: str) -> None:
         format_func=format_lr,
         required=True,
     )
-    path = valley.bumpy_walk(lr)
-    marks = valley.minima_marks().assign(text=[t(f"lr.valley.chart.{name}", lang) for name in ("shallow", "deep")])
+    path = cached_maths(valley.bumpy_walk, lr)
+    marks = cached_maths(valley.minima_marks).assign(
+        text=[t(f"lr.valley.chart.{name}", lang) for name in ("shallow", "deep")]
+    )
     titles = {key: t(f"lr.valley.chart.{key}", lang) for key in ("w", "loss", "step")}
-    show_chart(valley_chart(valley.bumpy, valley.BUMPY_VIEW, path, titles, marks))
+    show_chart(valley_chart, valley.bumpy, valley.BUMPY_VIEW, path, titles, marks)
     outcome = valley.where_it_settles(path)
     where = f"{path['w'].iloc[-1]:.2f}"
     st.markdown(t(f"lr.valley.settles.{outcome}", lang, lr=format_lr(lr), where=where, steps=len(path) - 1))
@@ -169,7 +173,9 @@ def bumpy_valley(lang: str) -> None:
 def autopsy(result: Result, base: RunConfig, curvature: float, lang: str) -> None:
     """The largest diverging rate: where it stopped, its first gradient spike, and η × λmax against 2."""
     st.header(t("lr.autopsy.heading", lang))
-    blowup = largest_blowup(judged_runs(result.epochs, result.runs), result.steps, curvature)
+    blowup = cached_maths(
+        largest_blowup, cached_maths(judged_runs, result.epochs, result.runs), result.steps, curvature
+    )
     if blowup is None:
         st.info(t("lr.autopsy.none", lang))
         return
@@ -203,7 +209,7 @@ def range_test(tests: pd.DataFrame, picks: dict[str, float], lang: str) -> None:
         for name in ("steepest", "minimum_over_10", "minimum")
     }
     titles = {key: t(f"lr.finder.chart.{key}", lang) for key in ("lr", "loss", "suggestion")}
-    show_chart(range_test_chart(lr_finder.band(tests), labels, titles))
+    show_chart(range_test_chart, cached_maths(lr_finder.band, tests), labels, titles)
     shown = {"steepest": picks["steepest"], "over10": picks["minimum_over_10"], "minimum": picks["minimum"]}
     st.markdown(t("lr.finder.reading", lang, **{name: f"{rate:.3g}" for name, rate in shown.items()}))
 
@@ -217,7 +223,7 @@ controls, chart = st.columns([1, 2], gap="medium")
 with controls:
     rates, base = settings(lang)
     tests = cached_lesson(lr_finder.range_tests, base, seeds=SEEDS)
-    picks = lr_finder.suggested_rates(tests).median().to_dict()
+    picks = cached_maths(lr_finder.suggested_rates, tests).median().to_dict()
     focus = focus_rate(picks, lang)
     st.latex(r"w_{\mathrm{new}} = w_{\mathrm{old}} - \eta \cdot \nabla L")
     st.caption(t("lr.formula_caption", lang))

@@ -13,7 +13,7 @@ step, exactly as torch-lr-finder runs it, so the two give the same curve (checke
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -90,11 +90,19 @@ def suggestions(test: pd.DataFrame, skip_start: int = SKIP_START, skip_end: int 
     return {"steepest": steepest, "minimum": minimum, "minimum_over_10": minimum / 10}
 
 
-def range_tests(config: RunConfig, seeds: tuple[int, ...] = (0, 1, 2), **test: float) -> pd.DataFrame:
-    """The range test once per seed (initial weights and batch order): the `range_test` columns plus `seed`."""
-    return pd.concat(
-        [range_test(config.replace(seed=seed), **test).assign(seed=seed) for seed in seeds], ignore_index=True
-    )
+def range_tests(
+    config: RunConfig,
+    seeds: tuple[int, ...] = (0, 1, 2),
+    progress: Callable[[float], None] = lambda fraction: None,
+    **test: float,
+) -> pd.DataFrame:
+    """The range test once per seed (initial weights and batch order): the `range_test` columns plus `seed`;
+    `progress` hears the fraction of the seeds done."""
+    tests = []
+    for done, seed in enumerate(seeds, start=1):
+        tests.append(range_test(config.replace(seed=seed), **test).assign(seed=seed))
+        progress(done / len(seeds))
+    return pd.concat(tests, ignore_index=True)
 
 
 def band(tests: pd.DataFrame) -> pd.DataFrame:

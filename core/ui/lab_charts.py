@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import altair as alt
 import pandas as pd
@@ -56,17 +56,20 @@ def current_curve(lang: str, config: RunConfig, metric: str, data: Dataset | Non
         return
     label = t("lab.current", lang)
     frame = result.epochs.assign(label=label)
-    show_chart(history_chart(frame, "epoch", metric, chart_titles(lang), {label: run_color(1)}, log_y=False))
+    show_chart(history_chart, frame, "epoch", metric, chart_titles(lang), {label: run_color(1)}, log_y=False)
 
 
-def downloads(lang: str, table: pd.DataFrame, epochs: pd.DataFrame, chart: alt.TopLevelMixin, name: str) -> None:
-    """CSV of the run table and the per-epoch records; the chart as PNG and SVG (made only when clicked)."""
+def downloads(
+    lang: str, table: pd.DataFrame, epochs: pd.DataFrame, chart: Callable[[], alt.TopLevelMixin], name: str
+) -> None:
+    """CSV of the run table and the per-epoch records; the chart (built by `chart()`) as PNG and SVG, made only when
+    clicked."""
     columns = st.columns(4)
     files = (
         ("csv_runs", lambda: table.to_csv(index=False), f"{name}_runs.csv", "text/csv"),
         ("csv_epochs", lambda: epochs.to_csv(index=False), f"{name}_epochs.csv", "text/csv"),
-        ("png", lambda: image_bytes(chart, "png"), f"{name}.png", "image/png"),
-        ("svg", lambda: image_bytes(chart, "svg"), f"{name}.svg", "image/svg+xml"),
+        ("png", lambda: image_bytes(chart(), "png"), f"{name}.png", "image/png"),
+        ("svg", lambda: image_bytes(chart(), "svg"), f"{name}.svg", "image/svg+xml"),
     )
     for column, (kind, data, file_name, mime) in zip(columns, files, strict=True):
         column.download_button(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -199,7 +200,7 @@ def history_section(lang: str, config: RunConfig | None, data: Dataset | None) -
         label=lambda f: f["run"].map(dict(enumerate(labels)))
     )
     colors = {label: run_color(run["number"]) for label, run in zip(labels, shown, strict=True)}
-    chart = history_chart(frame, x, metric, titles, colors, log_y)
+    chart = functools.partial(history_chart, frame, x, metric, titles, colors, log_y)
     show_chart(chart)
     if len(configs) >= 2 and len(changed_pair := differing(configs[-2:])[1]) == 1:
         (knob,) = changed_pair

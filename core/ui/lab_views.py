@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core.charts import style
 from core.charts.lab import GRID_SELECTION, band_chart, confusion_chart, grid_chart, grid_height
 from core.codegen import script
 from core.config import ConfigError, RunConfig
@@ -28,7 +28,7 @@ from core.lab import (
 )
 from core.optim import OPTIMIZERS
 from core.runlog import divergence_reason, reason_in_words
-from core.ui import show_chart
+from core.ui import chart_spec, show_chart
 from core.ui.lab_charts import chart_titles, current_curve, downloads, train_runs
 from core.ui.lab_history import add_run
 from core.ui.runs import show_config_error
@@ -42,7 +42,7 @@ def band_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
     if result is None:
         return
     band = seed_band(result.epochs)
-    chart = band_chart(band, chart_titles(lang))
+    chart = functools.partial(band_chart, band, chart_titles(lang))
     show_chart(chart)
     st.caption(t("lab.band_caption", lang, seeds=len(configs), first=config.seed, last=configs[-1].seed))
     downloads(lang, band, result.epochs, chart, "lab_seeds")
@@ -81,7 +81,7 @@ def grid_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
     table = grid_table(configs, result.epochs, result.runs)
     why = [divergence_reason(run, lang) for run in result.runs.to_dict("records")]
     cells = labelled_cells(table, why, lang)
-    chart = grid_chart(cells, chart_titles(lang))
+    chart = functools.partial(grid_chart, cells, chart_titles(lang))
     clickable_grid(chart, cells["row"].nunique(), "lab.grid_chart", config, data)
     best = cells[cells["best"]]
     if len(best):
@@ -121,7 +121,7 @@ def sweep_section(lang: str) -> None:
             show_config_error(err, lang)
             return
         cells = labelled_cells(cells, cells["reason"].map(lambda code: reason_in_words(code, lang)), lang)
-        chart = grid_chart(cells, chart_titles(lang))
+        chart = functools.partial(grid_chart, cells, chart_titles(lang))
         try:
             base = sweep_base(table)
         except ConfigError:  # runs on the user's own CSV, or settings this version cannot train: drawn, not added
@@ -131,11 +131,14 @@ def sweep_section(lang: str) -> None:
         st.caption(t("lab.sweep.click", lang))
 
 
-def clickable_grid(chart: alt.LayerChart, rows: int, key: str, base: RunConfig, data: Dataset | None) -> None:
-    """Draw a grid heat map whose click adds that cell, on `base` (and the upload `data`), to the history."""
+def clickable_grid(
+    chart: Callable[[], alt.LayerChart], rows: int, key: str, base: RunConfig, data: Dataset | None
+) -> None:
+    """Draw the grid heat map `chart()` whose click adds that cell, on `base` (and the upload `data`), to the
+    history."""
     st.session_state[_base_key(key)] = (base, data)  # add_cell, run before the next run of the page, builds on it
-    st.altair_chart(
-        style(chart),
+    st.vega_lite_chart(
+        chart_spec(chart),
         width="stretch",
         height=grid_height(rows) + 90,  # the axes and their titles below the cells
         key=key,
@@ -168,7 +171,7 @@ def classes_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
         show_config_error(err, lang)
         return
     current_curve(lang, config, "val_accuracy", data)
-    chart = confusion_chart(counts, chart_titles(lang))
+    chart = functools.partial(confusion_chart, counts, chart_titles(lang))
     show_chart(chart)
     right = counts.loc[counts["true"] == counts["predicted"], "count"].sum()
     st.caption(t("lab.confusion_caption", lang, right=right, total=counts["count"].sum()))

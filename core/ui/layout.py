@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import altair as alt
 import streamlit as st
 
+from core.charts import SMOOTHING_WINDOWS
+from core.i18n import t
 from core.ui import show_chart
 from core.ui.widgets import Allowed, linked
 
@@ -22,10 +24,10 @@ class Card(NamedTuple):
     help: str | None = None
 
 
-def titled_chart(title: str, chart: alt.TopLevelMixin) -> None:
-    """A chart under a small heading of its own."""
+def titled_chart(title: str, builder: Callable[..., alt.TopLevelMixin], *args: Any, **kwargs: Any) -> None:
+    """The chart `builder(*args, **kwargs)` under a small heading of its own."""
     st.markdown(f"#### {title}")
-    show_chart(chart)
+    show_chart(builder, *args, **kwargs)
 
 
 def chooser_with_log(
@@ -44,3 +46,19 @@ def card_row(cards: Sequence[Card], border: bool = True) -> None:
     """Metric cards side by side, one column each."""
     for column, card in zip(st.columns(len(cards)), cards, strict=True):
         column.metric(card.label, card.value, help=card.help, border=border)
+
+
+def smoothing_choice(lang: str, key: str) -> int:
+    """Over how many batches a per-batch loss is averaged (0: the raw line alone), kept in the link as `smooth`."""
+    return linked(
+        st.segmented_control,
+        key,
+        "smooth",
+        0,
+        Allowed(options=SMOOTHING_WINDOWS),
+        label=t("common.smoothing.label", lang),
+        options=list(SMOOTHING_WINDOWS),
+        format_func=lambda window: t(f"common.smoothing.{'off' if window == 0 else 'batches'}", lang, window=window),
+        required=True,
+        help=t("common.smoothing.help", lang),
+    )
