@@ -33,7 +33,7 @@ from core.ui import (
     show_config_error,
 )
 from core.ui.layout import chooser_with_log
-from core.ui.lecture import intro, revealed, scenario_cards
+from core.ui.lecture import controls_beside_chart, intro, revealed, scenario_cards
 from core.ui.lessons import cached_lesson, cached_maths
 
 # SGD on the blood-pressure data shows all four regimes with the default rates, in well under a second.
@@ -219,7 +219,7 @@ st.title(t("lr.title", lang))
 intro(t("lr.intro", lang))
 scenario_cards("learning_rate", lang)
 
-controls, chart = st.columns([1, 2], gap="medium")
+controls, chart = controls_beside_chart(lang, [1, 2])
 with controls:
     rates, base = settings(lang)
     tests = cached_lesson(lr_finder.range_tests, base, seeds=SEEDS)

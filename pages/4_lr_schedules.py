@@ -116,8 +116,8 @@ def curves(configs: list[RunConfig], lang: str) -> None:
     }
     named = {run: names[code] for run, code in enumerate(codes)}
     st.markdown(f"#### {t('schedules.chart_title', lang)}")
-    smooth = smoothing_choice(lang, "sched.smooth")
     chart = st.empty()
+    smooth = smoothing_choice(lang, "sched.smooth")  # below the chart, which keeps its place on the first screen
     if not trained(tuple(configs)):  # the rates alone while it trains; a trained result draws its chart at once
         preview = schedule_preview(configs)
         show_chart_in(chart, schedule_chart, preview.assign(name=preview["run"].map(named)), None, codes, names, titles)

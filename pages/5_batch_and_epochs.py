@@ -150,8 +150,10 @@ def shuffling(lang: str) -> None:
     orders = dict(enumerate(names))
     steps = result.steps[result.steps["epoch"] <= 2]
     steps = steps.assign(order=steps["run"].map(orders), name=steps["run"].map(orders).map(names))
-    smooth = smoothing_choice(lang, "batch.smooth")
-    titled_chart(t("batches.shuffle.loss_title", lang), batch_loss_chart, steps, titles, smooth)
+    chart = st.container()
+    smooth = smoothing_choice(lang, "batch.smooth")  # below the chart it restyles
+    with chart:
+        titled_chart(t("batches.shuffle.loss_title", lang), batch_loss_chart, steps, titles, smooth)
     mix = cached_lesson(lesson.class_mix, configs[0])
     titled_chart(t("batches.shuffle.strip_title", lang), class_strip, mix, titles)
     traces = [cached_lesson(lesson.first_epoch, c).assign(order=order) for c, order in zip(configs, names, strict=True)]

@@ -57,6 +57,10 @@ def smoothed(lines: alt.Chart, field: str, window: int, group: str, order: str) 
     points, computed in the chart: the same data, the same axes and tooltips. `window` ≤ 1 returns `lines` as is."""
     if window <= 1:
         return lines
+    colour = lines.encoding.color.to_dict()
+    if colour.get("legend", {}) is not None:  # the legend's symbols keep full colour, under the faint line's opacity
+        legend = {**colour.get("legend", {}), "symbolOpacity": 1}
+        lines = lines.encode(color=alt.Color.from_dict({**colour, "legend": legend}))
     mean = lines.transform_calculate(raw=f"datum['{field}']").transform_window(
         **{field: "mean(raw)"}, frame=[1 - window, 0], groupby=[group], sort=[alt.SortField(order)]
     )
