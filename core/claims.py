@@ -9,10 +9,15 @@ its seeds with the reference engine. Claims about the 2-D landscapes and closed 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from core.config import RunConfig
+import pandas as pd
+
+from core.config import RunConfig, WalkConfig, format_param
+from core.lecture import NEAR_SGD_LIMIT
+from core.lessons import batches, losses, schedules
+from core.lessons.surfaces import SURFACES, largest_shift, path_facts, path_length, trajectory
 from core.training import Result, train
 
 # What a claim about trained runs may measure on each arm, at its last recorded epoch.
@@ -21,8 +26,20 @@ METRICS = ("final_train_loss", "final_val_loss", "final_val_accuracy", "diverged
 RELATIONS: dict[str, Callable[[Mapping[str, float]], bool]] = {
     "a<b": lambda v: v["a"] < v["b"],
     "a>b": lambda v: v["a"] > v["b"],
+    # With a clear margin, or an exact ratio of closed forms.
+    "a<b*0.8": lambda v: v["a"] < 0.8 * v["b"],
+    "a<b*0.5": lambda v: v["a"] < 0.5 * v["b"],
+    "a<b*1e-6": lambda v: v["a"] < 1e-6 * v["b"],
+    "a>b*8": lambda v: v["a"] > 8 * v["b"],
+    "a=b*4": lambda v: math.isclose(v["a"], 4 * v["b"], rel_tol=1e-12),
     "a_diverged": lambda v: bool(v["a"]),
     "a_not_diverged": lambda v: not v["a"],
+    "a>2b": lambda v: v["a"] > 2 * v["b"],
+    "a<b-0.2": lambda v: v["a"] < v["b"] - 0.2,  # accuracies: a at least 20 points below b
+    "|a-b|<=0.03": lambda v: abs(v["a"] - v["b"]) <= 0.03,  # accuracies: within 3 points of each other
+    "a,b<=0.2": lambda v: v["a"] <= 0.2 and v["b"] <= 0.2,  # accuracies: both at most 20 %
+    "a,b>1": lambda v: v["a"] > 1 and v["b"] > 1,  # standardised regression losses: both worse than the mean
+    "a_diverged,b_not": lambda v: bool(v["a"]) and not v["b"],
 }
 
 
@@ -54,6 +71,24 @@ class Claim:
     def configs(self, seed: int) -> dict[str, RunConfig]:
         """Each arm's run on `seed`."""
         return {name: RunConfig.from_params({**params, "seed": str(seed)}) for name, params in self.arms.items()}
+
+    def arms_in(self, configs: Sequence[RunConfig]) -> dict[str, int] | None:
+        """Where each arm stands among `configs` (a page's runs, all on the first one's seed), or None when one is
+        missing: then the page does not show this claim's comparison."""
+        if not configs:
+            return None
+        wanted = self.configs(configs[0].seed)
+        found = {name: configs.index(config) for name, config in wanted.items() if config in configs}
+        return found if len(found) == len(wanted) else None
+
+    def said_of(self, configs: Sequence[RunConfig], measures: Sequence[float]) -> tuple[str, dict[str, float]] | None:
+        """What a page says about its runs (`configs`, with this claim's measure of each in `measures`) when they
+        include every arm: the locale key picked from the relation and the arms' values; otherwise None."""
+        where = self.arms_in(configs)
+        if where is None:
+            return None
+        values = {name: float(measures[run]) for name, run in where.items()}
+        return self.sentence(values), values
 
     def holds(self, values: Mapping[str, float]) -> bool:
         """Whether the measured values (one per arm) satisfy the relation."""
@@ -88,12 +123,328 @@ def measure(claim: Claim, seed: int, engine: str = "reference") -> dict[str, flo
     return dict(zip(configs, final_values(result, claim.metric), strict=True))
 
 
+# --- measures of the 2-D walks and the closed forms: an arm is the page's link (names and values as in the URL) ----
+
+
+def walk_of(arm: Mapping[str, str], seed: int = 0) -> pd.DataFrame:
+    """The path of one arm of the optimizers page: `opts` (one optimizer), `lr`, `steps`, `scale`, `surface`."""
+    surface = arm.get("surface", "ravine")
+    config = WalkConfig(
+        surface,
+        (arm["opts"],),
+        float(arm["lr"]),
+        SURFACES[surface].start,
+        int(arm.get("steps", WalkConfig.steps)),
+        seed,
+        float(arm.get("scale", "1")),
+    ).validated()
+    return trajectory(config.surface, arm["opts"], config.lr, config.start, config.steps, config.seed, config.scale)
+
+
+def reaches_bottom(claim: Claim, seed: int, engine: str) -> dict[str, float]:
+    """Each arm's first step from which its loss stays within BOTTOM of the minimum (inf: never)."""
+    return {
+        name: path_facts(arm.get("surface", "ravine"), walk_of(arm, seed)).bottom for name, arm in claim.arms.items()
+    }
+
+
+def swing_dies_down(claim: Claim, seed: int, engine: str) -> dict[str, float]:
+    """Each arm's first step from which its swing across the ravine, |p₂|, stays below ON_FLOOR (inf: never)."""
+    return {
+        name: path_facts(arm.get("surface", "ravine"), walk_of(arm, seed)).on_floor for name, arm in claim.arms.items()
+    }
+
+
+def moves_from(claim: Claim, seed: int, engine: str) -> dict[str, float]:
+    """a: how far arm a's path ever is from arm b's at the same step; b: how far arm b's path walks."""
+    reference = walk_of(claim.arms["b"], seed)
+    return {"a": largest_shift(walk_of(claim.arms["a"], seed), reference), "b": path_length(reference)}
+
+
+def flies_off(claim: Claim, seed: int, engine: str) -> dict[str, float]:
+    """1 for each arm whose path leaves the map for good, else 0."""
+    return {name: float(walk_of(arm, seed)["diverged"].iloc[-1]) for name, arm in claim.arms.items()}
+
+
+def penalty(claim: Claim, seed: int, engine: str) -> dict[str, float]:
+    """Each arm's loss for one case, from PyTorch's own loss: `p_malignant` by nn.BCELoss, `pressure` by nn.MSELoss."""
+    return {
+        name: losses.cross_entropy_penalty(float(arm["p_malignant"]))
+        if "p_malignant" in arm
+        else losses.squared_penalty(float(arm["pressure"]))
+        for name, arm in claim.arms.items()
+    }
+
+
+# The × 1000 card keeps the page's own rate and steps.
+SCALED = {"lr": format_param(SURFACES["ravine"].lr), "scale": "1000"}
+
 # One tuple per page, so that each page's claims are read and changed in one place.
 LEARNING_RATE: tuple[Claim, ...] = ()
-OPTIMIZERS: tuple[Claim, ...] = ()
+OPTIMIZERS: tuple[Claim, ...] = (
+    Claim(
+        "sgd_vs_adam",
+        "optimizers",
+        "optimizers.compare.adam.verdict",
+        {"a": {"opts": "adam", **NEAR_SGD_LIMIT}, "b": {"opts": "sgd", **NEAR_SGD_LIMIT}},
+        "reaches_bottom",
+        "a<b*0.8",
+        seeds=(0,),
+        scenario="sgd_vs_adam",
+        notes="Noiseless ravine, deterministic (the seed draws nothing). Adam at step 192, SGD 259 (0.74). Holds from "
+        "lr 0.0198 (SGD never gets there in 300 steps from 0.0199, flies off from 0.0201) to 0.035; at 0.0197 and "
+        "below the two tie or SGD leads (0.0195: 195 vs 193; the page's 0.018: 214 vs 210).",
+        measured_by=reaches_bottom,
+    ),
+    Claim(
+        "momentum_ravine",
+        "optimizers",
+        "optimizers.compare.momentum.verdict",
+        {"a": {"opts": "momentum", **NEAR_SGD_LIMIT}, "b": {"opts": "sgd", **NEAR_SGD_LIMIT}},
+        "swing_dies_down",
+        "a<b*0.5",
+        seeds=(0,),
+        scenario="momentum_ravine",
+        notes="Noiseless ravine, deterministic. |p2| < 0.01 for good: momentum from step 90, SGD 217 (0.41). "
+        "Momentum (mu 0.9) shrinks a swing by sqrt(mu) = 0.949 a step, SGD by |1 - 100 lr|: momentum settles first "
+        "from lr 0.0196 (0.81; 0.0195: 89 vs 86), as the closed form puts the change at 1.949/100 = 0.01949; "
+        "at the page's 0.018 momentum swings longer (85 vs 20).",
+        measured_by=swing_dies_down,
+    ),
+    Claim(
+        "loss_times_1000.adam",
+        "optimizers",
+        "optimizers.scaled.adam",
+        {"a": {"opts": "adam", **SCALED}, "b": {"opts": "adam", "lr": SCALED["lr"]}},
+        "moves_from",
+        "a<b*1e-6",
+        seeds=(0,),
+        scenario="loss_times_1000",
+        notes="Deterministic. Adam's path at x 1000 stays within 6.4e-09 of its path at x 1 (which walks 1.72); only "
+        "eps = 1e-8 against sqrt(v) notices the scale.",
+        measured_by=moves_from,
+    ),
+    Claim(
+        "loss_times_1000.sgd",
+        "optimizers",
+        "optimizers.scaled.sgd",
+        {"a": {"opts": "sgd", **SCALED}},
+        "flies_off",
+        "a_diverged",
+        seeds=(0,),
+        scenario="loss_times_1000",
+        notes="Deterministic. At x 1000 the limit is 2/(1000 * 100) = 2e-05; at 0.018 SGD leaves the map at step 1.",
+        measured_by=flies_off,
+    ),
+)
 SCHEDULES: tuple[Claim, ...] = ()
 BATCHES: tuple[Claim, ...] = ()
-CLAIMS: tuple[Claim, ...] = (*LEARNING_RATE, *OPTIMIZERS, *SCHEDULES, *BATCHES)
+LOSSES: tuple[Claim, ...] = (
+    Claim(
+        "confident_wrong",
+        "loss_functions",
+        "losses.claims.confident_wrong",
+        {"a": {"p_malignant": "0.01"}, "b": {"p_malignant": "0.6"}},
+        "penalty",
+        "a>b*8",
+        seeds=(0,),
+        scenario="confident_wrong",
+        notes="Closed form: -log 0.01 = 4.61 against -log 0.6 = 0.511 (9.0 times).",
+        measured_by=penalty,
+    ),
+    Claim(
+        "far_off",
+        "loss_functions",
+        "losses.claims.far_off",
+        {"a": {"pressure": "160"}, "b": {"pressure": "140"}},
+        "penalty",
+        "a=b*4",
+        seeds=(0,),
+        scenario="far_off",
+        notes="Closed form: a 40 mmHg miss costs 40² = 1600, a 20 mmHg miss 20² = 400.",
+        measured_by=penalty,
+    ),
+)
+
+
+def _arms(base: RunConfig, **arms: Mapping[str, object]) -> dict[str, dict[str, str]]:
+    """Each arm as `base` with its changes, in the link's flat form."""
+    return {name: base.replace(**changes).to_params() for name, changes in arms.items()}
+
+
+def _batch_loss_spread(claim: Claim, seed: int, engine: str) -> dict[str, float]:
+    """Each arm's batch-loss spread (standard deviation) in the epoch the shuffling section reads."""
+    configs = claim.configs(seed)
+    steps = train(list(configs.values()), engine=engine).steps
+    return {
+        name: batches.loss_spread(steps[steps["run"] == run], batches.SPREAD_EPOCH) for run, name in enumerate(configs)
+    }
+
+
+def _halfway_accuracy(claim: Claim, seed: int, engine: str) -> dict[str, float]:
+    """Each arm's validation accuracy halfway through its first epoch (the article's loop replayed update by update;
+    it has no fast counterpart, so `engine` does not change it)."""
+    return {name: batches.halfway_accuracy(batches.first_epoch(c)) for name, c in claim.configs(seed).items()}
+
+
+_WARMUP = schedules.PAGE.replace(optimizer="rmsprop", lr=0.1)  # the warmup card: RMSprop at a high peak
+_EDGE = RunConfig(dataset="blood_pressure", model="linear", optimizer="sgd", lr=1.1, batch_size="full", epochs=50)
+_FAR_TOO_LARGE = RunConfig(dataset="digits", hidden=(64, 32), optimizer="sgd", lr=10.0, epochs=10, warmup_epochs=1)
+_MODERATE = RunConfig(dataset="digits", hidden=(64, 32), optimizer="sgd", lr=0.1, epochs=10)
+SCHEDULES: tuple[Claim, ...] = (
+    Claim(
+        "schedules_decay_ends_lower",
+        "lr_schedules",
+        "schedules.claims.decay_ends_lower",
+        _arms(schedules.PAGE, a={"scheduler": "cosine"}, b={"scheduler": "none"}),
+        "final_train_loss",
+        "a<b",
+        scenario="decay_ends_lower",
+        notes=(
+            "reference, seeds 0-19: holds on 20; constant/cosine 1.14-2.34. Page default: fast, reference and "
+            "exported script agree to 1e-6"
+        ),
+    ),
+    Claim(
+        "schedules_step_ends_lower",
+        "lr_schedules",
+        "schedules.claims.step_ends_lower",
+        _arms(schedules.PAGE, a={"scheduler": "step"}, b={"scheduler": "none"}),
+        "final_train_loss",
+        "a<b",
+        scenario="decay_ends_lower",
+        notes="reference, seeds 0-19: holds on 20; constant/step 1.13-2.30",
+    ),
+    Claim(
+        "schedules_warmup_saves_high_rate",
+        "lr_schedules",
+        "schedules.claims.warmup_saves_high_rate",
+        _arms(_WARMUP, a={"scheduler": "warmup-cosine"}, b={"scheduler": "cosine"}),
+        "final_train_loss",
+        "a<b",
+        scenario="warmup_high_lr",
+        notes=(
+            "reference, seeds 0-19: holds on 20; cosine/(warmup + cosine) 1.83-364 (cosine alone blows up on most "
+            "seeds)"
+        ),
+    ),
+    Claim(
+        "schedules_warmup_beats_constant",
+        "lr_schedules",
+        "schedules.claims.warmup_beats_constant",
+        _arms(_WARMUP, a={"scheduler": "warmup-cosine"}, b={"scheduler": "none"}),
+        "final_train_loss",
+        "a<b",
+        scenario="warmup_high_lr",
+        notes="reference, seeds 0-19: holds on 20; constant/(warmup + cosine) 1.57-917",
+    ),
+    Claim(
+        "schedules_no_warmup_worse_than_mean",
+        "lr_schedules",
+        "schedules.claims.no_warmup_worse_than_mean",
+        _arms(_WARMUP, a={"scheduler": "cosine"}, b={"scheduler": "none"}),
+        "final_train_loss",
+        "a,b>1",
+        scenario="warmup_high_lr",
+        notes=(
+            "reference, seeds 0-19: holds on 20; cosine 1.80-139, constant 1.55-335 (warmup + cosine: 0.33-0.51 on 14"
+            " seeds, 0.99-1.01 on 6)"
+        ),
+    ),
+    Claim(
+        "schedules_decay_rescues_edge_rate",
+        "lr_schedules",
+        "schedules.claims.decay_rescues_edge_rate",
+        _arms(_EDGE, a={"scheduler": "none"}, b={"scheduler": "cosine"}),
+        "diverged",
+        "a_diverged,b_not",
+        notes=(
+            "reference, seeds 0-19: holds on 20; the constant rate ends at 8e7-8e8 from a start near 1, cosine at 0.334"
+        ),
+    ),
+    Claim(
+        "schedules_warmup_no_rescue",
+        "lr_schedules",
+        "schedules.claims.warmup_no_rescue",
+        _arms(_FAR_TOO_LARGE, a={"scheduler": "none"}, b={"scheduler": "warmup-cosine"}),
+        "final_val_accuracy",
+        "a,b<=0.2",
+        notes=(
+            "reference, seeds 0-19: holds on 20; validation accuracy at most 0.142 in both arms (SGD 3.0 with warmup "
+            "left chance on seed 1)"
+        ),
+    ),
+    Claim(
+        "schedules_decay_not_always",
+        "lr_schedules",
+        "schedules.claims.decay_not_always",
+        _arms(_MODERATE, a={"scheduler": "none"}, b={"scheduler": "cosine"}),
+        "final_train_loss",
+        "a<b",
+        notes="reference, seeds 0-19: holds on 20; cosine/constant 1.90-2.12 (Adam 0.01 failed on 8 of 20 seeds)",
+    ),
+)
+BATCHES: tuple[Claim, ...] = (
+    Claim(
+        "batches_online_ahead_per_epoch",
+        "batch_and_epochs",
+        "batches.claims.online_ahead_per_epoch",
+        _arms(batches.PAGE, a={"batch_size": 1}, b={"batch_size": 32}),
+        "final_train_loss",
+        "a<b",
+        scenario="online_vs_mini",
+        notes="reference, seeds 0-19: holds on 20; batch 32/batch 1 6.4-8.5",
+    ),
+    Claim(
+        "batches_sorted_spread",
+        "batch_and_epochs",
+        "batches.claims.sorted_spread",
+        _arms(batches.SORTED, a={"shuffle": False}, b={}),
+        "batch_loss_spread",
+        "a>2b",
+        scenario="no_shuffle_sorted",
+        notes=(
+            "reference, seeds 0-19: holds on 20; unshuffled/shuffled spread in epoch 2 2.33-3.35 (breast cancer: "
+            "0.88-1.41, no effect)"
+        ),
+        measured_by=_batch_loss_spread,
+    ),
+    Claim(
+        "batches_sorted_halfway",
+        "batch_and_epochs",
+        "batches.claims.sorted_halfway",
+        _arms(batches.SORTED, a={"shuffle": False}, b={}),
+        "halfway_val_accuracy",
+        "a<b-0.2",
+        scenario="no_shuffle_sorted",
+        notes=(
+            "reference, seeds 0-19: holds on 20; halfway accuracy 51-55 % unshuffled against 83-89 % shuffled, gap "
+            "at least 0.298"
+        ),
+        measured_by=_halfway_accuracy,
+    ),
+    Claim(
+        "batches_overfit_val_loss",
+        "batch_and_epochs",
+        "batches.claims.overfit_val_loss",
+        _arms(batches.OVERFIT, a={"epochs": batches.OVERFIT_EPOCHS}, b={"epochs": batches.EARLY_EPOCHS}),
+        "final_val_loss",
+        "a>2b",
+        scenario="overfitting",
+        notes="reference, seeds 0-19: holds on 20; validation loss at epoch 200 over epoch 5 3.19-4.67",
+    ),
+    Claim(
+        "batches_overfit_same_accuracy",
+        "batch_and_epochs",
+        "batches.claims.overfit_same_accuracy",
+        _arms(batches.OVERFIT, a={"epochs": batches.OVERFIT_EPOCHS}, b={"epochs": batches.EARLY_EPOCHS}),
+        "final_val_accuracy",
+        "|a-b|<=0.03",
+        scenario="overfitting",
+        notes="reference, seeds 0-19: holds on 20; accuracy moves at most 0.0263 (3 of 114 cases)",
+    ),
+)
+CLAIMS: tuple[Claim, ...] = (*LEARNING_RATE, *OPTIMIZERS, *SCHEDULES, *BATCHES, *LOSSES)
 
 
 def by_id(claim_id: str) -> Claim:

@@ -48,3 +48,8 @@ def keys(lang: str) -> set[str]:
 def join(items: list[str] | tuple[str, ...], lang: str = DEFAULT_LANGUAGE) -> str:
     """Items as one list in the language's own way: "a, b" in English, 「a、b」 in Japanese."""
     return t("common.list_separator", lang).join(items)
+
+
+def sentences(texts: list[str] | tuple[str, ...], lang: str = DEFAULT_LANGUAGE) -> str:
+    """Sentences one after another: a space between them in English, none in Japanese."""
+    return ("" if lang == "ja" else " ").join(texts)

@@ -8,12 +8,17 @@ import itertools
 import math
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import torch
 
 from core import sweep
 from core.config import ConfigError, RunConfig, format_param
 from core.data import Dataset, split_of
+from core.optim import OPTIMIZERS
 from core.reference import set_up, train_reference
 from core.runlog import examples_per_batch
 from core.training import check_size
@@ -140,46 +145,145 @@ class SweepTableError(ConfigError):
     topic = "lab.sweep_errors"
 
 
+# Uploaded sweep tables. `python -m core sweep` writes about 200 bytes a run as CSV (194 measured on a four-run grid)
+# and less as Parquet; a lecture's sweep has hundreds to a few thousand runs (the README's grid: 288). 10,000 runs
+# hold a seed-by-seed sweep of a large grid; core.sweep.MAX_RUNS (100,000) is the command line's cap, for clusters,
+# and a table that long is not one a class reads. Everything is checked before the data is decoded: Parquet's
+# compression turns a 0.5 MB file into 5 million rows, and one cell into gigabytes.
+SWEEP_MAX_BYTES = 3_000_000  # 10,000 CSV rows of up to 300 bytes
+SWEEP_MAX_RUNS = 10_000
+SWEEP_MAX_COLUMNS = 100  # a sweep table has 29; a wider header is refused before it is parsed
+SWEEP_MAX_UNPACKED = 16_000_000  # Parquet: the columns' bytes once decompressed (10,000 runs need about 3 MB)
+SWEEP_MAX_CELL = 200  # characters: a setting or a divergence reason is a few words
+SWEEP_MAX_AXIS = 40  # learning rates, and rows (batch size × optimizer), of a heat map that can be read and clicked
+NAMED = 8  # at most this many names from a file in one message
+TEXT_KINDS = (pa.types.is_string, pa.types.is_large_string)
+PLAIN_KINDS = (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean, pa.types.is_null, *TEXT_KINDS)
+
+
 def read_sweep(data: bytes, name: str) -> pd.DataFrame:
     """A sweep table (`python -m core sweep` output) from an uploaded CSV or Parquet file; SweepTableError if not."""
-    try:
-        if name.lower().endswith(".parquet"):
-            table = pd.read_parquet(io.BytesIO(data))
-        else:
-            table = sweep.read_table(io.StringIO(data.decode("utf-8-sig")))
-    except (ValueError, OSError):  # undecodable, not CSV, not Parquet (pandas and pyarrow raise ValueErrors)
-        raise SweepTableError("unreadable") from None
-    missing = tuple(name for name in sweep.COLUMNS if name not in table.columns)
-    if missing:
-        raise SweepTableError("missing_columns", columns=missing)
+    if len(data) > SWEEP_MAX_BYTES:
+        raise SweepTableError("too_many_bytes", size=f"{len(data) / 1e6:.1f}", limit=SWEEP_MAX_BYTES // 1_000_000)
+    table = _read_parquet(data) if name.lower().endswith(".parquet") else _read_csv(data)
     if table.empty:
         raise SweepTableError("no_runs")
     return table
 
 
+def _read_csv(data: bytes) -> pd.DataFrame:
+    """A sweep table's CSV, its width checked on the header line and at most SWEEP_MAX_RUNS + 1 rows parsed."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SweepTableError("unreadable") from None
+    if text.split("\n", 1)[0].count(",") >= SWEEP_MAX_COLUMNS:  # pandas would build every column first
+        raise SweepTableError("too_many_columns", limit=SWEEP_MAX_COLUMNS)
+    try:
+        table = sweep.read_table(io.StringIO(text), rows=SWEEP_MAX_RUNS + 1)
+    except ValueError:  # not CSV, or no header (pandas' parser errors are ValueErrors)
+        raise SweepTableError("unreadable") from None
+    _check_columns([str(column) for column in table.columns])
+    if len(table) > SWEEP_MAX_RUNS:
+        raise SweepTableError("too_many_runs", limit=SWEEP_MAX_RUNS)
+    texts = table.select_dtypes(exclude=["number", "bool"])  # what pandas did not read as numbers
+    _check_cells({column: max(map(len, map(str, texts[column].dropna())), default=0) for column in texts})
+    return table
+
+
+def _read_parquet(data: bytes) -> pd.DataFrame:
+    """A sweep table's Parquet file: its footer checked (columns, types, runs, unpacked size) before any data is read,
+    its text read as dictionaries so that the longest cell is known before a single one is decoded."""
+    try:
+        footer = pq.ParquetFile(pa.BufferReader(data))
+        schema = footer.schema_arrow
+    except (pa.ArrowException, OSError, ValueError):  # not Parquet; pyarrow raises these for a broken footer
+        raise SweepTableError("unreadable") from None
+    if len(schema) > SWEEP_MAX_COLUMNS:
+        raise SweepTableError("too_many_columns", limit=SWEEP_MAX_COLUMNS)
+    _check_columns(schema.names)
+    kinds = {
+        field.name: field.type.value_type if pa.types.is_dictionary(field.type) else field.type for field in schema
+    }
+    odd = [name for name, kind in kinds.items() if not any(test(kind) for test in PLAIN_KINDS)]
+    if odd:
+        raise SweepTableError("column_types", count=len(odd), columns=tuple(odd[:NAMED]))
+    meta = footer.metadata
+    if meta.num_rows > SWEEP_MAX_RUNS:
+        raise SweepTableError("too_many_runs", limit=SWEEP_MAX_RUNS)
+    if sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)) > SWEEP_MAX_UNPACKED:
+        raise SweepTableError("unpacks_too_large", limit=SWEEP_MAX_UNPACKED // 1_000_000)
+    texts = [name for name, kind in kinds.items() if any(test(kind) for test in TEXT_KINDS)]
+    try:
+        arrow = pq.ParquetFile(pa.BufferReader(data), read_dictionary=texts).read()
+    except (pa.ArrowException, OSError, ValueError):  # pages that do not match the footer
+        raise SweepTableError("unreadable") from None
+    _check_cells({name: _longest(arrow.column(name)) for name in texts})
+    plain = [
+        pc.cast(column, column.type.value_type) if pa.types.is_dictionary(column.type) else column
+        for column in arrow.columns
+    ]
+    return pa.table(plain, names=arrow.column_names).to_pandas()
+
+
+def _longest(column: pa.ChunkedArray) -> int:
+    """The most characters in one cell of a text column read as dictionaries (only the dictionaries are measured)."""
+    return max((pc.max(pc.utf8_length(chunk.dictionary)).as_py() or 0 for chunk in column.chunks), default=0)
+
+
+def _check_columns(names: list[str]) -> None:
+    """Refuse a table without every column of a sweep table, with others, or with one twice."""
+    doubled = tuple(sorted({name for name in names if names.count(name) > 1}))
+    if doubled:
+        raise SweepTableError("duplicate_columns", columns=doubled[:NAMED])
+    missing = tuple(name for name in sweep.COLUMNS if name not in names)
+    if missing:
+        raise SweepTableError("missing_columns", count=len(missing), columns=missing[:NAMED])
+    unknown = tuple(name for name in names if name not in sweep.COLUMNS)
+    if unknown:
+        raise SweepTableError("unknown_columns", count=len(unknown), columns=unknown[:NAMED])
+
+
+def _check_cells(longest: dict[str, int]) -> None:
+    """Refuse a table whose text columns hold a cell longer than SWEEP_MAX_CELL (`longest`: characters by column)."""
+    long = tuple(name for name, size in longest.items() if size > SWEEP_MAX_CELL)
+    if long:
+        raise SweepTableError("long_cells", columns=long, limit=SWEEP_MAX_CELL)
+
+
 def sweep_cells(table: pd.DataFrame) -> pd.DataFrame:
     """A sweep table as grid cells (learning rate × batch size × optimizer), when it holds one run per cell.
 
-    SweepTableError names the other knobs that vary (seeds, schedules ...): a cell would hold several runs.
+    SweepTableError names the other knobs that vary (seeds, schedules ...): a cell would hold several runs; and
+    what a heat map cannot draw: learning rates that are not positive numbers, optimizers this version does not know,
+    more rates or rows than can be read.
     """
     cells = ["lr", "batch_size", "optimizer"]
     varying = tuple(name for name in KNOB_NAMES if name not in cells and table[name].nunique() > 1)
     if varying:
         raise SweepTableError("several_per_cell", knobs=varying)
     lrs = pd.to_numeric(table["lr"], errors="coerce")
+    if not (np.isfinite(lrs) & (lrs > 0)).all():
+        raise SweepTableError("bad_lr")
+    optimizers = table["optimizer"].astype(str)
+    unknown = tuple(sorted(set(optimizers) - set(OPTIMIZERS)))
+    if unknown:
+        raise SweepTableError("unknown_optimizers", count=len(unknown), names=unknown[:NAMED], known=OPTIMIZERS)
+    batches = table["batch_size"].astype(str)
+    rates, rows = lrs.nunique(), len(set(zip(batches, optimizers, strict=True)))
+    if rates > SWEEP_MAX_AXIS or rows > SWEEP_MAX_AXIS:
+        raise SweepTableError("too_many_cells", lrs=rates, rows=rows, limit=SWEEP_MAX_AXIS)
     finished = pd.to_numeric(table["last_epoch"], errors="coerce") == pd.to_numeric(table["epochs"], errors="coerce")
     grid = pd.DataFrame(
         {
             "lr": lrs,
-            "batch_size": table["batch_size"].astype(str),
-            "optimizer": table["optimizer"].astype(str),
+            "batch_size": batches,
+            "optimizer": optimizers,
             "val_loss": pd.to_numeric(table["val_loss"], errors="coerce").where(finished),  # a stopped run: no loss
             "diverged": table["diverged"].astype(str).str.lower().isin(["true", "1"]),
-            "reason": table["reason"].fillna("").astype(str),
+            "reason": table["reason"].astype(str).where(table["reason"].notna(), ""),
         }
     )
-    if grid["lr"].isna().any():
-        raise SweepTableError("bad_lr")
     return with_best(grid)
 
 
@@ -189,6 +293,14 @@ def sweep_base(table: pd.DataFrame) -> RunConfig:
     ConfigError when they cannot be trained here (runs on the user's own CSV, a value this version does not know).
     """
     return RunConfig.from_params({name: str(table[name].iloc[0]) for name in sweep.FIELDS}).validated()
+
+
+def cell_config(base: RunConfig, cell: dict) -> RunConfig:
+    """The run a click on a grid cell stands for: `base` with the cell's lr, batch size and optimizer.
+
+    ConfigError when it cannot be trained (a sweep table's cell can hold any value, such as an lr of 1e9)."""
+    picked = RunConfig.from_params({name: str(cell.get(name)) for name in ("lr", "batch_size", "optimizer")})
+    return base.replace(lr=picked.lr, batch_size=picked.batch_size, optimizer=picked.optimizer)
 
 
 def confusion(config: RunConfig, data: Dataset | None = None) -> pd.DataFrame:

@@ -288,9 +288,13 @@ def write_table(table: pd.DataFrame, path: str | TextIO) -> None:
         table.to_csv(path, index=False)
 
 
-def read_table(path: str | TextIO) -> pd.DataFrame:
-    """A sweep table written by write_table, settings as strings again (`RunConfig.from_params` reads a row)."""
+def read_table(path: str | TextIO, rows: int | None = None) -> pd.DataFrame:
+    """A sweep table written by write_table, settings as strings again (`RunConfig.from_params` reads a row).
+
+    `rows`: read at most that many runs of a CSV (the rest of the file is not parsed)."""
     if isinstance(path, str) and Path(path).suffix.lower() == ".parquet":
         return pd.read_parquet(path)
     numbers = {name: ["", "nan", "NaN"] for name in COLUMNS if name not in TEXT_COLUMNS}
-    return pd.read_csv(path, dtype={name: str for name in TEXT_COLUMNS}, keep_default_na=False, na_values=numbers)
+    return pd.read_csv(
+        path, dtype={name: str for name in TEXT_COLUMNS}, keep_default_na=False, na_values=numbers, nrows=rows
+    )

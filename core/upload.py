@@ -33,6 +33,7 @@ MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "?"})  # what 
 SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF")
 ENCODINGS = ("utf-8-sig", "cp932")  # cp932 is the Shift_JIS that Japanese Excel writes
 SEPARATORS = ",;\t"
+SAMPLE = 65_536  # characters the separator is guessed from: the sniffer's time grows with its sample
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # control characters other than tab and line ends
 
 
@@ -96,7 +97,7 @@ def decode(data: bytes) -> str:
 
 def separator(text: str) -> str:
     """The column separator of `text` (comma, semicolon or tab), guessed from its first lines."""
-    sample = "\n".join(text.splitlines()[:20])
+    sample = "\n".join(text[:SAMPLE].splitlines()[:20])
     try:
         return csv.Sniffer().sniff(sample, delimiters=SEPARATORS).delimiter
     except csv.Error:
@@ -111,9 +112,9 @@ def read_table(data: bytes, name: str) -> UploadedTable:
     if len(data) > MAX_BYTES:
         raise UploadError("too_many_bytes", size=f"{len(data) / 1e6:.1f}", limit=MAX_BYTES // 1_000_000)
     text = decode(data)
-    sep = separator(text)
-    lines = [row for row in csv.reader(text.splitlines(), delimiter=sep)]
-    numbered = [(i + 1, [cell.strip() for cell in row]) for i, row in enumerate(lines) if any(c.strip() for c in row)]
+    if not text.strip():  # after a byte order mark, only blank lines
+        raise UploadError("empty")
+    numbered = _rows(text, separator(text))
     if not numbered:
         raise UploadError("empty")
     header = numbered[0][1]
@@ -129,14 +130,32 @@ def read_table(data: bytes, name: str) -> UploadedTable:
     body = numbered[1:]
     if not body:
         raise UploadError("header_only")
-    if len(body) > MAX_ROWS:
-        raise UploadError("too_many_rows", rows=len(body), limit=MAX_ROWS)
     for line, row in body:
         if len(row) != len(header):
             raise UploadError("ragged", line=line, cells=len(row), columns=len(header))
     values = {column: [row[j] for _, row in body] for j, column in enumerate(header)}
     numbers = {column: parsed for column in header if (parsed := _numbers(values[column])) is not None}
     return UploadedTable(name, tuple(header), values, numbers)
+
+
+def _rows(text: str, sep: str) -> list[tuple[int, list[str]]]:
+    """(line number, stripped cells) of the rows that are not blank: the header and at most MAX_ROWS more.
+
+    Reading stops past the limit; a cell over the csv module's limit (128 KB, usually a stray quote mark that opens a
+    cell which never closes) is an UploadError naming its line."""
+    reader = csv.reader(text.splitlines(), delimiter=sep)
+    rows: list[tuple[int, list[str]]] = []
+    start = 1  # the line the next row starts on (a quoted cell can span lines)
+    try:
+        for row in reader:
+            if row and any(cell.strip() for cell in row):  # a blank line reads as []
+                rows.append((start, [cell.strip() for cell in row]))
+                if len(rows) > MAX_ROWS + 1:
+                    raise UploadError("too_many_rows", limit=MAX_ROWS)
+            start = reader.line_num + 1
+    except csv.Error:
+        raise UploadError("csv_error", line=start, limit=csv.field_size_limit() // 1024) from None
+    return rows
 
 
 def _numbers(cells: list[str]) -> np.ndarray | None:

@@ -7,10 +7,11 @@ import pandas as pd
 import streamlit as st
 
 from core.charts.losses import cross_entropy_chart, gradient_chart, penalty_chart, training_curve_chart
+from core.claims import by_id
 from core.i18n import t
 from core.lessons import losses as lesson
 from core.ui import setup_page, show_chart, url_slider
-from core.ui.lecture import intro, revealed, scenario_cards
+from core.ui.lecture import current_scenario, intro, revealed, scenario_cards, talking_point
 from core.ui.lessons import cached_maths
 
 PRESSURE_RANGE = 40.0  # mmHg either side of the truth: the article's 20 mmHg miss sits half-way out
@@ -33,10 +34,16 @@ def marks_with_current(article: pd.DataFrame, current: pd.DataFrame, column: str
     return pd.concat([article[~sits_on].assign(now=False), current.assign(now=True)], ignore_index=True)
 
 
-def mse_section(lang: str) -> None:
-    """A blood pressure predicted on a slider, scored by MSE (and MAE for contrast)."""
+def claimed(claim_id: str, values: dict[str, float], lang: str, **numbers: object) -> str:
+    """What the claim `claim_id` says about these values (a: this setting, b: its comparison), with the numbers."""
+    ratio = values["a"] / values["b"]
+    return t(by_id(claim_id).sentence(values), lang, a=values["a"], b=values["b"], ratio=ratio, **numbers)
+
+
+def mse_section(lang: str, talk: bool) -> None:
+    """A blood pressure predicted on a slider, scored by MSE (and MAE for contrast); `talk`: its talking point."""
     truth = lesson.TRUE_PRESSURE
-    st.header(t("losses.mse.header", lang))
+    st.header(t("losses.mse.header", lang), anchor="losses-mse")
     # controls and numbers on the left, the curve on the right: both stay on one projector screen
     left, right = st.columns(2, gap="large")
     with left:
@@ -90,11 +97,15 @@ def mse_section(lang: str) -> None:
             mark_title=t("losses.mse.chart_mark", lang),
         )
     st.info(t("losses.mse.analogy", lang))
+    if talk:
+        base = float(by_id("far_off").arms["b"]["pressure"])
+        values = {"a": lesson.squared_penalty(prediction), "b": lesson.squared_penalty(base)}
+        talking_point(claimed("far_off", values, lang, error=now["error"], base_error=base - truth), lang)
 
 
-def cross_entropy_section(lang: str) -> None:
-    """The probability of 'malignant' for a malignant case on a slider, scored by -log p."""
-    st.header(t("losses.ce.header", lang))
+def cross_entropy_section(lang: str, talk: bool) -> None:
+    """The probability of 'malignant' for a malignant case on a slider, scored by -log p; `talk`: its talking point."""
+    st.header(t("losses.ce.header", lang), anchor="losses-cross-entropy")
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown(t("losses.ce.body", lang))
@@ -129,6 +140,10 @@ def cross_entropy_section(lang: str) -> None:
             mark_title=t("losses.ce.chart_mark", lang),
         )
     st.info(t("losses.ce.unbounded", lang))
+    if talk:
+        base = float(by_id("confident_wrong").arms["b"]["p_malignant"])
+        values = {"a": lesson.cross_entropy_penalty(probability), "b": lesson.cross_entropy_penalty(base)}
+        talking_point(claimed("confident_wrong", values, lang, p=probability, base=base), lang)
 
 
 def epochs_text(lang: str, epochs: int | None) -> str:
@@ -138,7 +153,7 @@ def epochs_text(lang: str, epochs: int | None) -> str:
     return str(epochs)
 
 
-def race_section(lang: str) -> None:
+def race_section(lang: str, talk: bool) -> None:
     """MSE and cross-entropy train the same neuron from the same start with real SGD; count the epochs."""
     st.header(t("losses.race.header", lang))
     lr_col, w_col, b_col = st.columns(3)
@@ -168,13 +183,19 @@ def race_section(lang: str) -> None:
     bce_col.metric(t("losses.race.epochs_bce", lang), epochs_text(lang, epochs["bce"]))
     kind = lesson.race_start(start)
     if kind == "right":
-        st.info(t("losses.race.already_right", lang, start=start, threshold=lesson.THRESHOLD))
+        outcome, callout = "already_right", st.info
     elif epochs["mse"] is None:
-        st.warning(t("losses.race.stuck", lang, max=lesson.MAX_EPOCHS))
+        outcome, callout = "stuck", st.warning
     elif epochs["bce"] and epochs["mse"] > epochs["bce"]:
-        st.success(t("losses.race.faster", lang, ratio=epochs["mse"] / epochs["bce"]))
+        outcome, callout = "faster", st.success
     else:
-        st.info(t("losses.race.not_faster", lang))
+        outcome, callout = "not_faster", st.info
+    numbers = {"start": start, "threshold": lesson.THRESHOLD, "max": lesson.MAX_EPOCHS}
+    numbers |= {loss: epochs_text(lang, count) for loss, count in epochs.items()}
+    ratio = epochs["mse"] / epochs["bce"] if outcome == "faster" else None
+    callout(t(f"losses.race.{outcome}", lang, ratio=ratio, **numbers))
+    if talk:
+        talking_point(t(f"losses.race.talk.{outcome}", lang, ratio=ratio, **numbers), lang)
     if kind != "right":
         pull = lesson.gradient_on_weight("bce", start) / lesson.gradient_on_weight("mse", start)
         st.markdown(t(f"losses.race.why_{kind}", lang, slope=start * (1 - start), ratio=pull))
@@ -244,7 +265,10 @@ st.title(t("losses.title", lang))
 intro(t("losses.intro", lang))
 scenario_cards("loss_functions", lang)
 if revealed("loss_functions", lang):
-    mse_section(lang)
-    cross_entropy_section(lang)
-    race_section(lang)
+    # One talking point: in the section of the card the page shows, else under the race.
+    scenario = current_scenario("loss_functions")
+    about = scenario.section if scenario else None
+    mse_section(lang, about == "losses-mse")
+    cross_entropy_section(lang, about == "losses-cross-entropy")
+    race_section(lang, about is None)
     tasks_section(lang)

@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
 
 from core.charts import format_lr
-from core.charts.surfaces import epoch_loss_chart, landscape_chart, loss_by_step_chart
+from core.charts.surfaces import epoch_loss_chart, landscape_chart, loss_by_step_chart, swing_chart
+from core.claims import by_id, measure
 from core.config import MAX_WALK_LR, ConfigError, RunConfig, WalkConfig
 from core.i18n import join, t
 from core.lessons.surfaces import (
+    BOTTOM,
     MAX_STEPS,
     MOMENTUM,
+    ON_FLOOR,
+    RAVINES,
     SURFACE_OPTIMIZERS,
     SURFACES,
     EdgeWalk,
+    Said,
+    comparisons,
     curvature_at_minimum,
     edge_rates,
     final_epochs,
     grid,
+    scale_comparisons,
     sgd_at_the_limit,
+    talking,
+    walk_facts,
     walks,
 )
 from core.lessons.theory import gd_stability_bound, momentum_stability_bound, nesterov_stability_bound
@@ -38,7 +48,7 @@ from core.ui import (
     show_config_error,
 )
 from core.ui.layout import Card, card_row
-from core.ui.lecture import intro, presenting, revealed, scenario_cards, settings_box
+from core.ui.lecture import intro, presenting, revealed, scenario_cards, settings_box, talking_point
 from core.ui.stepper import Button, Stepper
 
 SCALES = (1, 10, 100, 1000)
@@ -55,6 +65,13 @@ cached_walks = st.cache_data(max_entries=128, show_spinner=False)(walks)
 landscape = st.cache_data(max_entries=16, show_spinner=False)(grid)
 curvature = st.cache_data(max_entries=16, show_spinner=False)(curvature_at_minimum)
 limit_walks = st.cache_data(max_entries=64, show_spinner=False)(sgd_at_the_limit)
+WALK_SECTION = "optimizers-walk"  # the anchor the scenario cards scroll to (core/lecture.py SECTIONS)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def card_numbers(claim_id: str) -> dict[str, float]:
+    """What a card's claim measures on its own setting (the walks are deterministic: seed 0 stands for all)."""
+    return measure(by_id(claim_id), 0)
 
 
 def settings(lang: str) -> WalkConfig:
@@ -146,7 +163,8 @@ def _number(
 
 
 def walk(config: WalkConfig, lang: str) -> None:
-    """Next step / Play / Reset over the paths, then the landscape and the loss per step."""
+    """Next step / Play / Reset over the paths, then the landscape and the loss per step; then what they show."""
+    st.subheader(t("optimizers.walk.heading", lang), anchor=WALK_SECTION)
     stepper = Stepper("optimizers.walk", config.steps)
     stepper.follow(config)
     intro(t("optimizers.analogy.try", lang))
@@ -159,6 +177,17 @@ def walk(config: WalkConfig, lang: str) -> None:
         ),
     )
     st.fragment(show_walk, run_every=TICK_SECONDS if stepper.playing else None)(stepper, config, lang)
+    paths = cached_walks(config)
+    facts = walk_facts(config.surface, paths)
+    paragraphs, shift = [], None
+    if config.scale != 1:  # the scale first: it is what changed
+        scaled, shift = scale_comparisons(paths, cached_walks(config.replace(scale=1.0)), config)
+        paragraphs.append(scaled)
+    paragraphs += comparisons(facts, config, card_numbers)
+    gap = "" if lang == "ja" else " "  # Japanese sentences follow one another without a space
+    for said in paragraphs:
+        st.markdown(gap.join(say(text, lang) for text in said))
+    talking_point(say(talking(facts, config, shift), lang), lang)
 
 
 def show_walk(stepper: Stepper, config: WalkConfig, lang: str) -> None:
@@ -185,34 +214,53 @@ def show_walk(stepper: Stepper, config: WalkConfig, lang: str) -> None:
     )
     st.caption(t("optimizers.chart.landscape_caption", lang))
     titles["loss"] = t(f"optimizers.chart.{'loss_gap' if surface.min_loss else 'loss_log'}", lang)
-    show_chart(loss_by_step_chart, visible, names, titles, min_loss=surface.min_loss)
-    st.caption(t("optimizers.chart.loss_caption", lang))
+    titles["level"] = t("optimizers.chart.bottom", lang, level=f"{BOTTOM:g}")
+    show_chart(loss_by_step_chart, visible, names, titles, min_loss=surface.min_loss, bottom=BOTTOM)
+    st.caption(t("optimizers.chart.loss_caption", lang, level=f"{BOTTOM:g}"))
+    if config.surface in RAVINES:
+        titles["swing"] = t("optimizers.chart.swing", lang)
+        titles["level"] = t("optimizers.chart.floor", lang, level=f"{ON_FLOOR:g}")
+        show_chart(swing_chart, visible, names, titles, ON_FLOOR)
+        st.caption(t("optimizers.chart.swing_caption", lang, level=f"{ON_FLOOR:g}"))
     for step, gone in visible[visible["diverged"]].groupby("step"):
         st.error(t("optimizers.diverged", lang, names=join([names[n] for n in gone["optimizer"]], lang), step=step))
+
+
+def say(said: Said, lang: str) -> str:
+    """A text of the lesson in `lang`; a number that is itself a text is said first."""
+    key, numbers = said
+    return t(key, lang, **{name: say(n, lang) if isinstance(n, tuple) else n for name, n in numbers.items()})
 
 
 def curvature_facts(config: WalkConfig, lang: str) -> None:
     """λmax at the minimum, the stability limits it sets, and what SGD does at the limit on this landscape."""
     st.subheader(t("optimizers.facts.heading", lang))
-    lam = curvature(config.surface)
+    # The limits of the loss the optimizers see: multiplying the loss multiplies every curvature.
+    lam = config.scale * curvature(config.surface)
+    scaled = "_scaled" if config.scale != 1 else ""
     cards = [
-        Card(t("optimizers.facts.lambda", lang), f"{lam:.4g}", t("optimizers.facts.lambda_help", lang)),
+        Card(
+            t(f"optimizers.facts.lambda{scaled}", lang, scale=f"{config.scale:g}"),
+            f"{lam:.4g}",
+            t("optimizers.facts.lambda_help", lang),
+        ),
         Card(t("optimizers.facts.sgd", lang), f"{gd_stability_bound(lam):.4g}"),
     ]
     for name, bound in (("momentum", momentum_stability_bound), ("nesterov", nesterov_stability_bound)):
         cards.append(Card(t(f"optimizers.facts.{name}", lang, momentum=MOMENTUM), f"{bound(lam, MOMENTUM):.4g}"))
     card_row(cards, border=False)
     st.markdown(t("optimizers.facts.explain", lang))
-    outcomes = "\n".join(f"- {_outcome(edge, lang)}" for edge in limit_walks(config.surface, config.seed))
+    edges = limit_walks(config.surface, config.seed, MAX_STEPS, config.scale)
+    outcomes = "\n".join(f"- {_outcome(edge, lang)}" for edge in edges)
     st.markdown(f"{t('optimizers.facts.edge_title', lang, steps=MAX_STEPS)}\n\n{outcomes}")
     st.markdown(t(f"optimizers.facts.edge_note.{config.surface}", lang, steps=MAX_STEPS))
-    scaled_bound = gd_stability_bound(config.scale * lam)
-    verdict = "stable" if config.lr < scaled_bound else "unstable"
+    bound = gd_stability_bound(lam)
+    verdict = "stable" if config.lr < bound else "unstable"
     (st.success if verdict == "stable" else st.warning)(
-        t(f"optimizers.facts.your_lr_{verdict}", lang, lr=format_lr(config.lr))
+        t(f"optimizers.facts.your_lr_{verdict}", lang, lr=format_lr(config.lr), bound=f"{bound:.3g}")
     )
     if config.scale != 1:
-        st.info(t("optimizers.facts.scaled", lang, scale=f"{config.scale:g}", bound=f"{scaled_bound:.3g}"))
+        st.info(t("optimizers.facts.scaled", lang, scale=f"{config.scale:g}", bound=f"{bound:.3g}"))
 
 
 def _outcome(edge: EdgeWalk, lang: str) -> str:
@@ -264,6 +312,11 @@ def real_data(optimizers: tuple[str, ...], lang: str) -> None:
         t("optimizers.real.table_diverged", lang): last["diverged"],
     }
     st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
+    # Which optimizer ends lowest is this run's result, not a rule: said from the table's own numbers.
+    ended = last[last["train_loss"].map(math.isfinite)]
+    if not ended.empty:
+        best = ended.loc[ended["train_loss"].idxmin()]
+        st.markdown(t("optimizers.real.lowest", lang, name=names[best["optimizer"]], loss=f"{best['train_loss']:.3g}"))
     st.markdown(t("optimizers.real.takeaway", lang))
 
 
@@ -271,18 +324,20 @@ lang = setup_page("optimizers")
 st.title(t("optimizers.title", lang))
 intro(t("optimizers.intro", lang))
 scenario_cards("optimizers", lang)
-if not presenting():  # the analogies are the lecturer's to tell; the projector shows the walk
-    for column, who in zip(st.columns(2), ("sgd", "adam"), strict=True):
-        with column, st.container(border=True, height="stretch"):
-            st.markdown(f"#### {t(f'optimizers.analogy.{who}_title', lang)}")
-            st.markdown(t(f"optimizers.analogy.{who}", lang))
+analogies = st.container()  # filled once the result may show: the analogies tell the article's answer
 config = settings(lang)
 st.markdown(t(f"optimizers.notes.{config.surface}", lang))
 shown = revealed("optimizers", lang)
+if shown and not presenting():  # the analogies are the lecturer's to tell; the projector shows the walk
+    with analogies:
+        for column, who in zip(st.columns(2), ("sgd", "adam"), strict=True):
+            with column, st.container(border=True, height="stretch"):
+                st.markdown(f"#### {t(f'optimizers.analogy.{who}_title', lang)}")
+                st.markdown(t(f"optimizers.analogy.{who}", lang))
 if not config.optimizers:
     st.info(t("optimizers.controls.no_optimizer", lang))
 elif shown:
     walk(config, lang)
-curvature_facts(config, lang)
-if shown:
+if shown:  # the limits and what SGD does at them answer the cards' questions too
+    curvature_facts(config, lang)
     real_data(config.optimizers, lang)

@@ -65,7 +65,7 @@ def settings(lang: str) -> tuple[list[float], RunConfig]:
 @st.fragment
 def curves(result: Result, lang: str) -> None:
     """The chart and its restyling controls (a fragment: switching them never retrains)."""
-    st.markdown(f"#### {t('lr.chart_title', lang)}")
+    st.subheader(t("lr.chart_title", lang), anchor="lr-curves")
 
     def metric() -> str:
         names = {name: t(f"lr.metrics.{name}", lang) for name in METRICS}

@@ -9,11 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from core.charts.schedules import final_loss_bars, schedule_chart
+from core.claims import SCHEDULES, final_values
 from core.config import ConfigError, RunConfig
-from core.i18n import t
-from core.lessons.schedules import schedule_preview, schedule_summary
+from core.i18n import sentences, t
+from core.lessons import schedules as lesson
 from core.optim import SCHEDULERS, schedule_notes
-from core.runlog import steps_per_epoch
+from core.runlog import STOP_FACTOR, plain_number, steps_per_epoch
+from core.training import Result
 from core.ui import (
     Allowed,
     batch_size_select,
@@ -29,18 +31,15 @@ from core.ui import (
     show_config_error,
 )
 from core.ui.layout import smoothing_choice
-from core.ui.lecture import chart_leads, intro, revealed, scenario_cards, settings_box
+from core.ui.lecture import chart_leads, intro, revealed, scenario_cards, settings_box, talking_point
 from core.ui.runs import trained
 
 MOST = 4
-# Digits, a 64-32 network, Adam at a high peak: every claim of the page holds here (tests/test_schedule_lessons.py).
-DEFAULTS = {"schedules": ("none", "step", "cosine", "warmup-cosine"), "lr": 0.03, "epochs": 10, "dataset": "digits"}
-HIDDEN = (64, 32)
-KNOBS = {  # name: (default, low, high, whole number?)
-    "step_size": (3, 1, 50, True),
-    "gamma": (0.5, 0.05, 0.95, False),  # below 1: torch's plateau refuses 1
-    "warmup_epochs": (1, 0, 20, True),
-    "patience": (2, 0, 20, True),
+KNOBS = {  # name: (low, high, whole number?); the default is lesson.PAGE's
+    "step_size": (1, 50, True),
+    "gamma": (0.05, 0.95, False),  # below 1: torch's plateau refuses 1
+    "warmup_epochs": (0, 20, True),
+    "patience": (0, 20, True),
 }
 
 
@@ -51,7 +50,7 @@ def settings(lang: str) -> list[RunConfig]:
         chosen = choice_pills(
             t("schedules.schedules", lang, most=MOST),
             SCHEDULERS,
-            DEFAULTS["schedules"],
+            lesson.PAGE_SCHEDULES,
             "sched.schedules",
             "scheduler",
             lang,
@@ -62,21 +61,22 @@ def settings(lang: str) -> list[RunConfig]:
             st.warning(t("schedules.too_many", lang, most=MOST))
         left, right = st.columns(2)
         with left:
-            lr = lr_slider(t("schedules.peak", lang), "sched.lr", DEFAULTS["lr"])
-            epochs = epochs_slider(lang, "sched.epochs", default=DEFAULTS["epochs"], high=50)
+            lr = lr_slider(t("schedules.peak", lang), "sched.lr", lesson.PAGE.lr)
+            epochs = epochs_slider(lang, "sched.epochs", default=lesson.PAGE.epochs, high=50)
             batch = batch_size_select(lang, "sched.batch_size")
         with right:
-            optimizer = optimizer_select(lang, "sched.optimizer", default="adam")
-            dataset = dataset_select(lang, "sched.dataset", default=DEFAULTS["dataset"])
+            optimizer = optimizer_select(lang, "sched.optimizer", default=lesson.PAGE.optimizer)
+            dataset = dataset_select(lang, "sched.dataset", default=lesson.PAGE.dataset)
         with st.expander(t("schedules.knobs", lang)):
             knobs = {name: knob_slider(name, lang) for name in KNOBS}
-    base = RunConfig(dataset=dataset, hidden=HIDDEN, optimizer=optimizer, lr=lr, batch_size=batch, epochs=epochs)
-    return [base.replace(scheduler=code, **knobs) for code in chosen[:MOST]]
+    base = lesson.PAGE.replace(dataset=dataset, optimizer=optimizer, lr=lr, batch_size=batch, epochs=epochs, **knobs)
+    return [base.replace(scheduler=code) for code in chosen[:MOST]]
 
 
 def knob_slider(name: str, lang: str) -> float:
     """One schedule knob (step size, γ, warmup, patience), kept in the URL under its RunConfig name."""
-    default, low, high, whole = KNOBS[name]
+    low, high, whole = KNOBS[name]
+    default = getattr(lesson.PAGE, name)
     label = t(f"schedules.{'warmup' if name == 'warmup_epochs' else name}", lang)
     step = 1 if whole else 0.05
     return linked(
@@ -97,11 +97,17 @@ def rules(configs: list[RunConfig], lang: str) -> None:
     first = configs[0]
     lines = [
         f"- **{t(f'schedules.names.{c.scheduler}', lang)}**: "
-        + t(f"schedules.rules.{c.scheduler}", lang, step_size=first.step_size, patience=first.patience)
+        + t(
+            f"schedules.rules.{c.scheduler}",
+            lang,
+            step_size=first.step_size,
+            patience=first.patience,
+            after=lesson.plateau_cut_after(first.patience),
+        )
         for c in configs
     ]
     st.markdown("\n".join(lines))
-    st.caption(t("schedules.setting", lang, hidden="-".join(map(str, HIDDEN))))
+    st.caption(t("schedules.setting", lang, hidden="-".join(map(str, lesson.PAGE.hidden))))
     for config in configs:
         for key, params in schedule_notes(config, steps_per_epoch(config)):
             st.caption(t(key, lang, **params))
@@ -115,11 +121,11 @@ def curves(configs: list[RunConfig], lang: str) -> None:
         key: t(f"schedules.charts.{key}", lang) for key in ("step", "epoch", "lr", "loss", "schedule", "val_loss")
     }
     named = {run: names[code] for run, code in enumerate(codes)}
-    st.markdown(f"#### {t('schedules.chart_title', lang)}")
+    st.subheader(t("schedules.chart_title", lang), anchor="schedules-curves")
     chart = st.empty()
     smooth = smoothing_choice(lang, "sched.smooth")  # below the chart, which keeps its place on the first screen
     if not trained(tuple(configs)):  # the rates alone while it trains; a trained result draws its chart at once
-        preview = schedule_preview(configs)
+        preview = lesson.schedule_preview(configs)
         show_chart_in(chart, schedule_chart, preview.assign(name=preview["run"].map(named)), None, codes, names, titles)
     st.caption(t("schedules.preview_caption", lang))
     if "plateau" in codes:
@@ -131,13 +137,14 @@ def curves(configs: list[RunConfig], lang: str) -> None:
         return
     steps = result.steps.assign(name=result.steps["run"].map(named), lr=result.steps["lr_applied"])
     show_chart_in(chart, schedule_chart, steps, steps, codes, names, titles, smooth=smooth)
-    summary = schedule_summary(result.epochs, result.steps).assign(name=lambda frame: frame["run"].map(named))
-    st.markdown(f"#### {t('schedules.final_title', lang)}")
+    summary = lesson.schedule_summary(result.epochs, result.steps).assign(name=lambda frame: frame["run"].map(named))
+    st.subheader(t("schedules.final_title", lang))
     show_chart(final_loss_bars, summary, codes, names, titles)
     if summary["val_loss"].notna().any():
         best = summary.loc[summary["val_loss"].idxmin()]
         st.caption(t("schedules.best_val", lang, name=best["name"], loss=best["val_loss"]))
     compare(summary, codes, lang)
+    talk(configs, result, summary, names, lang)
 
 
 def show_chart_in(slot: object, builder: Callable[..., object], *args: object, **kwargs: object) -> None:
@@ -153,33 +160,34 @@ def compare(summary: pd.DataFrame, codes: list[str], lang: str) -> None:
         return
     constant = summary.loc[codes.index("none")]
     if not math.isfinite(constant["train_loss"]):
-        st.markdown(t("schedules.constant_stopped", lang))
+        st.markdown(t("schedules.constant_stopped", lang, factor=plain_number(STOP_FACTOR)))
     for run, code in enumerate(codes):
         row = summary.loc[run]
         if code == "none" or not math.isfinite(constant["train_loss"]) or not math.isfinite(row["train_loss"]):
             continue
         name = t(f"schedules.names.{code}", lang)
-        spread = constant["spread"] / row["spread"] if row["spread"] > 0 else math.nan
-        kind = (
-            "not_better"
-            if row["train_loss"] >= constant["train_loss"]
-            else "better"
-            if math.isfinite(spread)
-            else "better_plain"
-        )
-        factor = constant["train_loss"] / row["train_loss"]
-        st.markdown(
-            t(
-                f"schedules.{kind}",
-                lang,
-                name=name,
-                loss=row["train_loss"],
-                constant=constant["train_loss"],
-                factor=factor,
-                spread=spread,
-            )
-        )
+        found = lesson.against_constant(row, constant)
+        said = [t(f"schedules.compare.{key}", lang, name=name, **times(numbers)) for key, numbers in found]
+        st.markdown(sentences(said, lang))
     st.caption(t("schedules.where_not", lang))
+
+
+def talk(configs: list[RunConfig], result: Result, summary: pd.DataFrame, names: dict[str, str], lang: str) -> None:
+    """The lecturer's sentence: a card's claim measured on these runs when they are its runs, else the general one."""
+    for claim in SCHEDULES:
+        said = claim.said_of(configs, final_values(result, claim.metric))
+        if said is not None:
+            talking_point(t(said[0], lang, **said[1]), lang)
+            return
+    key, numbers = lesson.talking_point(summary, [config.scheduler for config in configs])
+    if "best" in numbers:
+        numbers["best"] = names[numbers["best"]]
+    talking_point(t(f"schedules.talking.{key}", lang, **times(numbers)), lang)
+
+
+def times(numbers: dict[str, object]) -> dict[str, object]:
+    """`numbers` with their factor written as people write it (1.45, 32.4, 1,380), however large it is."""
+    return numbers | ({"factor": plain_number(numbers["factor"])} if "factor" in numbers else {})
 
 
 lang = setup_page("lr_schedules")
@@ -193,3 +201,4 @@ elif revealed("lr_schedules", lang):
     chart_leads(lambda: rules(configs, lang), lambda: curves(configs, lang))
 with st.expander(t("schedules.facts_title", lang)):
     st.markdown(t("schedules.facts", lang))
+    st.caption(t("schedules.facts_checked", lang))

@@ -7,9 +7,10 @@ import streamlit as st
 
 from core.charts import format_lr, needs_log_scale
 from core.charts.batches import batch_loss_chart, class_strip, first_epoch_chart, progress_chart, train_val_chart
+from core.claims import by_id
 from core.config import ConfigError, RunConfig
 from core.data import load_split
-from core.i18n import join, t
+from core.i18n import join, sentences, t
 from core.lessons import batches as lesson
 from core.ui import (
     Allowed,
@@ -26,16 +27,13 @@ from core.ui import (
     show_config_error,
 )
 from core.ui.layout import Card, card_row, chooser_with_log, smoothing_choice, titled_chart
-from core.ui.lecture import chart_leads, intro, revealed, scenario_cards, settings_box
+from core.ui.lecture import chart_leads, intro, revealed, scenario_cards, settings_box, talking_point
 from core.ui.lessons import cached_lesson, cached_maths
 
 BATCHES = ("1", "8", "32", "128", "full")
 REFERENCE_BATCH = 32  # the linear scaling rule scales the rate relative to this batch size
 X_AXES = ("epoch", "updates", "examples", "seconds")
-DEFAULTS = {"dataset": "breast_cancer", "optimizer": "sgd", "lr": 0.03, "epochs": 10, "batches": ("1", "32", "full")}
-# Sorted class order shows best on a linear model with plain SGD: nothing smooths the pull of the last class seen.
-SHUFFLE = RunConfig(model="linear", optimizer="sgd", lr=0.1, batch_size=32, epochs=5, order="sorted")
-OVERFIT = RunConfig(dataset="breast_cancer", optimizer="adam", lr=0.01, batch_size=32)
+BATCHES_SHOWN = ("1", "32", "full")
 
 
 def batch_label(size: int | str, lang: str) -> str:
@@ -48,7 +46,7 @@ def settings(lang: str) -> tuple[list[RunConfig], int]:
         chosen = choice_pills(
             t("batches.batch.sizes", lang),
             BATCHES,
-            DEFAULTS["batches"],
+            BATCHES_SHOWN,
             "batch.sizes",
             "batch_sizes",
             lang,
@@ -57,11 +55,11 @@ def settings(lang: str) -> tuple[list[RunConfig], int]:
         )
         left, right = st.columns(2)
         with left:
-            lr = lr_slider(t("batches.batch.lr", lang), "batch.lr", DEFAULTS["lr"])
-            epochs = epochs_slider(lang, "batch.epochs", default=DEFAULTS["epochs"], high=50)
+            lr = lr_slider(t("batches.batch.lr", lang), "batch.lr", lesson.PAGE.lr)
+            epochs = epochs_slider(lang, "batch.epochs", default=lesson.PAGE.epochs, high=50)
         with right:
-            optimizer = optimizer_select(lang, "batch.optimizer", default=DEFAULTS["optimizer"])
-            dataset = dataset_select(lang, "batch.dataset", default=DEFAULTS["dataset"])
+            optimizer = optimizer_select(lang, "batch.optimizer", default=lesson.PAGE.optimizer)
+            dataset = dataset_select(lang, "batch.dataset", default=lesson.PAGE.dataset)
         scale = linked(
             st.toggle,
             "batch.scale",
@@ -72,7 +70,7 @@ def settings(lang: str) -> tuple[list[RunConfig], int]:
             help=t("batches.batch.scale_help", lang, reference=REFERENCE_BATCH),
         )
     n = len(load_split(dataset).x_train)
-    base = RunConfig(dataset=dataset, optimizer=optimizer, lr=lr, epochs=epochs)
+    base = lesson.PAGE.replace(dataset=dataset, optimizer=optimizer, lr=lr, epochs=epochs)
     sizes = ["full" if text == "full" else int(text) for text in chosen]
     return lesson.batch_configs(base, sizes, n, REFERENCE_BATCH if scale else None), n
 
@@ -114,11 +112,21 @@ def progress(configs: list[RunConfig], n: int, lang: str) -> None:
     titles = {axis: t(f"batches.batch.axes.{axis}", lang) for axis in X_AXES}
     titles |= {"loss": t("charts.train_loss", lang), "batch": t("common.widgets.batch.label", lang)}
     titled_chart(t("batches.batch.chart_title", lang), progress_chart, curves, x or "epoch", names, titles, log)
+    readings(configs, curves, names, n, x, lang)
+
+
+def readings(configs: list[RunConfig], curves: pd.DataFrame, names: list[str], n: int, x: str, lang: str) -> None:
+    """What the chart shows, picked from its numbers: each run's end, per-update time, who got ahead, talking point."""
+    last = lesson.last_epochs(curves)
+    sizes = [n if config.batch_size == "full" else config.batch_size for config in configs]
     if x == "seconds":
         st.caption(t("batches.batch.seconds_note", lang))
+        if timing := lesson.seconds_finding(last, sizes):
+            small, large = names[timing.pop("small")], names[timing.pop("large")]
+            st.markdown(t("batches.batch.seconds_measured", lang, small_batch=small, large_batch=large, **timing))
     items = [
         t("batches.batch.reading_item", lang, batch=names[row.run], updates=f"{row.updates:,}", loss=f"{row.loss:.3g}")
-        for row in lesson.last_epochs(curves).itertuples()
+        for row in last.itertuples()
     ]
     st.markdown(t("batches.batch.reading", lang, epochs=configs[0].epochs, items=join(items, lang)))
     if len({config.lr for config in configs}) > 1:
@@ -127,23 +135,36 @@ def progress(configs: list[RunConfig], n: int, lang: str) -> None:
             for name, c in zip(names, configs, strict=True)
         ]
         st.caption(t("batches.batch.rates_used", lang, items=join(rates, lang)))
+    if len(configs) > 1:
+        kind, numbers = lesson.epoch_finding(last, sizes)
+        if numbers:
+            numbers |= {"best": names[numbers["best"]], "smallest": names[numbers["smallest"]]}
+        st.markdown(t(f"batches.batch.per_epoch.{kind}", lang, epochs=configs[0].epochs, **numbers))
     st.markdown(t("batches.batch.views", lang))
+    said = by_id("batches_online_ahead_per_epoch").said_of(configs, last["loss"].tolist())
+    if said is not None:
+        talking_point(t(said[0], lang, **said[1]), lang)
+    elif point := lesson.talking_point(last, sizes):
+        kind, numbers = point
+        numbers |= {"small": names[numbers["small"]], "large": names[numbers["large"]]}
+        talking_point(t(f"batches.batch.talking.{kind}", lang, epochs=configs[0].epochs, **numbers), lang)
 
 
 def shuffling(lang: str) -> None:
     """Sorted data with and without shuffling: batch losses, each batch's classes, the first epoch's accuracy."""
-    st.header(t("batches.shuffle.heading", lang))
+    st.header(t("batches.shuffle.heading", lang), anchor="batches-shuffle")
     st.markdown(t("batches.shuffle.body", lang))
     dataset = choice_select(
         t("batches.shuffle.dataset", lang),
         ("digits", "breast_cancer"),
-        "digits",
+        lesson.SORTED.dataset,
         "batch.shuffle_dataset",
         "shuffle_dataset",
         lang,
         lambda name: t(f"common.datasets.{name}", lang),
     )
-    configs = [SHUFFLE.replace(dataset=dataset, shuffle=False), SHUFFLE.replace(dataset=dataset)]
+    halfway = by_id("batches_sorted_halfway")  # the card's claim: its arms are this section's runs on the digits
+    configs = [config.replace(dataset=dataset) for config in halfway.configs(seed=0).values()]
     result = cached_train(tuple(configs))
     names = {"sorted": t("batches.shuffle.sorted", lang), "shuffled": t("batches.shuffle.shuffled", lang)}
     titles = {key: t(f"batches.charts.{key}", lang) for key in ("step", "loss", "order", "label", "count", "accuracy")}
@@ -156,18 +177,24 @@ def shuffling(lang: str) -> None:
         titled_chart(t("batches.shuffle.loss_title", lang), batch_loss_chart, steps, titles, smooth)
     mix = cached_lesson(lesson.class_mix, configs[0])
     titled_chart(t("batches.shuffle.strip_title", lang), class_strip, mix, titles)
+    key, numbers = lesson.classes_finding(mix, cached_lesson(lesson.class_mix, configs[1]))
+    st.markdown(t(f"batches.shuffle.{key}", lang, **numbers))
     traces = [cached_lesson(lesson.first_epoch, c).assign(order=order) for c, order in zip(configs, names, strict=True)]
     trace = pd.concat(traces, ignore_index=True)
     trace = trace.assign(name=trace["order"].map(names))
     titled_chart(t("batches.shuffle.accuracy_title", lang), first_epoch_chart, trace, titles)
-    findings = lesson.shuffle_findings(cached_maths(lesson.shuffle_facts, result, traces))
-    texts = [t(f"batches.shuffle.{name}", lang, epochs=SHUFFLE.epochs, **numbers) for name, numbers in findings]
+    facts = cached_maths(lesson.shuffle_facts, result, traces, mix)
+    findings = lesson.shuffle_findings(facts)
+    texts = [t(f"batches.shuffle.{name}", lang, epochs=configs[0].epochs, **numbers) for name, numbers in findings]
     st.info("\n\n".join(texts), icon=":material/style:")
+    said = halfway.said_of(configs, [facts["half_sorted"], facts["half_shuffled"]])
+    if said is not None:
+        talking_point(t(said[0], lang, met=facts["met"], classes=facts["classes"], **said[1]), lang)
 
 
 def epochs_and_overfitting(lang: str) -> None:
     """Training against validation loss over many epochs, and where over-fitting starts."""
-    st.header(t("batches.epochs.heading", lang))
+    st.header(t("batches.epochs.heading", lang), anchor="batches-epochs")
     st.markdown(t("batches.epochs.body", lang))
     epochs = linked(
         st.slider,
@@ -179,26 +206,35 @@ def epochs_and_overfitting(lang: str) -> None:
         min_value=5,
         max_value=200,
     )
-    frame = cached_train((OVERFIT.replace(epochs=epochs),)).epochs
+    # The card's two claims: their long arm is this run at 200 epochs, their short arm its first epochs.
+    claims = [by_id("batches_overfit_val_loss"), by_id("batches_overfit_same_accuracy")]
+    config = claims[0].configs(seed=0)["a"].replace(epochs=epochs)
+    frame = cached_train((config,)).epochs
     best = cached_maths(lesson.overfitting_start, frame)
     names = {"train_loss": t("batches.epochs.train", lang), "val_loss": t("batches.epochs.val", lang)}
     titles = {key: t(f"charts.{key}", lang) for key in ("epoch", "loss")}
     titles |= {"curve": t("batches.charts.curve", lang), "best": t("batches.epochs.best", lang)}
     titled_chart(t("batches.epochs.chart_title", lang), train_val_chart, frame, names, best, titles)
     st.caption(t("batches.epochs.setting", lang))
-    low, end = frame["val_loss"].min(), frame["val_loss"].iloc[-1]
-    if best is None:
+    n_val = len(load_split(config.dataset, config.val_fraction).x_val)
+    found = lesson.overfit_finding(frame, n_val)
+    if found is None:
+        low, end = frame["val_loss"].min(), frame["val_loss"].iloc[-1]
         st.info(t("batches.epochs.no_overfit", lang, epochs=epochs, end=end, low=low))
     else:
-        train = frame["train_loss"].iloc[-1]
-        st.warning(t("batches.epochs.overfit", lang, best=best, low=low, last=epochs, end=end, train=train))
+        kind, numbers = found
+        said = [t("batches.epochs.overfit", lang, **numbers), t(f"batches.epochs.{kind}", lang, **numbers)]
+        st.warning(sentences(said, lang))
+    said = [t(key, lang, **numbers) for key, numbers in lesson.early_against_late(config, frame, n_val, claims)]
+    if said:
+        talking_point(sentences(said, lang), lang)
 
 
 lang = setup_page("batch_and_epochs")
 st.title(t("batches.title", lang))
 intro(t("batches.intro", lang))
 scenario_cards("batch_and_epochs", lang)
-st.header(t("batches.batch.heading", lang))
+st.header(t("batches.batch.heading", lang), anchor="batches-batch")
 intro(t("batches.batch.body", lang))
 configs, n = settings(lang)
 shown = revealed("batch_and_epochs", lang)

@@ -1,13 +1,27 @@
-"""Batch counters against len(DataLoader), class mix against the DataLoader's own batches, shuffle effects measured."""
+"""Batch counters against len(DataLoader), class mix against the DataLoader's own batches, shuffle effects measured,
+the page's sentences against the numbers they describe, and the page's claims in plain torch loops."""
 
 from __future__ import annotations
 
+import math
+import statistics
+import subprocess
+import sys
+import textwrap
+
+import pandas as pd
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch.utils.data import DataLoader, TensorDataset
 
+from core.claims import BATCHES, by_id, measure
 from core.config import RunConfig
 from core.data import load_split
+from core.i18n import t
+from core.lecture import scenarios_for
+from core.lessons import batches as lesson
 from core.lessons.batches import (
     class_mix,
     first_epoch,
@@ -19,8 +33,11 @@ from core.lessons.batches import (
 )
 from core.runlog import order_seed
 from core.training import train
+from tests.plain_torch import train_plain
 
-SORTED_DIGITS = RunConfig(dataset="digits", model="linear", optimizer="sgd", lr=0.1, batch_size=32, order="sorted")
+SORTED_DIGITS = lesson.SORTED
+FEW = settings(max_examples=60, deadline=None)
+UNLISTED = 20  # a seed no claim of this page lists
 
 
 @pytest.mark.parametrize("n", [1, 31, 32, 33, 455, 1438])
@@ -52,11 +69,15 @@ def test_regression_has_no_class_mix() -> None:
     assert class_mix(RunConfig(dataset="diabetes")).empty
 
 
-def test_sorted_unshuffled_batches_hold_one_class_at_a_time() -> None:
-    mix = class_mix(SORTED_DIGITS.replace(shuffle=False))
-    classes_per_batch = mix.groupby("step")["label"].nunique()
-    assert classes_per_batch.max() <= 2  # at most a boundary between two classes
-    assert class_mix(SORTED_DIGITS).groupby("step")["label"].nunique().min() >= 5  # shuffled: mixed
+def test_sorted_unshuffled_batches_hold_one_class_except_at_the_boundaries() -> None:
+    """Digits sorted by label, batches of 32: 36 of the 45 batches hold one class, the 9 at a boundary two."""
+    unshuffled = lesson.batch_classes(class_mix(SORTED_DIGITS.replace(shuffle=False)))
+    assert unshuffled == {"batches": 45, "single": 36, "fewest": 1, "most": 2}
+    assert lesson.batch_classes(class_mix(SORTED_DIGITS))["fewest"] >= 5  # shuffled: mixed
+    key, numbers = lesson.classes_finding(class_mix(SORTED_DIGITS.replace(shuffle=False)), class_mix(SORTED_DIGITS))
+    assert key == "classes" and numbers["mixed"] == 9 and numbers["shuffled_most"] == 10
+    sorted_labels = load_split("digits", order="sorted").y_train
+    assert sorted_labels[0] == 0 and (sorted_labels.diff() >= 0).all()  # label 0 comes first
 
 
 def test_without_shuffling_the_first_epoch_learns_one_class_at_a_time() -> None:
@@ -105,3 +126,221 @@ def test_over_fitting_starts_where_the_validation_loss_turns_up() -> None:
     assert after["val_loss"].iloc[-1] > after["val_loss"].iloc[0]
     calm = train([RunConfig(dataset="breast_cancer", optimizer="sgd", lr=0.001, epochs=10)]).epochs
     assert overfitting_start(calm) is None  # still learning: the validation loss is still falling
+
+
+SHARES = st.floats(min_value=0, max_value=1)
+SPREADS = st.floats(min_value=1e-4, max_value=10)
+
+
+@FEW
+@given(SPREADS, SPREADS, SHARES, SHARES, SHARES, SHARES, st.integers(1, 10), st.integers(0, 10))
+def test_the_shuffling_sentences_follow_the_numbers(spread_a, spread_b, half_a, half_b, end_a, end_b, met, more):
+    """More spread is called more, by a factor of at least 1; behind is behind; 'only k of n classes' when k < n."""
+    facts = {
+        "spread_sorted": spread_a,
+        "spread_shuffled": spread_b,
+        "half_sorted": half_a,
+        "half_shuffled": half_b,
+        "final_sorted": end_a,
+        "final_shuffled": end_b,
+        "met": met,
+        "classes": met + more,
+    }
+    (spread, numbers), (halfway, _), (final, _) = lesson.shuffle_findings(facts)
+    ratio = spread_a / spread_b
+    said = {
+        "spread_more": ratio >= lesson.SAME_SPREAD,
+        "spread_less": ratio * lesson.SAME_SPREAD <= 1,
+        "spread_same": 1 / lesson.SAME_SPREAD < ratio < lesson.SAME_SPREAD,
+    }
+    assert said[spread]
+    if spread != "spread_same":
+        assert numbers["ratio"] >= 1 and numbers["ratio"] == pytest.approx(max(ratio, 1 / ratio))
+    gap = half_b - half_a  # how far the unshuffled run is behind
+    behind = {"halfway_behind": gap > lesson.CLOSE, "halfway_ahead": gap < -lesson.CLOSE}
+    assert behind.get(halfway.removesuffix("_partly"), abs(gap) <= lesson.CLOSE)
+    assert halfway.endswith("_partly") == (more > 0)
+    assert final == ("final" if abs(end_a - end_b) < lesson.CLOSE else "final_apart")
+    for lang in ("en", "ja"):
+        for key, numbers in lesson.shuffle_findings(facts):
+            t(f"batches.shuffle.{key}", lang, epochs=5, **numbers)
+
+
+@st.composite
+def batch_runs(draw: st.DrawFn) -> tuple[pd.DataFrame, list[int]]:
+    """The last epoch of two to five runs of distinct batch sizes: loss (or inf when stopped), updates, seconds."""
+    sizes = draw(st.lists(st.integers(1, 1500), min_size=2, max_size=5, unique=True))
+    losses = draw(st.lists(st.one_of(st.floats(1e-6, 10), st.just(math.inf)), min_size=len(sizes), max_size=len(sizes)))
+    seconds = draw(st.lists(st.floats(1e-3, 100), min_size=len(sizes), max_size=len(sizes)))
+    updates = [10 * math.ceil(1437 / size) for size in sizes]
+    return pd.DataFrame({"run": range(len(sizes)), "loss": losses, "updates": updates, "seconds": seconds}), sizes
+
+
+@FEW
+@given(batch_runs())
+def test_the_per_epoch_sentence_names_the_batch_that_really_ended_lowest(drawn) -> None:
+    last, sizes = drawn
+    kind, numbers = lesson.epoch_finding(last, sizes)
+    if kind == "all_stopped":
+        assert not last["loss"].map(math.isfinite).any()
+        return
+    assert numbers["loss"] == last["loss"].min() == last["loss"][numbers["best"]]
+    assert numbers["smallest"] == sizes.index(min(sizes))
+    assert (kind == "small_ahead") == (numbers["best"] == numbers["smallest"])
+    for lang in ("en", "ja"):
+        t(f"batches.batch.per_epoch.{kind}", lang, epochs=10, **numbers)
+
+
+@FEW
+@given(batch_runs())
+def test_the_measured_step_time_is_this_runs_seconds_per_update(drawn) -> None:
+    last, sizes = drawn
+    timing = lesson.seconds_finding(last, sizes)
+    small, large = sizes.index(min(sizes)), sizes.index(max(sizes))
+    per_update = last["seconds"] / last["updates"]
+    assert timing["large_ms"] == pytest.approx(1000 * per_update[large])
+    assert timing["ratio"] == pytest.approx(per_update[large] / per_update[small])
+    assert timing["cases"] == max(sizes) / min(sizes)
+
+
+@FEW
+@given(batch_runs())
+def test_the_talking_point_says_which_end_ended_lower(drawn) -> None:
+    last, sizes = drawn
+    kind, numbers = lesson.talking_point(last, sizes)
+    small, large = sizes.index(min(sizes)), sizes.index(max(sizes))
+    assert (numbers["small"], numbers["large"]) == (small, large)
+    assert (kind == "more_lower") == (last["loss"][small] < last["loss"][large])
+    assert numbers["small_updates"] >= numbers["large_updates"]
+
+
+@st.composite
+def fit_curves(draw: st.DrawFn) -> pd.DataFrame:
+    """One run's per-epoch frame: validation loss and accuracy, training loss, over 5 to 40 epochs."""
+    n = draw(st.integers(5, 40))
+    floats = st.lists(st.floats(1e-3, 5), min_size=n, max_size=n)
+    accuracy = st.lists(st.integers(0, 114).map(lambda right: right / 114), min_size=n, max_size=n)
+    return pd.DataFrame(
+        {"epoch": range(1, n + 1), "val_loss": draw(floats), "train_loss": draw(floats), "val_accuracy": draw(accuracy)}
+    )
+
+
+@FEW
+@given(fit_curves())
+def test_the_over_fitting_sentence_says_the_loss_ratio_and_the_cases_that_changed(frame: pd.DataFrame) -> None:
+    found = lesson.overfit_finding(frame, 114)
+    if found is None:
+        assert lesson.overfitting_start(frame) is None
+        return
+    kind, numbers = found
+    best = frame.loc[frame["val_loss"].idxmin()]
+    assert numbers["best"] == best["epoch"] and numbers["low"] == best["val_loss"]
+    assert numbers["ratio"] == pytest.approx(frame["val_loss"].iloc[-1] / best["val_loss"]) and numbers["ratio"] > 1
+    moved = round(frame["val_accuracy"].iloc[-1] * 114) - round(best["val_accuracy"] * 114)
+    assert numbers["cases"] == abs(moved)
+    assert kind == ("overconfident" if abs(moved) <= lesson.FEW_CASES else "wrong_more" if moved < 0 else "right_more")
+    for lang in ("en", "ja"):
+        t("batches.epochs.overfit", lang, **numbers) + t(f"batches.epochs.{kind}", lang, **numbers)
+
+
+def test_every_card_of_the_page_has_its_claim_on_the_runs_it_shows() -> None:
+    """Online vs mini: batches 1 and 32 of the page's default; sorted: the section's digits runs; over-fitting: the
+    section's run at the card's 200 epochs (its early arm is that run's epoch 5)."""
+    cards = {scenario.id: scenario.params for scenario in scenarios_for("batch_and_epochs")}
+    for card in cards:
+        assert [claim for claim in BATCHES if claim.scenario == card], card
+    sizes = [int(size) for size in cards["online_vs_mini"]["batch_sizes"]]
+    assert by_id("batches_online_ahead_per_epoch").arms_in([lesson.PAGE.replace(batch_size=s) for s in sizes])
+    sorted_runs = [lesson.SORTED.replace(shuffle=False), lesson.SORTED]
+    assert cards["no_shuffle_sorted"].get("shuffle_dataset", lesson.SORTED.dataset) == lesson.SORTED.dataset
+    assert by_id("batches_sorted_spread").arms_in(sorted_runs) and by_id("batches_sorted_halfway").arms_in(sorted_runs)
+    long = lesson.OVERFIT.replace(epochs=int(cards["overfitting"]["fit_epochs"]))
+    for claim in ("batches_overfit_val_loss", "batches_overfit_same_accuracy"):
+        assert by_id(claim).arms_in([long, long.replace(epochs=lesson.EARLY_EPOCHS)]), claim
+    for claim in BATCHES:
+        for lang in ("en", "ja"):
+            for verdict in ("holds", "fails"):
+                params = {
+                    "met": 6,
+                    "classes": 10,
+                    "a_cases": 1,
+                    "b_cases": 2,
+                    "n": 3,
+                    "early": 5,
+                    "last": 200,
+                    "ratio": 2,
+                }
+                assert t(f"{claim.text}.{verdict}", lang, a=0.1, b=0.2, **params)
+
+
+def test_the_over_fitting_talking_point_reads_the_cards_claims_off_the_long_run() -> None:
+    """At the card's 200 epochs the claims compare the run's last epoch with its epoch 5; at 100 epochs the run is
+    not the claims' long arm, so they say nothing."""
+    claims = [by_id("batches_overfit_val_loss"), by_id("batches_overfit_same_accuracy")]
+    frame = pd.DataFrame(
+        {"epoch": range(1, 201), "val_loss": [0.1] * 199 + [0.5], "val_accuracy": [110 / 114] * 199 + [109 / 114]}
+    )
+    long = lesson.OVERFIT.replace(epochs=200)
+    (loss_key, loss), (accuracy_key, accuracy) = lesson.early_against_late(long, frame, 114, claims)
+    assert loss_key == "batches.claims.overfit_val_loss.holds" and loss["ratio"] == pytest.approx(5)
+    assert accuracy_key == "batches.claims.overfit_same_accuracy.holds"
+    assert (accuracy["b_cases"], accuracy["a_cases"], accuracy["n"]) == (110, 109, 114)
+    assert lesson.early_against_late(long.replace(epochs=100), frame[frame["epoch"] <= 100], 114, claims) == []
+
+
+def test_the_sorted_spread_claim_holds_on_one_seed_with_the_fast_engine() -> None:
+    """One claim of the page on one seed (the full `--check` trains every claim on every seed: too slow here)."""
+    claim = by_id("batches_sorted_spread")
+    assert claim.holds(measure(claim, 0, "fast"))
+
+
+def test_sorted_data_without_shuffling_in_a_plain_torch_loop() -> None:
+    """The sorted-data card's claims with DataLoader(shuffle=False / True) on a seed no claim lists: the batch loss
+    of epoch 2 varies more than twice as much unshuffled, and halfway through the first epoch the unshuffled network
+    is more than 20 points behind."""
+    runs = [train_plain("digits", (), "sgd", 0.1, 32, 2, UNLISTED, shuffle=s, order="sorted") for s in (False, True)]
+    spread = [statistics.pstdev(run.batch_losses[1]) for run in runs]
+    assert spread[0] > 2 * spread[1]
+    assert runs[0].halfway_accuracy < runs[1].halfway_accuracy - 0.2
+
+
+def test_online_gets_ahead_per_epoch_in_a_plain_torch_loop() -> None:
+    """The online-vs-mini card's claim: after the same 10 epochs, batch 1 ends below batch 32."""
+    page = lesson.PAGE
+    final = [train_plain(page.dataset, page.hidden, "sgd", page.lr, size, page.epochs, UNLISTED) for size in (1, 32)]
+    assert final[0].final_train_loss < final[1].final_train_loss
+
+
+def test_over_fitting_is_over_confidence_in_a_plain_torch_loop() -> None:
+    """The over-fitting card's claims: from epoch 5 to 200 the validation loss more than doubles while the number of
+    validation patients it gets right moves by at most 3 of 114."""
+    trace = train_plain("breast_cancer", (32,), "adam", 0.01, 32, lesson.OVERFIT_EPOCHS, UNLISTED)
+    early, end = lesson.EARLY_EPOCHS - 1, lesson.OVERFIT_EPOCHS - 1
+    assert trace.val_loss[end] > 2 * trace.val_loss[early]
+    assert abs(trace.val_accuracy[end] - trace.val_accuracy[early]) <= 0.03
+
+
+WORKER_SCRIPT = """
+    import multiprocessing, sys
+    print("imported", flush=True)
+
+    def work(x):
+        return x
+
+    if __name__ == "__main__":
+        with multiprocessing.get_context(sys.argv[1]).Pool(1) as pool:
+            pool.map(work, [1])
+"""
+
+
+@pytest.mark.parametrize(("method", "imports"), [("spawn", 2), ("fork", 1)])
+def test_a_worker_imports_the_script_again_with_spawn_but_not_with_fork(tmp_path, method: str, imports: int) -> None:
+    """What the loader section says: under spawn (the default on macOS and Windows) a worker imports the script
+    again; under fork (Linux's default up to Python 3.13) it is a copy and imports nothing. DataLoader's workers
+    are started by this same multiprocessing."""
+    path = tmp_path / "loader.py"
+    path.write_text(textwrap.dedent(WORKER_SCRIPT))
+    printed = subprocess.run([sys.executable, str(path), method], capture_output=True, text=True, check=True).stdout
+    assert printed.count("imported") == imports
+    for lang in ("en", "ja"):
+        assert "spawn" in t("batches.loader.workers", lang) and "fork" in t("batches.loader.workers", lang)

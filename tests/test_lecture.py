@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.claims import CLAIMS
 from core.i18n import t
 from core.lecture import SCENARIOS, url_params
 from core.ui.page import PAGES, existing_pages
@@ -33,6 +34,13 @@ def test_a_scenario_link_opens_its_page_in_the_stated_state(scenario, lang):
     kept = as_lists({key: value for key, value in at.query_params.items() if key != "lang"})
     assert kept == as_lists(url_params(scenario))
     assert charts(at)
+    assert scenario.section in anchors(at)  # the heading a click on its card scrolls to
+    assert t("glossary.title", lang) in [expander.label for expander in at.sidebar.expander]
+
+
+def anchors(at) -> set[str]:
+    """The anchors of the page's headings."""
+    return {heading.proto.anchor for kind in ("title", "header", "subheader") for heading in getattr(at, kind)}
 
 
 def as_lists(query: dict) -> dict[str, list[str]]:
@@ -51,7 +59,8 @@ def test_a_card_sets_its_page_even_after_the_widgets_changed():
     card(at, "warmup_high_lr").click().run()
     assert not at.exception
     assert at.slider(key="sched.epochs").value == 10  # the card's state: the page's default epochs
-    assert as_lists(at.query_params)["scheduler"] == ["none", "warmup-cosine"]
+    assert as_lists(at.query_params)["scheduler"] == ["none", "cosine", "warmup-cosine"]
+    assert at.query_params["optimizer"] == "rmsprop" and at.query_params["lr"] == "0.1"
     assert "epochs" not in at.query_params
 
 
@@ -70,6 +79,51 @@ def test_predict_mode_asks_first_and_shows_the_result_on_reveal():
 def reveal(at, page_id):
     (button,) = [b for b in at.button if b.key == f"lecture.reveal.{page_id}"]
     return button.click().run()
+
+
+def scroll_targets(at) -> list[str]:
+    """The sections this run's scroll scripts ask the browser to scroll to."""
+    return [element.proto.body.split('"')[1] for element in at.get("html") if "scrollIntoView" in element.proto.body]
+
+
+def test_a_card_click_scrolls_to_its_section_once_the_result_shows():
+    """Once per click: in predict mode not before the Reveal (the section is not drawn yet), then on the reveal."""
+    at = open_page(PATHS["optimizers"], "en")
+    card(at, "momentum_ravine").click().run()
+    assert scroll_targets(at) == ["optimizers-walk"]
+    assert scroll_targets(at.run()) == []
+    at = open_page(PATHS["loss_functions"], "en", predict="1")
+    card(at, "far_off").click().run()
+    assert scroll_targets(at) == [] and not charts(at)
+    assert scroll_targets(reveal(at, "loss_functions")) == ["losses-mse"]
+    assert scroll_targets(at.run()) == []
+
+
+OWN_PAGES = ("loss_functions", "optimizers")  # the pages whose every outcome is measured (core/claims.py)
+
+
+def texts(at) -> list[str]:
+    """What the main area says in text: prose, callouts, captions, headings, metrics."""
+    kinds = ("markdown", "caption", "info", "success", "warning", "error", "title", "header", "subheader")
+    return [element.value for kind in kinds for element in at.main.get(kind)] + [m.value for m in at.main.metric]
+
+
+@pytest.mark.parametrize("scenario", [s for s in SCENARIOS if s.page in OWN_PAGES], ids=lambda s: s.id)
+def test_before_the_reveal_nothing_gives_the_answer_and_after_it_a_talking_point_does(scenario):
+    """In predict mode no chart, number, callout or sentence that states the outcome shows before Reveal; after it,
+    one talking point says the outcome from this run's numbers, as the card's claim picks it."""
+    at = open_page(PATHS[scenario.page], "en", predict="1", **url_params(scenario))
+    before = texts(at)
+    assert not charts(at) and not at.main.metric and not at.main.dataframe
+    assert not [text for kind in ("info", "success", "warning", "error") for text in at.main.get(kind)]
+    reveal(at, scenario.page)
+    label = f"**{t('lecture.talking_point', 'en')}** "
+    [point] = [text.removeprefix(label) for text in texts(at) if text.startswith(label)]
+    claims = [claim for claim in CLAIMS if claim.scenario == scenario.id]
+    said = [t(f"{claim.text}.holds", "en").split("{")[0] for claim in claims]  # each claim's words, up to a number
+    answers = [point] + [words for words in said if len(words) >= 20]
+    assert all(any(answer in text for text in texts(at)) for answer in answers)  # said after the reveal ...
+    assert not [text for text in before for answer in answers if answer in text]  # ... and not a word before
 
 
 def test_a_changed_setting_hides_the_result_and_asks_again():

@@ -100,7 +100,8 @@ def test_default_page_draws_the_paths_the_library_computes(lang: str) -> None:
     at = open_page(lang)
     no_exception(at)
     assert at.title[0].value == t("optimizers.title", lang)
-    assert len(at.get("vega_lite_chart")) == 4  # landscape, loss per step, training and validation loss
+    # landscape, loss per step, swing across the ravine, training and validation loss
+    assert len(at.get("vega_lite_chart")) == 5
     shown = paths_on_map(at)
     assert sorted(shown["optimizer"].unique()) == sorted(DEFAULT_OPTIMIZERS)
     surface = SURFACES["ravine"]
@@ -109,19 +110,23 @@ def test_default_page_draws_the_paths_the_library_computes(lang: str) -> None:
         drawn = shown[shown["optimizer"] == name].sort_values("step").reset_index(drop=True)
         assert len(drawn) == 101
         assert np.allclose(drawn[["x", "y", "loss"]], expected[["x", "y", "loss"]])
-    # The loss-per-step chart carries the same walks; the real-data charts one curve per optimizer.
-    [steps_frame] = chart_frames(at)[1]
-    assert len(steps_frame) == len(shown)
-    for frames in chart_frames(at)[2:]:
+    # The loss-per-step and swing charts carry the same walks (beside their dashed level); the real-data charts one
+    # curve per optimizer.
+    for frames in chart_frames(at)[1:3]:
+        [steps_frame] = [frame for frame in frames if "optimizer" in frame]
+        assert len(steps_frame) == len(shown)
+    for frames in chart_frames(at)[3:]:
         [epochs] = frames
         assert sorted(epochs["optimizer"].unique()) == sorted(DEFAULT_OPTIMIZERS)
         assert np.isfinite(epochs["loss"]).all()
         assert epochs.groupby("optimizer")["epoch"].nunique().eq(epochs["epoch"].nunique()).all()
     assert len(at.dataframe[0].value) == len(DEFAULT_OPTIMIZERS)
-    # The takeaway under the charts: at the default (small) learning rate the adaptive one ends lowest.
-    [train] = chart_frames(at)[2]
+    # The sentence under the charts names the optimizer the training-loss chart ends lowest (Adam, at 0.01).
+    [train] = chart_frames(at)[3]
     final = train[train["epoch"] == train["epoch"].max()].set_index("optimizer")["loss"]
     assert final.idxmin() == "adam"
+    name, loss = t("common.optimizers.adam", lang), f"{final.min():.3g}"
+    assert t("optimizers.real.lowest", lang, name=name, loss=loss) in [m.value for m in at.markdown]
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
@@ -181,7 +186,7 @@ def test_above_the_bound_sgd_diverges_and_is_reported() -> None:
     shown = paths_on_map(at)
     assert shown["diverged"].iloc[-1]
     assert any(t("optimizers.diverged", "en", names="SGD", step=int(shown["step"].max())) == e.value for e in at.error)
-    assert at.warning[0].value == t("optimizers.facts.your_lr_unstable", "en", lr="0.021")
+    assert at.warning[0].value == t("optimizers.facts.your_lr_unstable", "en", lr="0.021", bound="0.02")
     at.number_input(key="optimizers.lr").set_value(0.0198).run()
     assert not paths_on_map(at)["diverged"].any()
     assert not at.error
@@ -246,13 +251,13 @@ def test_real_data_extremes_train_every_optimizer_with_matched_seeds() -> None:
     at.select_slider(key="optimizers.data_lr").set_value(1.0)
     at.slider(key="optimizers.data_epochs").set_value(100).run()
     no_exception(at)
-    for frames in chart_frames(at)[2:]:
+    for frames in chart_frames(at)[3:]:
         [epochs] = frames
         assert np.isfinite(epochs["loss"]).all() and (epochs["loss"] > 0).all()
     table = at.dataframe[0].value
     assert len(table) == len(SURFACE_OPTIMIZERS)
     # Matched seeds: before the first update every optimizer sees the same network, so the same epoch-0 loss.
-    [train] = chart_frames(at)[2]
+    [train] = chart_frames(at)[3]
     before_training = train[train["epoch"] == 0]
     assert len(before_training) == len(SURFACE_OPTIMIZERS)
     assert np.allclose(before_training["loss"], before_training["loss"].iloc[0])

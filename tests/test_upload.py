@@ -11,7 +11,7 @@ from core.config import RunConfig
 from core.data import load_split, raw, split
 from core.i18n import LANGUAGES
 from core.training import train
-from core.upload import MAX_COLUMNS, MAX_ROWS, MIN_ROWS, UploadError, prepare, read_table, text_features
+from core.upload import MAX_BYTES, MAX_COLUMNS, MAX_ROWS, MIN_ROWS, UploadError, prepare, read_table, text_features
 
 
 def table_bytes(columns: dict[str, list], sep: str = ",", encoding: str = "utf-8") -> bytes:
@@ -54,6 +54,14 @@ MALFORMED = {
     "duplicate columns": (b"age,age,event\n1,2,0\n", None, None, "duplicate_columns", "age"),
     "blank column name": (b"age,,event\n1,2,0\n", None, None, "blank_column_name", "Column 2"),
     "ragged": (b"age,bmi,event\n1,2,0\n3,4,5,6\n", None, None, "ragged", "Line 3"),
+    "stray quote": (
+        table_bytes(numbers()).replace(b"\n25,", b'\n"25,') + b"1,2,3\n" * 30_000,
+        None,
+        None,
+        "csv_error",
+        "line 7",
+    ),
+    "cell over 128 KB": (b"age,bmi,event\n1,2," + b"9" * 140_000 + b"\n", None, None, "csv_error", "line 2"),
     "too many rows": (table_bytes(numbers(MAX_ROWS + 1)), None, None, "too_many_rows", f"{MAX_ROWS}"),
     "too many columns": (
         table_bytes({f"c{i}": [1, 2] for i in range(MAX_COLUMNS + 1)}),
@@ -239,3 +247,33 @@ def test_quoted_cells_and_decimal_commas_are_read_as_text_columns() -> None:
     european = table_bytes({**numbers(), "bmi": [f"{20 + i % 5},{i % 10}" for i in range(40)]}, sep=";")
     table = read_table(european, "t.csv")
     assert table.columns == ("age", "bmi", "event") and text_features(table, "event") == ("bmi",)
+
+
+def test_the_server_refuses_uploads_past_the_largest_limit_and_keeps_those_it_takes_in_memory(monkeypatch) -> None:
+    import asyncio
+    import tempfile
+
+    import streamlit as st
+    from starlette.requests import Request
+
+    import core.ui.upload  # noqa: F401  (sets how much of an upload the web server may hold in memory)
+    from core.lab import SWEEP_MAX_BYTES
+
+    limit = st.get_option("server.maxUploadSize") * 1024 * 1024  # from .streamlit/config.toml
+    assert max(MAX_BYTES, SWEEP_MAX_BYTES) <= limit < 2 * max(MAX_BYTES, SWEEP_MAX_BYTES)
+
+    def to_disk(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the upload was spooled to a temporary file")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", to_disk)  # where a spooled upload rolls over to the disk
+    data = b"x" * limit
+    body = b'--b\r\nContent-Disposition: form-data; name="file"; filename="t.csv"\r\n\r\n' + data + b"\r\n--b--\r\n"
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def parse() -> bytes:
+        scope = {"type": "http", "method": "PUT", "headers": [(b"content-type", b"multipart/form-data; boundary=b")]}
+        request = Request(scope, lambda: asyncio.sleep(0, messages.pop(0)))
+        form = await request.form()  # how Streamlit's upload route reads an upload (Starlette's multipart parser)
+        return await form["file"].read()
+
+    assert asyncio.run(parse()) == data

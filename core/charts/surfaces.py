@@ -135,12 +135,44 @@ def landscape_chart(
 
 
 def loss_by_step_chart(
-    paths: pd.DataFrame, names: Mapping[str, str], titles: Mapping[str, str], min_loss: float = 0.0, height: int = 360
-) -> alt.Chart:
-    """Loss above the surface's minimum against step, log y, one line per optimizer. `titles`: step, loss, optimizer."""
+    paths: pd.DataFrame,
+    names: Mapping[str, str],
+    titles: Mapping[str, str],
+    min_loss: float = 0.0,
+    bottom: float | None = None,
+    height: int = 360,
+) -> alt.Chart | alt.LayerChart:
+    """Loss above the surface's minimum against step, log y, one line per optimizer; `bottom` a dashed level.
+
+    `titles`: step, loss, optimizer, and `level` (the dashed line's name) when `bottom` is given.
+    """
     gap = paths.assign(gap=paths["loss"] - min_loss)
-    tooltip_format = {"step": "d", "gap": ".4g"}
-    return _log_lines(gap, "step", "gap", names, titles, tooltip_format, "loss_pick").properties(height=height)
+    lines = _log_lines(gap, "step", "gap", names, titles, {"step": "d", "gap": ".4g"}, "loss_pick")
+    return _with_level(lines, bottom, titles).properties(height=height)
+
+
+def swing_chart(
+    paths: pd.DataFrame, names: Mapping[str, str], titles: Mapping[str, str], level: float, height: int = 360
+) -> alt.LayerChart:
+    """|p₂| against step, log y, one line per optimizer: the swing across a ravine, with `level` dashed.
+
+    `titles`: step, swing, optimizer, level.
+    """
+    swing = paths.assign(swing=paths["y"].abs())
+    lines = _log_lines(swing, "step", "swing", names, titles, {"step": "d", "swing": ".3g"}, "swing_pick")
+    return _with_level(lines, level, titles).properties(height=height)
+
+
+def _with_level(chart: alt.Chart, level: float | None, titles: Mapping[str, str]) -> alt.Chart | alt.LayerChart:
+    """`chart` with a dashed horizontal line at `level`, named titles["level"] in its tooltip."""
+    if level is None:
+        return chart
+    rule = (
+        alt.Chart(pd.DataFrame({"level": [level], "name": [titles["level"]]}))
+        .mark_rule(strokeDash=[6, 4], color=MARK_COLOUR, strokeWidth=1.5)
+        .encode(y="level:Q", tooltip=[alt.Tooltip("name:N", title=" "), alt.Tooltip("level:Q", title=" ", format="g")])
+    )
+    return alt.layer(chart, rule)
 
 
 def epoch_loss_chart(

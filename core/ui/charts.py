@@ -33,12 +33,24 @@ def chart_spec(builder: Callable[..., alt.TopLevelMixin], *args: Any, **kwargs: 
     return _spec(builder, args, kwargs, presenting())
 
 
-@st.cache_data(max_entries=SPEC_ENTRIES, max_size=SPEC_SIZE, show_spinner=False, hash_funcs=HASH_FUNCS)
-def _spec(builder: Callable[..., alt.TopLevelMixin], args: tuple, kwargs: Mapping[str, Any], projector: bool) -> dict:
+def own_chart_spec(builder: Callable[..., alt.TopLevelMixin], *args: Any, **kwargs: Any) -> dict:
+    """The same spec made for this view alone: a chart of a visitor's upload, which never enters the shared cache."""
+    return _made(builder, args, kwargs, presenting())
+
+
+def _made(builder: Callable[..., alt.TopLevelMixin], args: tuple, kwargs: Mapping[str, Any], projector: bool) -> dict:
     spec = _convert_altair_to_vega_lite_spec(style(builder(*args, **kwargs), projector))
     return for_projector(spec) if projector else spec
+
+
+_spec = st.cache_data(max_entries=SPEC_ENTRIES, max_size=SPEC_SIZE, show_spinner=False, hash_funcs=HASH_FUNCS)(_made)
 
 
 def show_chart(builder: Callable[..., alt.TopLevelMixin], *args: Any, **kwargs: Any) -> None:
     """Draw `builder(*args, **kwargs)` across the page from its cached spec."""
     st.vega_lite_chart(chart_spec(builder, *args, **kwargs), width="stretch")
+
+
+def show_own_chart(builder: Callable[..., alt.TopLevelMixin], *args: Any, **kwargs: Any) -> None:
+    """Draw `builder(*args, **kwargs)` across the page, made for this view alone (a chart of an upload)."""
+    st.vega_lite_chart(own_chart_spec(builder, *args, **kwargs), width="stretch")

@@ -26,8 +26,7 @@ from core.lab import (
     run_text,
     with_x_axes,
 )
-from core.ui import show_chart
-from core.ui.lab_charts import METRICS, chart_titles, current_curve, downloads, train_runs
+from core.ui.lab_charts import METRICS, chart_titles, current_curve, downloads, show_lab_chart, train_runs
 from core.ui.runs import show_config_error
 from core.ui.widgets import (
     Allowed,
@@ -201,7 +200,7 @@ def history_section(lang: str, config: RunConfig | None, data: Dataset | None) -
     )
     colors = {label: run_color(run["number"]) for label, run in zip(labels, shown, strict=True)}
     chart = functools.partial(history_chart, frame, x, metric, titles, colors, log_y)
-    show_chart(chart)
+    show_lab_chart(chart, uploaded=any(run["data"] is not None for run in shown))
     if len(configs) >= 2 and len(changed_pair := differing(configs[-2:])[1]) == 1:
         (knob,) = changed_pair
         before, after = (all_params(config)[knob] for config in configs[-2:])

@@ -16,7 +16,10 @@ from core.config import ConfigError, RunConfig
 from core.data import TASKS, Dataset
 from core.i18n import t
 from core.lab import (
+    SWEEP_MAX_BYTES,
+    SWEEP_MAX_RUNS,
     SweepTableError,
+    cell_config,
     confusion,
     grid_configs,
     grid_table,
@@ -28,11 +31,15 @@ from core.lab import (
 )
 from core.optim import OPTIMIZERS
 from core.runlog import divergence_reason, reason_in_words
-from core.ui import chart_spec, show_chart
-from core.ui.lab_charts import chart_titles, current_curve, downloads, train_runs
+from core.ui.charts import chart_spec, own_chart_spec
+from core.ui.lab_charts import chart_titles, current_curve, downloads, show_lab_chart, train_runs
 from core.ui.lab_history import add_run
 from core.ui.runs import show_config_error
 from core.ui.widgets import BATCH_CHOICES, FULL_BATCH_LABEL, Allowed, choice_pills, linked, lr_multiselect
+
+# Rows of an uploaded sweep table shown: enough to recognise it. Never the whole table: st.dataframe keeps a table
+# of over 150,000 rows on the server, for the session, to page through it.
+PREVIEW_RUNS = 50
 
 
 def band_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
@@ -43,7 +50,7 @@ def band_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
         return
     band = seed_band(result.epochs)
     chart = functools.partial(band_chart, band, chart_titles(lang))
-    show_chart(chart)
+    show_lab_chart(chart, uploaded=data is not None)
     st.caption(t("lab.band_caption", lang, seeds=len(configs), first=config.seed, last=configs[-1].seed))
     downloads(lang, band, result.epochs, chart, "lab_seeds")
 
@@ -82,7 +89,7 @@ def grid_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
     why = [divergence_reason(run, lang) for run in result.runs.to_dict("records")]
     cells = labelled_cells(table, why, lang)
     chart = functools.partial(grid_chart, cells, chart_titles(lang))
-    clickable_grid(chart, cells["row"].nunique(), "lab.grid_chart", config, data)
+    clickable_grid(lang, chart, cells["row"].nunique(), "lab.grid_chart", config, data, uploaded=data is not None)
     best = cells[cells["best"]]
     if len(best):
         row = best.iloc[0]
@@ -104,8 +111,13 @@ def labelled_cells(table: pd.DataFrame, why: list[str] | pd.Series, lang: str) -
 def sweep_section(lang: str) -> None:
     """A sweep table from `python -m core sweep`, uploaded: its runs and their heat map, with no training here."""
     with st.expander(t("lab.sweep.title", lang), icon=":material/table_view:"):
+        megabytes = SWEEP_MAX_BYTES // 1_000_000
         uploaded = st.file_uploader(
-            t("lab.sweep.file", lang), type=["csv", "parquet"], help=t("lab.sweep.help", lang), key="lab.sweep_file"
+            t("lab.sweep.file", lang),
+            type=["csv", "parquet"],
+            max_upload_size=megabytes,  # the browser's check; read_sweep checks again here
+            help=t("lab.sweep.help", lang, megabytes=megabytes, runs=SWEEP_MAX_RUNS),
+            key="lab.sweep_file",
         )
         if uploaded is None:
             return
@@ -114,7 +126,9 @@ def sweep_section(lang: str) -> None:
         except SweepTableError as err:
             show_config_error(err, lang)
             return
-        st.dataframe(table, hide_index=True)
+        st.dataframe(table.head(PREVIEW_RUNS), hide_index=True)
+        if len(table) > PREVIEW_RUNS:
+            st.caption(t("lab.sweep.preview", lang, shown=PREVIEW_RUNS, runs=len(table)))
         try:
             cells = sweep_cells(table)
         except SweepTableError as err:
@@ -125,26 +139,35 @@ def sweep_section(lang: str) -> None:
         try:
             base = sweep_base(table)
         except ConfigError:  # runs on the user's own CSV, or settings this version cannot train: drawn, not added
-            show_chart(chart)
+            show_lab_chart(chart, uploaded=True)
             return
-        clickable_grid(chart, cells["row"].nunique(), "lab.sweep_chart", base, None)
+        clickable_grid(lang, chart, cells["row"].nunique(), "lab.sweep_chart", base, None, uploaded=True)
         st.caption(t("lab.sweep.click", lang))
 
 
 def clickable_grid(
-    chart: Callable[[], alt.LayerChart], rows: int, key: str, base: RunConfig, data: Dataset | None
+    lang: str,
+    chart: Callable[[], alt.LayerChart],
+    rows: int,
+    key: str,
+    base: RunConfig,
+    data: Dataset | None,
+    uploaded: bool,
 ) -> None:
     """Draw the grid heat map `chart()` whose click adds that cell, on `base` (and the upload `data`), to the
-    history."""
+    history; `uploaded`: it shows a visitor's upload, so its spec is made for this view alone."""
     st.session_state[_base_key(key)] = (base, data)  # add_cell, run before the next run of the page, builds on it
     st.vega_lite_chart(
-        chart_spec(chart),
+        (own_chart_spec if uploaded else chart_spec)(chart),
         width="stretch",
         height=grid_height(rows) + 90,  # the axes and their titles below the cells
         key=key,
         on_select=functools.partial(add_cell, key),
         selection_mode=GRID_SELECTION,
     )
+    refused = st.session_state.pop(_refused_key(key), None)
+    if refused is not None:  # a cell whose settings cannot be trained (a sweep table's lr of 1e9)
+        show_config_error(refused, lang)
 
 
 def _base_key(chart_key: str) -> str:
@@ -152,12 +175,23 @@ def _base_key(chart_key: str) -> str:
     return f"{chart_key}.base"
 
 
+def _refused_key(chart_key: str) -> str:
+    """Where a click on the grid chart `chart_key` leaves the reason its cell could not be added."""
+    return f"{chart_key}.refused"
+
+
 def add_cell(key: str) -> None:
-    """Add the cell just clicked on chart `key`, on that grid's settings, to the history (the chart's callback)."""
+    """Add the cell just clicked on chart `key`, on that grid's settings, to the history (the chart's callback).
+
+    A cell that cannot be trained (its values come from an uploaded table) leaves its reason for the next run."""
     base, data = st.session_state[_base_key(key)]
     for cell in st.session_state[key]["selection"].get(GRID_SELECTION, []):
-        picked = RunConfig.from_params({name: str(cell[name]) for name in ("lr", "batch_size", "optimizer")})
-        add_run(base.replace(lr=picked.lr, batch_size=picked.batch_size, optimizer=picked.optimizer), data)
+        try:
+            config = cell_config(base, cell)
+        except ConfigError as err:
+            st.session_state[_refused_key(key)] = err
+            continue
+        add_run(config, data)
 
 
 def classes_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
@@ -172,7 +206,7 @@ def classes_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
         return
     current_curve(lang, config, "val_accuracy", data)
     chart = functools.partial(confusion_chart, counts, chart_titles(lang))
-    show_chart(chart)
+    show_lab_chart(chart, uploaded=data is not None)
     right = counts.loc[counts["true"] == counts["predicted"], "count"].sum()
     st.caption(t("lab.confusion_caption", lang, right=right, total=counts["count"].sum()))
     downloads(lang, counts, counts, chart, "lab_confusion")

@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from core.i18n import t
-from core.lecture import LECTURE_PARAMS, Scenario, matching, scenarios_for, url_params
+from core.lecture import GLOSSARY, LECTURE_PARAMS, Scenario, matching, scenarios_for, url_params
 from core.ui.widgets import Allowed, ignore
 
 PRESENT, PREDICT = "present", "predict"  # URL flags: presentation mode, and hiding results until "Reveal"
 # Per page, the settings the class saw the result of (link and widget values); a card or a changed setting hides it.
 _REVEALED = "lecture.revealed"
+_SCROLL = "lecture.scroll"  # (page, section) a card's click asked for, until the page shows its result
+# Scrolls the page's heading with that id to the top once it is drawn, and holds it there for a moment while the
+# elements above it settle; a wheel, touch or key of the user's own ends it at once.
+SCROLL_SCRIPT = """<script>
+(() => {
+  const id = %s;
+  let tries = 0, seen = 0;
+  const timer = setInterval(() => {
+    const heading = document.getElementById(id);
+    tries += 1;
+    if (heading) {
+      heading.style.scrollMarginTop = "4rem";
+      const top = heading.getBoundingClientRect().top;
+      if (top < 0 || top > 160) heading.scrollIntoView({ block: "start" });
+      seen += 1;
+    }
+    if (seen > 15 || tries > 150) clearInterval(timer);
+  }, 100);
+  for (const kind of ["wheel", "touchmove", "keydown"]) {
+    window.addEventListener(kind, () => clearInterval(timer), { once: true, capture: true });
+  }
+})();
+</script>"""
 # The widget keys of each page start with its prefix: a scenario card clears them, so the page takes the card's state.
 KEY_PREFIXES = {
     "home": "walkthrough",
@@ -73,9 +97,25 @@ def chart_leads(aside: Callable[[], None], chart: Callable[[], None]) -> None:
         part()
 
 
+def current_scenario(page_id: str) -> Scenario | None:
+    """The scenario whose state the page shows now (its link matches the card's), if any."""
+    return matching(page_id, _settings(page_id)[0])
+
+
 def talking_point(text: str, lang: str) -> None:
     """What the lecturer can say about the result just shown, computed by the page from this run's numbers."""
     st.info(f"**{t('lecture.talking_point', lang)}** {text}", icon=":material/record_voice_over:")
+
+
+def glossary(lang: str) -> None:
+    """One word per idea, as every page uses it: a folded list for the sidebar."""
+    with st.expander(t("glossary.title", lang), icon=":material/menu_book:"):
+        st.caption(t("glossary.intro", lang))
+        entries = (
+            f"- **{t(f'glossary.terms.{term}.term', lang)}**: {t(f'glossary.terms.{term}.means', lang)}"
+            for term in GLOSSARY
+        )
+        st.markdown("\n".join(entries))
 
 
 def lecture_controls(lang: str) -> dict[str, str]:
@@ -126,14 +166,17 @@ def _open(scenario: Scenario, lang: str) -> None:
     for key in [key for key in st.session_state if str(key).startswith(prefix)]:
         del st.session_state[key]  # the page's widgets seed themselves from the new link on this rerun
     _forget(scenario.page)
+    st.session_state[_SCROLL] = (scenario.page, scenario.section)
     flags = {name: "1" for name in (PRESENT, PREDICT) if flag(name)}
     st.query_params.from_dict({"lang": lang, **flags, **url_params(scenario)})
 
 
 def revealed(page_id: str, lang: str) -> bool:
     """True when the result may show; in predict mode, first the question and a Reveal button, and again after any
-    setting changed since the reveal: the page always shows the result of what the class was asked."""
+    setting changed since the reveal: the page always shows the result of what the class was asked. Once the result
+    shows, the page scrolls to the section a card's click asked for."""
     if not flag(PREDICT):
+        _scroll(page_id)
         return True
     seen = st.session_state.get(_REVEALED, {}).get(page_id)
     link, widgets = _settings(page_id)
@@ -143,6 +186,7 @@ def revealed(page_id: str, lang: str) -> bool:
         and all(seen[1][key] == widgets[key] for key in seen[1].keys() & widgets.keys())
     ):
         st.session_state[_REVEALED][page_id] = (link, seen[1] | widgets)  # widgets drawn since the reveal join in
+        _scroll(page_id)
         return True
     _forget(page_id)
     scenario = matching(page_id, link)
@@ -159,6 +203,14 @@ def revealed(page_id: str, lang: str) -> bool:
             args=(page_id,),
         )
     return False
+
+
+def _scroll(page_id: str) -> None:
+    """Scroll to the section a card of this page asked for, once (the browser runs the script when it is drawn)."""
+    asked = st.session_state.get(_SCROLL)
+    if asked is not None and asked[0] == page_id:
+        del st.session_state[_SCROLL]
+        st.html(SCROLL_SCRIPT % json.dumps(asked[1]), unsafe_allow_javascript=True)
 
 
 def _settings(page_id: str) -> tuple[dict[str, list[str]], dict[str, object]]:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from core.lecture import LECTURE_PARAMS
-from core.ui.lecture import PRESENT, flag, lecture_controls
+from core.ui.lecture import PRESENT, flag, glossary, lecture_controls
 from core.ui.widgets import Allowed, drop_unknown, ignore, start_notice
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,4 +92,5 @@ def render_sidebar(lang: str) -> None:
             for path, nav_key, icon in existing_pages():
                 query = {LANG_PARAM: lang, **flags}
                 st.page_link(path, label=t(f"nav.{nav_key}", lang), icon=icon, query_params=query)
+        glossary(lang)
         st.caption(t("sidebar.footer", lang))

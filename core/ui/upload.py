@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Sequence
 
 import streamlit as st
+from starlette.formparsers import MultiPartParser
 
 from core.config import RunConfig
 from core.data import Dataset
@@ -31,6 +32,11 @@ from core.upload import (
 )
 
 HISTORY = 8
+# Streamlit's web server (Starlette) spools an upload of over 1 MB to a temporary file while it parses the request.
+# .streamlit/config.toml caps every upload at server.maxUploadSize (3 MB, the largest of the app's limits), so the
+# parser may hold that much in memory: uploads never reach the disk. This module is imported before any uploader of
+# the app is drawn.
+MultiPartParser.spool_max_size = st.get_option("server.maxUploadSize") * 1024 * 1024
 _RESULTS = "upload_results"  # session_state key: {request fingerprint: Result}, oldest first
 
 

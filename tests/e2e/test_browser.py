@@ -29,7 +29,7 @@ LINKS = {
     "loss_functions": {"pressure": ["150"], "race_lr": ["0.5"]},
     "optimizers": {"surface": ["rosenbrock"], "data_epochs": ["40"]},
     "learning_rate": {"lr": ["0.01", "1"], "epochs": ["12"], "optimizer": ["adam"]},
-    "lr_schedules": {"epochs": ["20"], "optimizer": ["sgd"], "batch_size": ["8"]},
+    "lr_schedules": {"epochs": ["20"], "optimizer": ["adam"], "batch_size": ["8"]},
     "batch_and_epochs": {"batch_sizes": ["8", "full"], "epochs": ["12"], "dataset": ["diabetes"]},
     "lab": {"optimizer": ["sgd"], "epochs": ["20"]},
 }
@@ -46,7 +46,7 @@ CHOICES = {
         "lr": ["0.01"],
         "batch_size": ["128"],
         "epochs": ["20"],
-        "optimizer": ["sgd"],
+        "optimizer": ["adam"],
         "dataset": ["breast_cancer"],
     },
     "batch_and_epochs": {"lr": ["0.1"], "epochs": ["12"], "optimizer": ["adam"], "dataset": ["diabetes"]},
