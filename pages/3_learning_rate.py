@@ -222,7 +222,9 @@ scenario_cards("learning_rate", lang)
 controls, chart = controls_beside_chart(lang, [1, 2])
 with controls:
     rates, base = settings(lang)
+with chart:  # a cold page says there, where the curves will be, what it computes first
     tests = cached_lesson(lr_finder.range_tests, base, seeds=SEEDS)
+with controls:
     picks = cached_maths(lr_finder.suggested_rates, tests).median().to_dict()
     focus = focus_rate(picks, lang)
     st.latex(r"w_{\mathrm{new}} = w_{\mathrm{old}} - \eta \cdot \nabla L")
