@@ -4,6 +4,7 @@ variant; smoothing in the chart; cached lesson maths; the schedules page's one c
 from __future__ import annotations
 
 import dataclasses
+import pickle
 
 import altair as alt
 import numpy as np
@@ -17,7 +18,7 @@ from core.config import RunConfig
 from core.lessons import lr_finder
 from core.lessons import schedules as schedule_lesson
 from core.ui.charts import chart_spec
-from core.ui.lessons import cached_maths
+from core.ui.lessons import cached_maths, frame_key
 from core.ui.runs import cached_train, trained
 from tests.test_app_pages import charts, open_app
 
@@ -72,6 +73,17 @@ def test_lesson_maths_run_once_per_distinct_input_and_a_lambda_is_no_key():
     assert BUILT == ["maths 2.0", "maths 3.0"]
     with pytest.raises(Exception, match="cannot be a cache key"):
         cached_maths(lambda value: value, 1.0)  # its closure could hold anything: never a key
+
+
+def test_a_frame_is_keyed_by_every_value_whatever_its_copy():
+    big = pd.DataFrame({"step": np.arange(60_000), "loss": np.linspace(1, 0, 60_000), "name": ["a", "b"] * 30_000})
+    assert frame_key(big) == frame_key(pickle.loads(pickle.dumps(big))) == frame_key(big.copy())
+    one_row = big.copy()
+    one_row.loc[12_345, "loss"] = 0.5  # Streamlit's own hash samples 10,000 rows of a frame this long
+    renamed = big.copy()
+    renamed.loc[7, "name"] = "c"
+    keys = {frame_key(frame) for frame in (big, one_row, renamed, big.astype({"step": "int32"}), big.iloc[::-1])}
+    assert len(keys) == 5
 
 
 def both_ways(present: bool) -> None:
@@ -186,3 +198,17 @@ def test_a_warm_schedules_page_draws_its_chart_once_and_keeps_the_smoothing_in_t
     assert previews == [1]  # warm: only the trained chart
     spec = charts(at)[0].spec
     assert '"frame": [-19, 0]' in spec and at.query_params["smooth"] == "20"
+
+
+@pytest.mark.parametrize("page", ["pages/3_learning_rate.py", "pages/5_batch_and_epochs.py"])
+def test_a_warm_view_builds_no_chart(page, monkeypatch):
+    import core.ui.charts
+
+    built = []
+    real = core.ui.charts.style
+    monkeypatch.setattr(core.ui.charts, "style", lambda chart, projector: built.append(1) or real(chart, projector))
+    at = open_app("en", page)
+    assert len(built) == len(charts(at)) >= 5
+    at.run()
+    assert not at.exception
+    assert len(built) == len(charts(at))  # every spec, and every input to it, found in the cache

@@ -69,8 +69,8 @@ class PageRecord:
         if kind not in ("new_element", "add_block"):
             return
         path = tuple(message.metadata.delta_path)
-        # What is sent to a place replaces what was there, with all it held (an st.empty() filled anew).
-        self.parts = {at: part for at, part in self.parts.items() if at[: len(path)] != path}
+        if path in self.parts:  # what is sent to a place replaces what was there, with all it held (st.empty())
+            self.parts = {at: part for at, part in self.parts.items() if at[: len(path)] != path}
         self.parts[path] = getattr(message.delta, kind)
 
 
