@@ -4,6 +4,7 @@ variant; smoothing in the chart; cached lesson maths; the schedules page's one c
 from __future__ import annotations
 
 import dataclasses
+import functools
 import pickle
 
 import altair as alt
@@ -212,3 +213,17 @@ def test_a_warm_view_builds_no_chart(page, monkeypatch):
     at.run()
     assert not at.exception
     assert len(built) == len(charts(at))  # every spec, and every input to it, found in the cache
+
+
+def test_a_chart_of_an_upload_never_enters_the_shared_cache(monkeypatch):
+    import core.ui.charts
+    from core.ui.lab_charts import show_lab_chart
+
+    shared = []
+    monkeypatch.setattr(core.ui.charts, "_spec", lambda *args: shared.append(args) or {"mark": "point"})
+    BUILT.clear()
+    chart = functools.partial(counted_chart, pd.DataFrame({"a": [1], "b": [2]}), "uploaded")
+    show_lab_chart(chart, uploaded=True)
+    assert BUILT == ["uploaded"] and shared == []  # made for this view only
+    show_lab_chart(chart, uploaded=False)
+    assert len(shared) == 1
