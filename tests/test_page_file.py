@@ -80,6 +80,12 @@ def test_texts_stay_text_and_nothing_in_the_data_leaves_its_script():
     record.note(delta((0, 0), markdown("**Bold** <script>alert(2)</script> `code`")))
     record.note(delta((0, 1), lambda into: into.add_block.expandable.SetInParent()))
     record.note(delta((0, 1, 0), chart))
+
+    def table(into: object) -> None:
+        into.new_element.dataframe.arrow_data.data = arrow(pd.DataFrame({"a": ["<i>x</i>"]}))
+        into.new_element.dataframe.columns = json.dumps({"a": {"label": "<b>Label</b>"}})
+
+    record.note(delta((0, 3), table))
     record.note(delta((0, 2), markdown("gone")))
     record.note(delta((0, 2), lambda into: into.new_element.empty.SetInParent()))  # an st.empty() cleared
     record.note(delta((1, 0), markdown("the sidebar")))
@@ -87,6 +93,7 @@ def test_texts_stay_text_and_nothing_in_the_data_leaves_its_script():
     assert "<strong>Bold</strong> &lt;script&gt;alert(2)&lt;/script&gt; <code>code</code>" in document
     assert "<title>A &lt;title&gt;</title>" in document and "?lr=0.1&amp;x=%3Cb%3E" in document
     assert "<details>" in document and "gone" not in document and "the sidebar" not in document
+    assert "<th>&lt;b&gt;Label&lt;/b&gt;</th>" in document and "<td>&lt;i&gt;x&lt;/i&gt;</td>" in document
     assert "alert(1)" in document and "</script><script>alert(1)" not in document  # the data cannot close a script
     assert fetches_nothing(document)
     (drawn,) = embedded(document)

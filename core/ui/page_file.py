@@ -187,12 +187,22 @@ def _element(element: Any, charts: list[dict]) -> str:
     if kind == "code":
         return f"<pre><code>{html.escape(element.code.code_text)}</code></pre>"
     if kind in ("table", "dataframe"):
-        frame = _frame(getattr(element, kind).arrow_data.data)
-        return frame.to_html(index=False, escape=True, na_rep="", border=0)
+        return _table_html(getattr(element, kind))
     if kind == "vega_lite_chart":
         charts.append(_inline_spec(element.vega_lite_chart))
         return f'<div class="chart" id="chart-{len(charts) - 1}"></div>'
     return ""  # widgets, buttons, progress bars, empty places: nothing to read in a file
+
+
+def _table_html(table: Any) -> str:
+    """A table as shown: its formatted values where a pandas Styler set them, its columns' labels where it has any."""
+    arrow = table.arrow_data
+    frame = _frame(arrow.styler.display_values or arrow.data)
+    shown = json.loads(getattr(table, "columns", "") or "{}")  # st.dataframe's column_config
+    labels = {
+        name: config["label"] for name, config in shown.items() if isinstance(config, dict) and config.get("label")
+    }
+    return frame.rename(columns=labels).to_html(index=False, escape=True, na_rep="", border=0)
 
 
 def _markdown_element(markdown: Any) -> str:
