@@ -13,6 +13,7 @@ from core.i18n import t
 from core.lessons import losses as lesson
 from core.ui import knob_widget, setup_page, show_chart
 from core.ui.lecture import current_scenario, intro, revealed, scenario_cards, talking_point
+from core.ui.lessons import cached_maths
 
 PRESSURE_RANGE = 40.0  # mmHg either side of the truth: the article's 20 mmHg miss sits half-way out
 # The race's own settings: its learning rate and where the neuron starts.
@@ -89,15 +90,14 @@ def mse_section(lang: str, talk: bool) -> None:
     ).rename(columns={"squared": "penalty"})
     with right:
         show_chart(
-            penalty_chart(
-                lesson.penalty_curve(truth, truth - PRESSURE_RANGE, truth + PRESSURE_RANGE),
-                marks,
-                names(lang, "losses.mse.names", ("mse", "mae")),
-                error_title=t("losses.mse.chart_error", lang),
-                penalty_title=t("losses.mse.chart_penalty", lang),
-                loss_title=t("losses.mse.chart_loss", lang),
-                mark_title=t("losses.mse.chart_mark", lang),
-            )
+            penalty_chart,
+            cached_maths(lesson.penalty_curve, truth, truth - PRESSURE_RANGE, truth + PRESSURE_RANGE),
+            marks,
+            names(lang, "losses.mse.names", ("mse", "mae")),
+            error_title=t("losses.mse.chart_error", lang),
+            penalty_title=t("losses.mse.chart_penalty", lang),
+            loss_title=t("losses.mse.chart_loss", lang),
+            mark_title=t("losses.mse.chart_mark", lang),
         )
     st.info(t("losses.mse.analogy", lang))
     if talk:
@@ -132,13 +132,12 @@ def cross_entropy_section(lang: str, talk: bool) -> None:
     )
     with right:
         show_chart(
-            cross_entropy_chart(
-                lesson.cross_entropy_curve(),
-                marks,
-                probability_title=t("losses.ce.chart_probability", lang),
-                penalty_title=t("losses.ce.chart_penalty", lang),
-                mark_title=t("losses.ce.chart_mark", lang),
-            )
+            cross_entropy_chart,
+            cached_maths(lesson.cross_entropy_curve),
+            marks,
+            probability_title=t("losses.ce.chart_probability", lang),
+            penalty_title=t("losses.ce.chart_penalty", lang),
+            mark_title=t("losses.ce.chart_mark", lang),
         )
     st.info(t("losses.ce.unbounded", lang))
     if talk:
@@ -205,8 +204,9 @@ def race_section(lang: str, talk: bool) -> None:
 
     loss_names = names(lang, "losses.race.names", lesson.COMPARED_LOSSES)
     st.subheader(t("losses.race.gradient_header", lang))
-    chart = gradient_chart(
-        lesson.gradient_curve(),
+    show_chart(
+        gradient_chart,
+        cached_maths(lesson.gradient_curve),
         pd.DataFrame(
             [
                 {"probability": start, "loss": loss, "gradient": abs(lesson.gradient_on_weight(loss, start))}
@@ -219,7 +219,6 @@ def race_section(lang: str, talk: bool) -> None:
         loss_title=t("losses.race.chart_loss", lang),
         start_title=t("losses.race.chart_start", lang),
     )
-    show_chart(chart)
 
     if kind == "right":
         return  # no training curves: not one step was needed
@@ -231,17 +230,16 @@ def race_section(lang: str, talk: bool) -> None:
         label = epochs_text(lang, count) if count is None else t("losses.race.epochs_count", lang, epochs=count)
         with column:
             show_chart(
-                training_curve_chart(
-                    paths[paths["loss"] == loss],
-                    curve_names,
-                    lesson.THRESHOLD,
-                    epoch_title=t("losses.race.chart_epoch", lang),
-                    value_title=t("losses.race.chart_value", lang),
-                    series_title=t("losses.race.chart_series", lang),
-                    threshold_title=t("losses.race.chart_threshold", lang),
-                    title=t("losses.race.curve_title", lang, loss=loss_names[loss], epochs=label),
-                    max_epoch=last_epoch,
-                )
+                training_curve_chart,
+                paths[paths["loss"] == loss],
+                curve_names,
+                lesson.THRESHOLD,
+                epoch_title=t("losses.race.chart_epoch", lang),
+                value_title=t("losses.race.chart_value", lang),
+                series_title=t("losses.race.chart_series", lang),
+                threshold_title=t("losses.race.chart_threshold", lang),
+                title=t("losses.race.curve_title", lang, loss=loss_names[loss], epochs=label),
+                max_epoch=last_epoch,
             )
 
 

@@ -192,19 +192,25 @@ def show_walk(stepper: Stepper, config: WalkConfig, lang: str) -> None:
     st.markdown(f"**{t('optimizers.controls.progress', lang, shown=stepper.position, steps=config.steps)}**")
     cells = landscape(config.surface, GRID_RESOLUTION)
     show_chart(
-        landscape_chart(
-            cells, visible, names, titles, surface.view, config.start, surface.minimum, log_colour=surface.log_colour
-        )
+        landscape_chart,
+        cells,
+        visible,
+        names,
+        titles,
+        surface.view,
+        config.start,
+        surface.minimum,
+        log_colour=surface.log_colour,
     )
     st.caption(t("optimizers.chart.landscape_caption", lang))
     titles["loss"] = t(f"optimizers.chart.{'loss_gap' if surface.min_loss else 'loss_log'}", lang)
     titles["level"] = t("optimizers.chart.bottom", lang, level=f"{BOTTOM:g}")
-    show_chart(loss_by_step_chart(visible, names, titles, min_loss=surface.min_loss, bottom=BOTTOM))
+    show_chart(loss_by_step_chart, visible, names, titles, min_loss=surface.min_loss, bottom=BOTTOM)
     st.caption(t("optimizers.chart.loss_caption", lang, level=f"{BOTTOM:g}"))
     if config.surface in RAVINES:
         titles["swing"] = t("optimizers.chart.swing", lang)
         titles["level"] = t("optimizers.chart.floor", lang, level=f"{ON_FLOOR:g}")
-        show_chart(swing_chart(visible, names, titles, ON_FLOOR))
+        show_chart(swing_chart, visible, names, titles, ON_FLOOR)
         st.caption(t("optimizers.chart.swing_caption", lang, level=f"{ON_FLOOR:g}"))
     for step, gone in visible[visible["diverged"]].groupby("step"):
         st.error(t("optimizers.diverged", lang, names=join([names[n] for n in gone["optimizer"]], lang), step=step))
@@ -286,7 +292,7 @@ def real_data(optimizers: tuple[str, ...], lang: str) -> None:
     for column, metric in zip(st.columns(2), ("train", "val"), strict=True):
         with column:
             title = t(f"optimizers.real.{metric}_title", lang)
-            show_chart(epoch_loss_chart(frame, f"{metric}_loss", names, {**titles, "title": title}))
+            show_chart(epoch_loss_chart, frame, f"{metric}_loss", names, {**titles, "title": title})
     last = final_epochs(frame)
     table = {
         titles["optimizer"]: last["optimizer"].map(names),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import pandas as pd
@@ -27,8 +28,8 @@ from core.ui import (
     show_config_error,
 )
 from core.ui.layout import chooser_with_log
-from core.ui.lecture import intro, revealed, scenario_cards, talking_point
-from core.ui.lessons import cached_lesson
+from core.ui.lecture import controls_beside_chart, intro, revealed, scenario_cards, talking_point
+from core.ui.lessons import cached_lesson, cached_maths
 
 PAGE = presets.PAGE_BASE  # the settings as the page opens (core.lessons.presets says why)
 MAX_EPOCHS = 100
@@ -72,7 +73,8 @@ def curves(result: Result, lang: str) -> None:
     # The key follows that default: an untouched toggle follows the data, a choice against it stays in the link.
     key = f"lr.log.{'wide' if wide else 'narrow'}"
     chosen, log = chooser_with_log(metric, key, wide, t("lr.log_axis", lang), widths=(3, 2))
-    show_chart(loss_curves(result.epochs, lang, metric=chosen or "train_loss", runs=result.runs, log_y=log, height=360))
+    shown = chosen or "train_loss"
+    show_chart(loss_curves, result.epochs, lang, metric=shown, runs=result.runs, log_y=log, height=360)
     st.caption(t("lr.chart_help", lang))
 
 
@@ -135,14 +137,14 @@ def ball_in_the_valley(
     st.markdown(t("lr.valley.intro", lang, curvature=f"{curvature:.3g}", lr=format_lr(lr)))
     titles = {key: t(f"lr.valley.chart.{key}", lang) for key in ("w", "loss", "step", "lr", "regime")}
     start = valley.PARABOLA_START
-    path = valley.parabola_walk(lr, VALLEY_STEPS, curvature)
-    parabola = lambda w: valley.parabola(w, curvature)  # noqa: E731 - the curve the chart draws
-    show_chart(valley_chart(parabola, (-1.3 * abs(start), 1.3 * abs(start)), path, titles))
+    path = cached_maths(valley.parabola_walk, lr, VALLEY_STEPS, curvature)
+    parabola = functools.partial(valley.parabola, curvature=curvature)  # the curve the chart draws
+    show_chart(valley_chart, parabola, (-1.3 * abs(start), 1.3 * abs(start)), path, titles)
     regimes = {key: t(f"lr.valley.regimes.{key}", lang) for key in valley.REGIMES}
     st.caption(t("lr.valley.strip", lang))
     span = (min(presets.FOCUS_RATES), max(presets.FOCUS_RATES))
-    show_chart(regime_strip(valley.regime_edges(VALLEY_STEPS, curvature), lr, regimes, titles, span))
-    regime = valley.parabola_regime(lr, VALLEY_STEPS, curvature)
+    show_chart(regime_strip, cached_maths(valley.regime_edges, VALLEY_STEPS, curvature), lr, regimes, titles, span)
+    regime = cached_maths(valley.parabola_regime, lr, VALLEY_STEPS, curvature)
     st.markdown(bowl_words(regime, lr * curvature, VALLEY_STEPS, judged, lr, lang))
     edge = valley.edge_of_stability(curvature)
     lines = [t("lr.valley.edge", lang, edge=f"{edge:.3g}", curvature=f"{curvature:.3g}")]
@@ -181,10 +183,12 @@ def bumpy_valley(lang: str) -> None:
         widget=st.segmented_control,
         label=t("lr.valley.bumpy_rate", lang),
     )
-    path = valley.bumpy_walk(lr)
-    marks = valley.minima_marks().assign(text=[t(f"lr.valley.chart.{name}", lang) for name in ("shallow", "deep")])
+    path = cached_maths(valley.bumpy_walk, lr)
+    marks = cached_maths(valley.minima_marks).assign(
+        text=[t(f"lr.valley.chart.{name}", lang) for name in ("shallow", "deep")]
+    )
     titles = {key: t(f"lr.valley.chart.{key}", lang) for key in ("w", "loss", "step")}
-    show_chart(valley_chart(valley.bumpy, valley.BUMPY_VIEW, path, titles, marks))
+    show_chart(valley_chart, valley.bumpy, valley.BUMPY_VIEW, path, titles, marks)
     outcome = valley.where_it_settles(path)
     where = f"{path['w'].iloc[-1]:.2f}"
     st.markdown(t(f"lr.valley.settles.{outcome}", lang, lr=format_lr(lr), where=where, steps=len(path) - 1))
@@ -193,7 +197,7 @@ def bumpy_valley(lang: str) -> None:
 def autopsy(judged: pd.DataFrame, result: Result, base: RunConfig, curvature: float, lang: str) -> None:
     """The largest diverging rate: where and why it stopped, its first gradient spike, and η × λmax against 2."""
     st.header(t("lr.autopsy.heading", lang))
-    blowup = largest_blowup(judged, result.steps, curvature)
+    blowup = cached_maths(largest_blowup, judged, result.steps, curvature)
     if blowup is None:
         st.info(t("lr.autopsy.none", lang))
         return
@@ -227,7 +231,7 @@ def range_test(tests: pd.DataFrame, picks: dict[str, float], lang: str) -> None:
     names = ("steepest", "minimum_over_10", "minimum")
     labels = {t(f"lr.finder.{name}", lang, lr=f"{picks[name]:.3g}"): picks[name] for name in names}
     titles = {key: t(f"lr.finder.chart.{key}", lang) for key in ("lr", "loss", "suggestion")}
-    show_chart(range_test_chart(lr_finder.band(tests), labels, titles, picks["minimum"]))
+    show_chart(range_test_chart, cached_maths(lr_finder.band, tests), labels, titles, picks["minimum"])
     shown = {"steepest": picks["steepest"], "over10": picks["minimum_over_10"], "minimum": picks["minimum"]}
     st.markdown(t("lr.finder.reading", lang, **{name: f"{rate:.3g}" for name, rate in shown.items()}))
 
@@ -237,7 +241,7 @@ st.title(t("lr.title", lang))
 intro(t("lr.intro", lang))
 scenario_cards("learning_rate", lang)
 
-controls, chart = st.columns([1, 2], gap="medium")
+controls, chart = controls_beside_chart(lang, [1, 2])
 with controls:
     rates, base = settings(lang)
     st.markdown(f"**{t('lr.focus.heading', lang)}**")
@@ -258,6 +262,8 @@ with chart:
     # In predict mode nothing below that answers the question (curves, verdicts, presets, the edge, the range test)
     # shows before Reveal.
     shown = revealed("learning_rate", lang)
+    if shown:  # a cold page says here, where the curves will be, what it computes first
+        tests = cached_lesson(lr_finder.range_tests, base)
     result = None
     if rates and shown:
         try:
@@ -268,7 +274,7 @@ with chart:
         curves(result, lang)
         if focus not in rates:
             st.caption(t("lr.focus_joins", lang, lr=format_lr(focus)))
-judged = None if result is None else judged_runs(result.epochs, result.runs)
+judged = None if result is None else cached_maths(judged_runs, result.epochs, result.runs)
 after = None  # the largest rate that did not diverge, examined at its end (λmax, rounding)
 if judged is not None:
     trained = judged.loc[judged["verdict"] != "diverging", "lr"]
@@ -280,8 +286,7 @@ if judged is not None:
         said = card_words([claim for claim in LEARNING_RATE if claim.scenario == card], judged, lang)
         st.markdown("\n".join([f"**{t('lr.card_check', lang)}**", *(f"- {'✓' if ok else '✗'} {w}" for ok, w in said)]))
 if shown:
-    tests = cached_lesson(lr_finder.range_tests, base)
-    picks = lr_finder.suggested_rates(tests).median().to_dict()
+    picks = cached_maths(lr_finder.suggested_rates, tests).median().to_dict()
     with preset_row:
         focus_presets(base, picks, lang)
     curvature = ball_in_the_valley(base, focus, judged, after, lang)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
@@ -22,7 +23,9 @@ from core.ui import (
     show_chart,
     show_config_error,
 )
+from core.ui.layout import smoothing_choice
 from core.ui.lecture import chart_leads, intro, revealed, scenario_cards, settings_box, talking_point
+from core.ui.runs import trained
 
 MOST = 4
 # The schedules' knobs: their ranges are RunConfig's, their defaults lesson.PAGE's.
@@ -95,8 +98,10 @@ def curves(configs: list[RunConfig], lang: str) -> None:
     named = {run: names[code] for run, code in enumerate(codes)}
     st.subheader(t("schedules.chart_title", lang), anchor="schedules-curves")
     chart = st.empty()
-    preview = lesson.schedule_preview(configs)
-    show_chart_in(chart, schedule_chart(preview.assign(name=preview["run"].map(named)), None, codes, names, titles))
+    smooth = smoothing_choice(lang, "sched.smooth")  # below the chart, which keeps its place on the first screen
+    if not trained(tuple(configs)):  # the rates alone while it trains; a trained result draws its chart at once
+        preview = lesson.schedule_preview(configs)
+        show_chart_in(chart, schedule_chart, preview.assign(name=preview["run"].map(named)), None, codes, names, titles)
     st.caption(t("schedules.preview_caption", lang))
     if "plateau" in codes:
         st.caption(t("schedules.plateau_preview", lang))
@@ -106,10 +111,10 @@ def curves(configs: list[RunConfig], lang: str) -> None:
         show_config_error(err, lang)
         return
     steps = result.steps.assign(name=result.steps["run"].map(named), lr=result.steps["lr_applied"])
-    show_chart_in(chart, schedule_chart(steps, steps, codes, names, titles))
+    show_chart_in(chart, schedule_chart, steps, steps, codes, names, titles, smooth=smooth)
     summary = lesson.schedule_summary(result.epochs, result.steps).assign(name=lambda frame: frame["run"].map(named))
     st.subheader(t("schedules.final_title", lang))
-    show_chart(final_loss_bars(summary, codes, names, titles))
+    show_chart(final_loss_bars, summary, codes, names, titles)
     if summary["val_loss"].notna().any():
         best = summary.loc[summary["val_loss"].idxmin()]
         st.caption(t("schedules.best_val", lang, name=best["name"], loss=best["val_loss"]))
@@ -117,9 +122,9 @@ def curves(configs: list[RunConfig], lang: str) -> None:
     talk(configs, result, summary, names, lang)
 
 
-def show_chart_in(slot: object, chart: object) -> None:
+def show_chart_in(slot: object, builder: Callable[..., object], *args: object, **kwargs: object) -> None:
     with slot.container():
-        show_chart(chart)
+        show_chart(builder, *args, **kwargs)
 
 
 def compare(summary: pd.DataFrame, codes: list[str], lang: str) -> None:

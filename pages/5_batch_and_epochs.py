@@ -18,9 +18,9 @@ from core.ui import (
     setup_page,
     show_config_error,
 )
-from core.ui.layout import Card, card_row, chooser_with_log, titled_chart
+from core.ui.layout import Card, card_row, chooser_with_log, smoothing_choice, titled_chart
 from core.ui.lecture import chart_leads, intro, revealed, scenario_cards, settings_box, talking_point
-from core.ui.lessons import cached_lesson
+from core.ui.lessons import cached_lesson, cached_maths
 
 BATCHES = ("1", "8", "32", "128", "full")
 REFERENCE_BATCH = 32  # the linear scaling rule scales the rate relative to this batch size
@@ -86,7 +86,7 @@ def progress(configs: list[RunConfig], n: int, lang: str) -> None:
         show_config_error(err, lang)
         return
     names = [batch_label(config.batch_size, lang) for config in configs]
-    curves = lesson.progress_frame(result.epochs, configs, n).assign(
+    curves = cached_maths(lesson.progress_frame, result.epochs, configs, n).assign(
         name=lambda frame: frame["run"].map(dict(enumerate(names)))
     )
 
@@ -99,7 +99,7 @@ def progress(configs: list[RunConfig], n: int, lang: str) -> None:
     x, log = chooser_with_log(axis, "batch.log", wide, t("batches.batch.log_axis", lang))
     titles = {axis: t(f"batches.batch.axes.{axis}", lang) for axis in X_AXES}
     titles |= {"loss": t("charts.train_loss", lang), "batch": t("common.widgets.batch.label", lang)}
-    titled_chart(t("batches.batch.chart_title", lang), progress_chart(curves, x or "epoch", names, titles, log))
+    titled_chart(t("batches.batch.chart_title", lang), progress_chart, curves, x or "epoch", names, titles, log)
     readings(configs, curves, names, n, x, lang)
 
 
@@ -159,16 +159,19 @@ def shuffling(lang: str) -> None:
     orders = dict(enumerate(names))
     steps = result.steps[result.steps["epoch"] <= 2]
     steps = steps.assign(order=steps["run"].map(orders), name=steps["run"].map(orders).map(names))
-    titled_chart(t("batches.shuffle.loss_title", lang), batch_loss_chart(steps, titles))
+    chart = st.container()
+    smooth = smoothing_choice(lang, "batch.smooth")  # below the chart it restyles
+    with chart:
+        titled_chart(t("batches.shuffle.loss_title", lang), batch_loss_chart, steps, titles, smooth)
     mix = cached_lesson(lesson.class_mix, configs[0])
-    titled_chart(t("batches.shuffle.strip_title", lang), class_strip(mix, titles))
+    titled_chart(t("batches.shuffle.strip_title", lang), class_strip, mix, titles)
     key, numbers = lesson.classes_finding(mix, cached_lesson(lesson.class_mix, configs[1]))
     st.markdown(t(f"batches.shuffle.{key}", lang, **numbers))
     traces = [cached_lesson(lesson.first_epoch, c).assign(order=order) for c, order in zip(configs, names, strict=True)]
     trace = pd.concat(traces, ignore_index=True)
-    chart = first_epoch_chart(trace.assign(name=trace["order"].map(names)), titles)
-    titled_chart(t("batches.shuffle.accuracy_title", lang), chart)
-    facts = lesson.shuffle_facts(result, traces, mix)
+    trace = trace.assign(name=trace["order"].map(names))
+    titled_chart(t("batches.shuffle.accuracy_title", lang), first_epoch_chart, trace, titles)
+    facts = cached_maths(lesson.shuffle_facts, result, traces, mix)
     findings = lesson.shuffle_findings(facts)
     texts = [t(f"batches.shuffle.{name}", lang, epochs=configs[0].epochs, **numbers) for name, numbers in findings]
     st.info("\n\n".join(texts), icon=":material/style:")
@@ -196,11 +199,11 @@ def epochs_and_overfitting(lang: str) -> None:
     claims = [by_id("batches_overfit_val_loss"), by_id("batches_overfit_same_accuracy")]
     config = claims[0].configs(seed=0)["a"].replace(epochs=epochs)
     frame = cached_train((config,)).epochs
-    best = lesson.overfitting_start(frame)
+    best = cached_maths(lesson.overfitting_start, frame)
     names = {"train_loss": t("batches.epochs.train", lang), "val_loss": t("batches.epochs.val", lang)}
     titles = {key: t(f"charts.{key}", lang) for key in ("epoch", "loss")}
     titles |= {"curve": t("batches.charts.curve", lang), "best": t("batches.epochs.best", lang)}
-    titled_chart(t("batches.epochs.chart_title", lang), train_val_chart(frame, names, best, titles))
+    titled_chart(t("batches.epochs.chart_title", lang), train_val_chart, frame, names, best, titles)
     st.caption(t("batches.epochs.setting", lang))
     n_val = len(load_split(config.dataset, config.val_fraction).x_val)
     found = lesson.overfit_finding(frame, n_val)

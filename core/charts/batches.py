@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import altair as alt
 import pandas as pd
 
-from core.charts import finite, ordered_colors
+from core.charts import finite, ordered_colors, smoothed
 
 SHUFFLE_COLOURS = {"sorted": "#c0282d", "shuffled": "#1f4e9c"}
 TRAIN_VAL_COLOURS = ("#1f4e9c", "#d08c00")
@@ -56,12 +56,13 @@ def progress_chart(
     )
 
 
-def batch_loss_chart(steps: pd.DataFrame, titles: Mapping[str, str]) -> alt.Chart:
-    """The loss of every batch, sorted-and-unshuffled against shuffled: `steps` has step, loss, order, name."""
+def batch_loss_chart(steps: pd.DataFrame, titles: Mapping[str, str], smooth: int = 0) -> alt.Chart | alt.LayerChart:
+    """The loss of every batch, sorted-and-unshuffled against shuffled: `steps` has step, loss, order, name; with
+    `smooth` > 1, faint under its rolling mean over that many batches."""
     data = finite(steps, "step", "loss")
     names = list(dict.fromkeys(data["name"]))
     colours = [SHUFFLE_COLOURS[order] for order in dict.fromkeys(data["order"])]
-    return (
+    lines = (
         alt.Chart(data)
         .mark_line(strokeWidth=2)
         .encode(
@@ -78,6 +79,7 @@ def batch_loss_chart(steps: pd.DataFrame, titles: Mapping[str, str]) -> alt.Char
         )
         .properties(height=340)
     )
+    return smoothed(lines, "loss", smooth, "name", "step")
 
 
 def class_strip(mix: pd.DataFrame, titles: Mapping[str, str]) -> alt.Chart:

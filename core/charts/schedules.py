@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import altair as alt
 import pandas as pd
 
-from core.charts import finite
+from core.charts import finite, smoothed
 
 # One colour per schedule on every chart of the page, whatever the language.
 SCHEDULE_COLOURS = {
@@ -66,15 +66,18 @@ def schedule_chart(
     codes: Sequence[str],
     names: Mapping[str, str],
     titles: Mapping[str, str],
+    smooth: int = 0,
 ) -> alt.VConcatChart | alt.Chart:
     """The learning rate of every step, and below it (once trained) the loss of every step, on one step axis.
 
-    `rates` and `losses` have step, epoch, name and lr / loss; `codes` are the schedules in legend order."""
+    `rates` and `losses` have step, epoch, name and lr / loss; `codes` are the schedules in legend order. With
+    `smooth` > 1 the loss is drawn faint under its rolling mean over that many batches."""
     top = _lines(finite(rates, "step", "lr"), "lr", titles["lr"], codes, names, titles, False, 170, 3)
     if losses is None:
         return top
     data = finite(losses, "step", "loss")
-    bottom = _lines(data[data["loss"] > 0], "loss", titles["loss"], codes, names, titles, True, 300, 1.5)
+    lines = _lines(data[data["loss"] > 0], "loss", titles["loss"], codes, names, titles, True, 300, 1.5)
+    bottom = smoothed(lines, "loss", smooth, "name", "step")
     return alt.vconcat(top, bottom, spacing=12).resolve_scale(x="shared", color="shared")
 
 

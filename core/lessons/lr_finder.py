@@ -13,7 +13,7 @@ step, exactly as torch-lr-finder runs it, so the two give the same curve (checke
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -113,11 +113,19 @@ def _steepest_before(curve: pd.DataFrame, lowest: int) -> float | None:
     return float(curve["lr"].to_numpy()[before][int(gradient[before].argmin())])
 
 
-def range_tests(config: RunConfig, seeds: tuple[int, ...] = SEEDS, **test: float) -> pd.DataFrame:
-    """The range test once per seed (initial weights and batch order): the `range_test` columns plus `seed`."""
-    return pd.concat(
-        [range_test(config.replace(seed=seed), **test).assign(seed=seed) for seed in seeds], ignore_index=True
-    )
+def range_tests(
+    config: RunConfig,
+    seeds: tuple[int, ...] = SEEDS,
+    progress: Callable[[float], None] = lambda fraction: None,
+    **test: float,
+) -> pd.DataFrame:
+    """The range test once per seed (initial weights and batch order): the `range_test` columns plus `seed`;
+    `progress` hears the fraction of the seeds done."""
+    tests = []
+    for done, seed in enumerate(seeds, start=1):
+        tests.append(range_test(config.replace(seed=seed), **test).assign(seed=seed))
+        progress(done / len(seeds))
+    return pd.concat(tests, ignore_index=True)
 
 
 def band(tests: pd.DataFrame) -> pd.DataFrame:

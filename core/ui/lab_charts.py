@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 
 import altair as alt
 import pandas as pd
@@ -14,7 +15,7 @@ from core.data import Dataset
 from core.i18n import t
 from core.lab import X_AXES
 from core.training import Result
-from core.ui import show_chart
+from core.ui.charts import show_chart, show_own_chart
 from core.ui.runs import cached_train, show_config_error
 from core.ui.upload import train_uploaded
 
@@ -56,17 +57,28 @@ def current_curve(lang: str, config: RunConfig, metric: str, data: Dataset | Non
         return
     label = t("lab.current", lang)
     frame = result.epochs.assign(label=label)
-    show_chart(history_chart(frame, "epoch", metric, chart_titles(lang), {label: run_color(1)}, log_y=False))
+    colors = {label: run_color(1)}
+    chart = functools.partial(history_chart, frame, "epoch", metric, chart_titles(lang), colors, log_y=False)
+    show_lab_chart(chart, uploaded=data is not None)
 
 
-def downloads(lang: str, table: pd.DataFrame, epochs: pd.DataFrame, chart: alt.TopLevelMixin, name: str) -> None:
-    """CSV of the run table and the per-epoch records; the chart as PNG and SVG (made only when clicked)."""
+def show_lab_chart(chart: Callable[[], alt.TopLevelMixin], uploaded: bool) -> None:
+    """Draw `chart()` from the shared cache; made for this view alone when it shows a visitor's upload, which never
+    enters the shared cache."""
+    (show_own_chart if uploaded else show_chart)(chart)
+
+
+def downloads(
+    lang: str, table: pd.DataFrame, epochs: pd.DataFrame, chart: Callable[[], alt.TopLevelMixin], name: str
+) -> None:
+    """CSV of the run table and the per-epoch records; the chart (built by `chart()`) as PNG and SVG, made only when
+    clicked."""
     columns = st.columns(4)
     files = (
         ("csv_runs", lambda: table.to_csv(index=False), f"{name}_runs.csv", "text/csv"),
         ("csv_epochs", lambda: epochs.to_csv(index=False), f"{name}_epochs.csv", "text/csv"),
-        ("png", lambda: image_bytes(chart, "png"), f"{name}.png", "image/png"),
-        ("svg", lambda: image_bytes(chart, "svg"), f"{name}.svg", "image/svg+xml"),
+        ("png", lambda: image_bytes(chart(), "png"), f"{name}.png", "image/png"),
+        ("svg", lambda: image_bytes(chart(), "svg"), f"{name}.svg", "image/svg+xml"),
     )
     for column, (kind, data, file_name, mime) in zip(columns, files, strict=True):
         column.download_button(

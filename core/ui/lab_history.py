@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -25,8 +26,7 @@ from core.lab import (
     run_text,
     with_x_axes,
 )
-from core.ui import show_chart
-from core.ui.lab_charts import METRICS, chart_titles, current_curve, downloads, train_runs
+from core.ui.lab_charts import METRICS, chart_titles, current_curve, downloads, show_lab_chart, train_runs
 from core.ui.layout import LOG
 from core.ui.runs import show_config_error
 from core.ui.widgets import error_message, ignore, knob_widget, notice_language
@@ -194,8 +194,8 @@ def history_section(lang: str, config: RunConfig | None, data: Dataset | None) -
         label=lambda f: f["run"].map(dict(enumerate(labels)))
     )
     colors = {label: run_color(run["number"]) for label, run in zip(labels, shown, strict=True)}
-    chart = history_chart(frame, x, metric, titles, colors, log_y)
-    show_chart(chart)
+    chart = functools.partial(history_chart, frame, x, metric, titles, colors, log_y)
+    show_lab_chart(chart, uploaded=any(run["data"] is not None for run in shown))
     if len(configs) >= 2 and len(changed_pair := differing(configs[-2:])[1]) == 1:
         (knob,) = changed_pair
         before, after = (all_params(config)[knob] for config in configs[-2:])

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core.charts import style
 from core.charts.lab import GRID_SELECTION, band_chart, confusion_chart, grid_chart, grid_height
 from core.codegen import script
 from core.config import ConfigError, RunConfig
@@ -30,8 +30,8 @@ from core.lab import (
     sweep_cells,
 )
 from core.runlog import divergence_reason, reason_in_words
-from core.ui import show_chart
-from core.ui.lab_charts import chart_titles, current_curve, downloads, train_runs
+from core.ui.charts import chart_spec, own_chart_spec
+from core.ui.lab_charts import chart_titles, current_curve, downloads, show_lab_chart, train_runs
 from core.ui.lab_history import add_run
 from core.ui.runs import show_config_error
 from core.ui.widgets import FULL_BATCH_LABEL, knob_widget
@@ -48,8 +48,8 @@ def band_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
     if result is None:
         return
     band = seed_band(result.epochs)
-    chart = band_chart(band, chart_titles(lang))
-    show_chart(chart)
+    chart = functools.partial(band_chart, band, chart_titles(lang))
+    show_lab_chart(chart, uploaded=data is not None)
     st.caption(t("lab.band_caption", lang, seeds=len(configs), first=config.seed, last=configs[-1].seed))
     downloads(lang, band, result.epochs, chart, "lab_seeds")
 
@@ -80,8 +80,8 @@ def grid_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
     table = grid_table(configs, result.epochs, result.runs)
     why = [divergence_reason(run, lang) for run in result.runs.to_dict("records")]
     cells = labelled_cells(table, why, lang)
-    chart = grid_chart(cells, chart_titles(lang))
-    clickable_grid(lang, chart, cells["row"].nunique(), "lab.grid_chart", config, data)
+    chart = functools.partial(grid_chart, cells, chart_titles(lang))
+    clickable_grid(lang, chart, cells["row"].nunique(), "lab.grid_chart", config, data, uploaded=data is not None)
     best = cells[cells["best"]]
     if len(best):
         row = best.iloc[0]
@@ -127,23 +127,30 @@ def sweep_section(lang: str) -> None:
             show_config_error(err, lang)
             return
         cells = labelled_cells(cells, cells["reason"].map(lambda code: reason_in_words(code, lang)), lang)
-        chart = grid_chart(cells, chart_titles(lang))
+        chart = functools.partial(grid_chart, cells, chart_titles(lang))
         try:
             base = sweep_base(table)
         except ConfigError:  # runs on the user's own CSV, or settings this version cannot train: drawn, not added
-            show_chart(chart)
+            show_lab_chart(chart, uploaded=True)
             return
-        clickable_grid(lang, chart, cells["row"].nunique(), "lab.sweep_chart", base, None)
+        clickable_grid(lang, chart, cells["row"].nunique(), "lab.sweep_chart", base, None, uploaded=True)
         st.caption(t("lab.sweep.click", lang))
 
 
 def clickable_grid(
-    lang: str, chart: alt.LayerChart, rows: int, key: str, base: RunConfig, data: Dataset | None
+    lang: str,
+    chart: Callable[[], alt.LayerChart],
+    rows: int,
+    key: str,
+    base: RunConfig,
+    data: Dataset | None,
+    uploaded: bool,
 ) -> None:
-    """Draw a grid heat map whose click adds that cell, on `base` (and the upload `data`), to the history."""
+    """Draw the grid heat map `chart()` whose click adds that cell, on `base` (and the upload `data`), to the
+    history; `uploaded`: it shows a visitor's upload, so its spec is made for this view alone."""
     st.session_state[_base_key(key)] = (base, data)  # add_cell, run before the next run of the page, builds on it
-    st.altair_chart(
-        style(chart),
+    st.vega_lite_chart(
+        (own_chart_spec if uploaded else chart_spec)(chart),
         width="stretch",
         height=grid_height(rows) + 90,  # the axes and their titles below the cells
         key=key,
@@ -190,8 +197,8 @@ def classes_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
         show_config_error(err, lang)
         return
     current_curve(lang, config, "val_accuracy", data)
-    chart = confusion_chart(counts, chart_titles(lang))
-    show_chart(chart)
+    chart = functools.partial(confusion_chart, counts, chart_titles(lang))
+    show_lab_chart(chart, uploaded=data is not None)
     right = counts.loc[counts["true"] == counts["predicted"], "count"].sum()
     st.caption(t("lab.confusion_caption", lang, right=right, total=counts["count"].sum()))
     downloads(lang, counts, counts, chart, "lab_confusion")

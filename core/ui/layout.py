@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import altair as alt
 import streamlit as st
 
-from core.config import SWITCH, Knob
+from core.charts import SMOOTHING_WINDOWS
+from core.config import CHOICE, SWITCH, Knob
+from core.i18n import t
 from core.ui import show_chart
 from core.ui.widgets import knob_widget, notice_language
 
 T = TypeVar("T")
 LOG = Knob("log", SWITCH, False)  # a chart's log scale, kept in the link as `log`
+SMOOTH = Knob("smooth", CHOICE, 0, choices=SMOOTHING_WINDOWS)  # batches a per-batch loss is averaged over
 
 
 class Card(NamedTuple):
@@ -24,10 +27,10 @@ class Card(NamedTuple):
     help: str | None = None
 
 
-def titled_chart(title: str, chart: alt.TopLevelMixin) -> None:
-    """A chart under a small heading of its own."""
+def titled_chart(title: str, builder: Callable[..., alt.TopLevelMixin], *args: Any, **kwargs: Any) -> None:
+    """The chart `builder(*args, **kwargs)` under a small heading of its own."""
     st.markdown(f"#### {title}")
-    show_chart(chart)
+    show_chart(builder, *args, **kwargs)
 
 
 def chooser_with_log(
@@ -46,3 +49,16 @@ def card_row(cards: Sequence[Card], border: bool = True) -> None:
     """Metric cards side by side, one column each."""
     for column, card in zip(st.columns(len(cards)), cards, strict=True):
         column.metric(card.label, card.value, help=card.help, border=border)
+
+
+def smoothing_choice(lang: str, key: str) -> int:
+    """Over how many batches a per-batch loss is averaged (0: the raw line alone), kept in the link as `smooth`."""
+    return knob_widget(
+        SMOOTH,
+        key,
+        lang,
+        widget=st.segmented_control,
+        label=t("common.smoothing.label", lang),
+        format_func=lambda window: t(f"common.smoothing.{'off' if window == 0 else 'batches'}", lang, window=window),
+        help=t("common.smoothing.help", lang),
+    )

@@ -82,6 +82,15 @@ def settings_box(lang: str) -> DeltaGenerator:
     return st.container(border=True)
 
 
+def controls_beside_chart(lang: str, widths: list[int]) -> tuple[DeltaGenerator, DeltaGenerator]:
+    """Where a page's controls and its main chart go: side by side in columns of `widths`; in presentation mode the
+    controls folded above a chart that takes the full width."""
+    if presenting():
+        return st.expander(t("lecture.settings", lang), icon=":material/tune:"), st.container()
+    controls, chart = st.columns(widths, gap="medium")
+    return controls, chart
+
+
 def chart_leads(aside: Callable[[], None], chart: Callable[[], None]) -> None:
     """`aside` (rules, counters) above the chart; in presentation mode below it, so the chart is on the first screen."""
     for part in (chart, aside) if presenting() else (aside, chart):

@@ -9,6 +9,7 @@ import streamlit as st
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from core.lecture import LECTURE_PARAMS
 from core.ui.lecture import PRESENT, flag, glossary, lecture_controls
+from core.ui.page_file import PageRecord, download_button, record_page
 from core.ui.widgets import Allowed, drop_unknown, ignore, start_notice
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,6 +55,7 @@ def _switch_language() -> None:
 def setup_page(page_id: str) -> str:
     """Configure the page, draw the shared sidebar and return the language ("ja" or "en")."""
     lang = current_language()
+    record = record_page(page_id, lang)  # from the first message on: the title too
     st.set_page_config(
         page_title=f"{t('nav.' + page_id, lang)} · {t('common.app_name', lang)}",
         page_icon=":material/monitor_heart:",
@@ -62,7 +64,7 @@ def setup_page(page_id: str) -> str:
     )
     start_notice(lang)  # before the sidebar: its lecture switches may name a bad link value too
     drop_unknown(LECTURE_PARAMS)
-    render_sidebar(lang)
+    render_sidebar(lang, record)
     wanted = st.query_params.get(LANG_PARAM)
     if wanted not in (None, lang):
         ignore((LANG_PARAM, wanted, Allowed(options=LANGUAGES).describe(lang)))
@@ -71,8 +73,9 @@ def setup_page(page_id: str) -> str:
     return lang
 
 
-def render_sidebar(lang: str) -> None:
-    """App name, language switch and navigation links (labels in `lang`, language kept in every link)."""
+def render_sidebar(lang: str, record: PageRecord | None = None) -> None:
+    """App name, language switch, navigation links (labels in `lang`, language kept in every link), the lecture
+    switches and, with the page's `record`, the button that downloads the page."""
     with st.sidebar:
         st.markdown(f"### {t('common.app_name', lang)}")
         st.session_state[_LANG_WIDGET] = lang
@@ -88,6 +91,8 @@ def render_sidebar(lang: str) -> None:
         links = st.container()
         st.markdown(f"**{t('lecture.heading', lang)}**")
         flags = lecture_controls(lang)  # drawn below the links, read before them: every link keeps the lecture flags
+        if record is not None:
+            download_button(record, lang)
         with links:
             for path, nav_key, icon in existing_pages():
                 query = {LANG_PARAM: lang, **flags}

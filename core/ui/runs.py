@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import TypeVar
 
@@ -30,17 +34,44 @@ CACHE_TTL = timedelta(hours=12)
 WORKERS = 4
 KEEP_UNCOLLECTED = 4  # results whose sessions left before collecting them, kept for the next request (≤ ~60 MB each)
 WORK = SharedWork(WORKERS, KEEP_UNCOLLECTED, start=lambda: torch.set_num_threads(1))
+# The requests cached_train answered, with when (newest last, as many as the cache holds): what `trained` reads.
+_AT_HAND: OrderedDict[tuple, float] = OrderedDict()
+_LOCK = threading.Lock()
 T = TypeVar("T")
 
 
 def cached_train(configs: tuple[RunConfig, ...], engine: str = "fast") -> Result:
     """Train `configs` once per distinct request for all sessions; raises ConfigError for a bad request."""
+    configs, key = _request(configs, engine)
+    result = _train(*key, configs)
+    with _LOCK:
+        _AT_HAND[key] = time.monotonic()
+        _AT_HAND.move_to_end(key)
+        while len(_AT_HAND) > CACHE_ENTRIES:
+            _AT_HAND.popitem(last=False)
+    return result
+
+
+def trained(configs: tuple[RunConfig, ...], engine: str = "fast") -> bool:
+    """Whether cached_train has given this request's result lately, so that it gives it again at once: a page draws a
+    stand-in (a preview) only while it waits. A result the cache let go early for room reads as trained; its page
+    then waits without the stand-in."""
+    try:
+        key = _request(configs, engine)[1]
+    except ConfigError:
+        return False
+    with _LOCK:
+        given = _AT_HAND.get(key)
+    return given is not None and time.monotonic() - given < CACHE_TTL.total_seconds()
+
+
+def _request(configs: tuple[RunConfig, ...], engine: str) -> tuple[tuple[RunConfig, ...], tuple]:
     configs = tuple(config.validated() for config in configs)
     # Every field explicitly (a changed default must not hit an old entry), plus the engine version and the device,
     # so a code change or a GPU never serves a stale or CPU-computed result.
     key = tuple(dataclasses.astuple(config) for config in configs)
     devices = tuple(resolve_device(config.device) for config in configs)
-    return _train(key, engine, ENGINE_VERSION, devices, configs)
+    return configs, (key, engine, ENGINE_VERSION, devices)
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, max_size=CACHE_SIZE, ttl=CACHE_TTL, show_spinner=False)
@@ -48,21 +79,29 @@ def _train(
     key: tuple, engine: str, engine_version: str, devices: tuple[str, ...], _configs: tuple[RunConfig, ...]
 ) -> Result:
     # The progress bar is created here, inside the cached function: on a cache hit nothing trains and no bar shows.
-    bar = st.progress(0.0)
+    with progress_bar() as show:
+        # Before training: the warm store, filled before a lecture by `python -m core warm`.
+        full_key = ("train", key, engine, engine_version, devices)
+        return warm.stored(
+            full_key, lambda: shared(full_key, lambda progress: compact(train(_configs, engine, progress)), show)
+        )
+
+
+@contextmanager
+def progress_bar(text: str | None = None) -> Iterator[Progress]:
+    """A progress bar (with `text`, what is being computed) for the duration of the block, then gone; yields the
+    function that moves it. Create it inside a cached function, so that a cache hit shows none."""
+    bar = st.progress(0.0, text=text)
     shown = [0]
 
     def show(fraction: float) -> None:
         percent = int(100 * min(max(fraction, 0.0), 1.0))
         if percent > shown[0]:  # one message per percent, not one per poll
             shown[0] = percent
-            bar.progress(percent)
+            bar.progress(percent, text=text)
 
     try:
-        # Before training: the warm store, filled before a lecture by `python -m core warm`.
-        full_key = ("train", key, engine, engine_version, devices)
-        return warm.stored(
-            full_key, lambda: shared(full_key, lambda progress: compact(train(_configs, engine, progress)), show)
-        )
+        yield show
     finally:
         bar.empty()
 

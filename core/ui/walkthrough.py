@@ -19,6 +19,7 @@ from core.lessons.walkthrough import (
     snapshot_after,
     steps_after_next_batch,
 )
+from core.ui.charts import show_chart
 from core.ui.lecture import intro
 from core.ui.stepper import Button, Stepper
 from core.ui.widgets import Allowed, kept_in_link, write_to_link
@@ -239,5 +240,5 @@ def _loss_chart(lang: str, snapshot: dict) -> None:
         ]
     )[["batch", "epoch", "series", "loss"]]
     titles = {key: t(f"loop.chart.{key}", lang) for key in ("batch", "loss", "epoch", "series")}
-    st.altair_chart(loss_per_batch_chart(curve, titles), width="stretch")
+    show_chart(loss_per_batch_chart, curve, titles)
     st.caption(t("loop.chart.caption", lang))

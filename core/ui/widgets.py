@@ -51,6 +51,7 @@ PAGE_PARAMS = frozenset(
         *("surface", "opts", "steps", "x0", "y0", "scale", "data_lr", "data_epochs"),  # optimizers
         *("focus_lr", "valley_lr", "curve", "log"),  # learning rate
         *("batch_sizes", "fit_epochs", "shuffle_dataset", "x"),  # batch and epochs
+        "smooth",  # LR schedules, batch and epochs: the per-batch loss's rolling mean
         *("run", "view", "csv", "ab_knob", "grid_lr", "grid_batch_size", "grid_optimizer", "metric"),  # lab
         "walk",  # home: how far the walk through the loop has gone
     }
