@@ -152,6 +152,12 @@ def trainings(log: Path) -> tuple[int, int]:
     return len(starts), sum(starts)
 
 
+def trained_twice(log: Path) -> list[str]:
+    """The requests (digests of their configs) that the server started training more than once."""
+    starts = [line.split()[2] for line in _log_lines(log) if line.startswith("start ")]
+    return sorted({request for request in starts if starts.count(request) > 1})
+
+
 def lost_seconds(log: Path) -> float:
     """Seconds of training that ended without a result (stopped with its session, or refused)."""
     return sum(float(line.split()[2]) for line in _log_lines(log) if line.startswith("lost "))

@@ -7,8 +7,9 @@ device), so a code change or another device never reads an old entry. Uploaded d
 
 An entry is data only, never code: a first line naming the format, a JSON header (the entry's whole key, what it
 holds, the sizes of its parts and the SHA-256 of the payload), then the payload: frames as Arrow IPC streams (their
-dtypes included), a number as its exact decimal text. Whatever does not parse, is for another key or fails its
-checksum counts as absent and is computed again; reading never raises.
+dtypes included), a number as its exact decimal text, a whole number or nothing (None) as JSON, and a lesson's small
+record (`RECORDS`: named fields of such values) as JSON naming its type. Whatever does not parse, is for another key
+or fails its checksum counts as absent and is computed again; reading never raises.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import NamedTuple
 import pandas as pd
 import pyarrow as pa
 
+from core.lessons.autopsy import AfterTraining
 from core.training import Result
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +37,9 @@ FORMAT = b"training-loop-lab warm 2\n"  # format 1 was a pickle, under another s
 SUFFIX = ".warm"
 MAX_HEADER_BYTES = 1 << 20
 MAX_PAYLOAD_BYTES = 256 << 20  # the in-memory cache's whole bound (core/ui/runs.py): no entry is larger
+# The lessons' small records the store holds, by name: a name read from disk picks one of these, never any other type.
+RECORDS: dict[str, type] = {"AfterTraining": AfterTraining}
+_ABSENT = object()
 _unwritten: list[OSError] = []  # what this process could not write (a full disk), reported by the warm command
 
 
@@ -60,8 +65,12 @@ def encode(key: tuple, value: object) -> bytes:
         kind, parts = "frame", [_frame_bytes(value)]
     elif isinstance(value, float):
         kind, parts = "float", [repr(float(value)).encode()]
+    elif _plain(value):
+        kind, parts = "json", [json.dumps(value).encode()]
+    elif type(value) in RECORDS.values() and all(_plain(v) for v in vars(value).values()):
+        kind, parts = "record", [json.dumps({"type": type(value).__name__, "fields": vars(value)}).encode()]
     else:
-        raise TypeError(f"the warm store holds results, frames and floats, not {type(value).__name__}")
+        raise TypeError(f"the warm store holds results, frames, numbers and lesson records, not {type(value).__name__}")
     payload = b"".join(parts)
     header = {
         "key": repr(key),
@@ -70,6 +79,19 @@ def encode(key: tuple, value: object) -> bytes:
         "sha256": hashlib.sha256(payload).hexdigest(),
     }
     return FORMAT + json.dumps(header, separators=(",", ":")).encode() + b"\n" + payload
+
+
+def _plain(value: object) -> bool:
+    """A value JSON gives back exactly: None, a whole number, a float (Python writes its shortest exact text)."""
+    return value is None or type(value) in (int, float)
+
+
+def _record(text: bytes) -> object:
+    data = json.loads(text)
+    kind, fields = RECORDS[data["type"]], data["fields"]  # an unknown type name is a KeyError: not there
+    if not all(_plain(value) for value in fields.values()):
+        raise TypeError("not a record of plain values")
+    return kind(**fields)
 
 
 def _frame_bytes(frame: pd.DataFrame) -> bytes:
@@ -95,23 +117,28 @@ def _frame(data: bytes) -> pd.DataFrame:
 
 def decode(key: tuple, data: bytes) -> object | None:
     """The value in an entry's bytes, or None unless they are whole, of this format and for exactly this key."""
+    value = _decoded(key, data)
+    return None if value is _ABSENT else value
+
+
+def _decoded(key: tuple, data: bytes) -> object:
     if not data.startswith(FORMAT):
-        return None
+        return _ABSENT
     header_line, _, payload = data[len(FORMAT) :].partition(b"\n")
     try:
         return _value(key, json.loads(header_line), payload)
     except Exception:  # bytes from disk: whatever fails to parse (Arrow, JSON, text) is simply not there
-        return None
+        return _ABSENT
 
 
-def _value(key: tuple, header: object, payload: bytes) -> object | None:
+def _value(key: tuple, header: object, payload: bytes) -> object:
     if not isinstance(header, dict) or header.get("key") != repr(key):
-        return None  # another entry's file, or not a header at all
+        return _ABSENT  # another entry's file, or not a header at all
     sizes = header.get("sizes")
     if not isinstance(sizes, list) or not all(type(size) is int and size >= 0 for size in sizes):
-        return None
+        return _ABSENT
     if sum(sizes) != len(payload) or header.get("sha256") != hashlib.sha256(payload).hexdigest():
-        return None  # truncated, extended or changed
+        return _ABSENT  # truncated, extended or changed
     parts, start = [], 0
     for size in sizes:
         parts.append(payload[start : start + size])
@@ -123,22 +150,32 @@ def _value(key: tuple, header: object, payload: bytes) -> object | None:
         return _frame(parts[0])
     if kind == "float" and len(parts) == 1:
         return float(parts[0].decode("ascii"))
-    return None
+    if kind == "json" and len(parts) == 1 and _plain(value := json.loads(parts[0])):
+        return value
+    if kind == "record" and len(parts) == 1:
+        return _record(parts[0])
+    return _ABSENT
 
 
 def read(key: tuple) -> object | None:
     """The stored result for `key`, or None (also for a damaged or foreign entry: it is simply computed again)."""
+    value = _lookup(key)
+    return None if value is _ABSENT else value
+
+
+def _lookup(key: tuple) -> object:
+    """The stored value for `key` (None among them), or _ABSENT."""
     path = _path(key)
     if not path.is_file():  # also keeps a pipe or a device under this name from being opened
-        return None
+        return _ABSENT
     try:
         with path.open("rb") as file:
             if file.readline(len(FORMAT)) != FORMAT:  # an old pickle, an empty or foreign file: nothing more is read
-                return None
+                return _ABSENT
             data = FORMAT + file.readline(MAX_HEADER_BYTES) + file.read(MAX_PAYLOAD_BYTES + 1)
     except OSError:
-        return None
-    return decode(key, data)
+        return _ABSENT
+    return _decoded(key, data)
 
 
 def write(key: tuple, value: object) -> None:
@@ -169,8 +206,8 @@ def unwritten() -> OSError | None:
 
 def stored(key: tuple, compute: Callable[[], object]) -> object:
     """The stored result for `key`, or `compute()` (stored when warming)."""
-    found = read(key)
-    if found is not None:
+    found = _lookup(key)
+    if found is not _ABSENT:
         return found
     value = compute()
     write(key, value)

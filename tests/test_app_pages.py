@@ -292,3 +292,13 @@ def test_an_untouched_log_toggle_follows_the_data_and_stays_out_of_the_link() ->
     (log,) = page_toggles(at)
     log.set_value(False).run()
     assert at.query_params["log"] == "0"  # a choice against the data's default is kept in the link
+
+
+def test_untouched_rates_stay_out_of_the_link_when_another_setting_changes() -> None:
+    """The opening rates include one off the list of choices (0.4): it is an option, so the untouched box still holds
+    the default and writes nothing (typed text would have written every rate into the link)."""
+    at = open_app("en", LR_PAGE)
+    at.selectbox(key="lr.optimizer.en").set_value("adam").run()
+    assert not at.exception
+    assert dict(at.query_params) == {"lang": "en", "optimizer": "adam"}
+    assert at.multiselect(key="lr.rates").value == list(presets.DEFAULT_RATES)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -69,8 +70,9 @@ def test_light_clients_draw_a_page_and_an_identical_link_trains_once() -> None:
         query = page_query("", "en")
         return await wave(base, pid, log, "lab", query, 2, 60), await wave(base, pid, log, "lab", query, 2, 60)
 
-    with counted_server() as (base, pid, log):
-        cold, warm = asyncio.run(two_waves(base, pid, log))
+    # In a thread of its own: a browser test earlier in this process may have left an event loop running here.
+    with counted_server() as (base, pid, log), ThreadPoolExecutor(1) as thread:
+        cold, warm = thread.submit(asyncio.run, two_waves(base, pid, log)).result()
     assert all(view.charts >= 1 and view.errors == 0 for view in cold.views + warm.views)
     assert cold.trainings == 1 and warm.trainings == 0  # two students, one training; the warm wave hits the cache
-    assert cold.cpu > 0 and warm.cpu > 0
+    assert cold.cpu > 0  # the clock ticks in 10 ms: a warm view of the lab now costs less than one tick

@@ -22,14 +22,23 @@ from hypothesis import strategies as st
 from core import warm
 from core.config import RunConfig
 from core.lessons import batches, lr_finder
-from core.lessons.autopsy import initial_sharpness
+from core.lessons.autopsy import AfterTraining, after_training, final_sharpness, initial_sharpness
+from core.sensitivity import parting_epoch
 from core.training import Result, train
 from core.ui.runs import compact
 from tests.test_cli import assert_one_line_error, run_main
 
 ROOT = Path(__file__).resolve().parents[1]
 # Every function a page hands to cached_lesson; a new one fails test_every_lesson_value_is_a_kind_the_store_holds.
-LESSONS = (lr_finder.range_tests, initial_sharpness, batches.class_mix, batches.first_epoch)
+LESSONS = (
+    lr_finder.range_tests,
+    initial_sharpness,
+    final_sharpness,
+    after_training,
+    parting_epoch,
+    batches.class_mix,
+    batches.first_epoch,
+)
 KEY = ("lesson", "tests.value", (1, 2.5, "x", None, (3,)), (), "1")
 
 
@@ -69,7 +78,11 @@ def same(a: object, b: object) -> bool:
         return all(same(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(Result))
     if isinstance(a, pd.DataFrame) and isinstance(b, pd.DataFrame):
         return a.equals(b) and list(a.columns) == list(b.columns) and list(a.dtypes) == list(b.dtypes)
-    return type(a) is type(b) is float and np.float64(a).tobytes() == np.float64(b).tobytes()
+    if isinstance(a, AfterTraining) and isinstance(b, AfterTraining):
+        return same(a.sharpness, b.sharpness) and same(a.parting, b.parting)
+    if type(a) is type(b) is float:
+        return np.float64(a).tobytes() == np.float64(b).tobytes()
+    return type(a) is type(b) and a == b  # whole numbers, None
 
 
 def test_every_lesson_value_is_a_kind_the_store_holds():
@@ -79,10 +92,13 @@ def test_every_lesson_value_is_a_kind_the_store_holds():
         called |= {name.split(".")[-1] for name in re.findall(r"cached_lesson\(([\w.]+)", page.read_text())}
     assert called == {function.__name__ for function in LESSONS}
     for function in LESSONS:
-        assert typing.get_type_hints(function)["return"] in (pd.DataFrame, float)
+        assert typing.get_type_hints(function)["return"] in (pd.DataFrame, float, int | None, AfterTraining)
 
 
-@pytest.mark.parametrize("kind", ["result", "frame", "empty frame", "float", "nan", "-0.0", "numpy float"])
+@pytest.mark.parametrize(
+    "kind",
+    ["result", "frame", "empty frame", "float", "nan", "-0.0", "numpy float", "int", "none", "record", "record nan"],
+)
 def test_each_kind_comes_back_exactly(kind, trained, store):
     value = {
         "result": trained,
@@ -92,9 +108,13 @@ def test_each_kind_comes_back_exactly(kind, trained, store):
         "nan": float("nan"),
         "-0.0": -0.0,
         "numpy float": np.float64(1 / 3),
+        "int": 2**70,
+        "none": None,
+        "record": AfterTraining(sharpness=5.623456789012345, parting=7),
+        "record nan": AfterTraining(sharpness=float("nan"), parting=None),
     }[kind]
     assert warm.stored(KEY, lambda: value) is value  # computed, then written
-    back = warm.read(KEY)
+    back = warm.stored(KEY, lambda: pytest.fail("served from the store, not computed again"))
     assert same(back, float(value) if isinstance(value, float) else value)
     assert [path.suffix for path in store.iterdir()] == [".warm"]  # nothing half-written is left
 
@@ -104,14 +124,14 @@ def test_each_kind_comes_back_exactly(kind, trained, store):
     [
         {"lr": 0.1},
         "text",
-        3,
-        None,
+        True,
+        Path("x"),
         (pd.DataFrame(),),
         pd.DataFrame({"mixed": [1, "a"]}),  # an object column Arrow cannot hold
         pd.DataFrame([[1.0, 2.0]], columns=["x", "x"]),
         pd.DataFrame({"sets": [{1}, {2}]}),
     ],
-    ids=["dict", "str", "int", "None", "tuple", "mixed column", "repeated label", "sets"],
+    ids=["dict", "str", "bool", "path", "tuple", "mixed column", "repeated label", "sets"],
 )
 def test_a_value_the_store_cannot_give_back_exactly_is_refused(value, store):
     with pytest.raises(TypeError):

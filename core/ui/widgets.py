@@ -380,6 +380,8 @@ def knob_widget(
         kwargs.setdefault("help", t(KNOB_HELP[read_as], lang))
     if widget in _OPTION_WIDGETS:
         kwargs["options"] = list(spec.choices)
+        if typed:  # a page's own default rate off the list (0.4) is an option too, not typed text
+            kwargs["options"] = sorted({*spec.choices, *value})
         kwargs.setdefault("format_func", _names(spec, lang))
         allowed = Allowed(options=spec.choices, knob=read_as)
     elif spec.kind == SWITCH:
