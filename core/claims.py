@@ -219,8 +219,9 @@ def _page_presets(base: RunConfig) -> dict[str, float]:
 
 
 def preset_verdict(claim: Claim, seed: int, engine: str) -> dict[str, float]:
-    """The page's verdict of the preset named by the claim's `text` (lr.claims.preset.<preset>) on `seed`: the preset
-    chosen at arm a's settings as the page chooses it, trained in the sweep of all arms' rates, as the focus is."""
+    """The page's verdict of the preset named by the claim's `text` (learning_rate.claims.preset.<preset>) on `seed`:
+    the preset chosen at arm a's settings as the page chooses it, trained in the sweep of all arms' rates, as the focus
+    is."""
     configs = claim.configs(seed)
     chosen = _page_presets(configs["a"].replace(seed=0))[claim.text.rsplit(".", 1)[-1]]
     rates = sorted({config.lr for config in configs.values()} | {chosen})
@@ -248,7 +249,7 @@ def _verdict_claim(verdict: str, scenario: str, rate: float, seeds: tuple[int, .
     return Claim(
         f"lr.{scenario}.{verdict}",
         "learning_rate",
-        f"lr.claims.{scenario}.{verdict}",
+        f"learning_rate.claims.{scenario}.{verdict}",
         _card(scenario, rate),
         "verdict",
         f"a_{verdict}",
@@ -262,7 +263,7 @@ def _verdict_claim(verdict: str, scenario: str, rate: float, seeds: tuple[int, .
 def _metric_claim(name: str, scenario: str, rates: tuple[float, ...], metric: str, expect: str, notes: str) -> Claim:
     """A final metric of some of a card's rates (arm a = rates[0], b = rates[1]), in the form --json prints."""
     arms = {arm: {**_LR_PAGE, "lr": format_param(rate)} for arm, rate in zip("ab", rates, strict=False)}
-    text = f"lr.claims.{scenario}.{name}"
+    text = f"learning_rate.claims.{scenario}.{name}"
     return Claim(f"lr.{scenario}.{name}", "learning_rate", text, arms, metric, expect, SEEDS_LISTED, scenario, notes)
 
 
@@ -271,7 +272,7 @@ def _preset_claim(preset: str, expect: str, notes: str) -> Claim:
     return Claim(
         f"lr.preset.{preset}",
         "learning_rate",
-        f"lr.claims.preset.{preset}",
+        f"learning_rate.claims.preset.{preset}",
         _card("four_regimes", presets.DEFAULT_RATES[0]),
         "verdict",
         expect,
@@ -300,7 +301,7 @@ LEARNING_RATE: tuple[Claim, ...] = (
     Claim(
         "lr.four_regimes.still_falling",
         "learning_rate",
-        "lr.claims.four_regimes.still_falling",
+        "learning_rate.claims.four_regimes.still_falling",
         _card("four_regimes", 0.001),
         "sign",
         "a_still_falling",
@@ -400,7 +401,7 @@ LOSSES: tuple[Claim, ...] = (
     Claim(
         "confident_wrong",
         "loss_functions",
-        "losses.claims.confident_wrong",
+        "loss_functions.claims.confident_wrong",
         {"a": {"p_malignant": "0.01"}, "b": {"p_malignant": "0.6"}},
         "penalty",
         "a>b*8",
@@ -412,7 +413,7 @@ LOSSES: tuple[Claim, ...] = (
     Claim(
         "far_off",
         "loss_functions",
-        "losses.claims.far_off",
+        "loss_functions.claims.far_off",
         {"a": {"pressure": "160"}, "b": {"pressure": "140"}},
         "penalty",
         "a=b*4",
@@ -452,7 +453,7 @@ SCHEDULES: tuple[Claim, ...] = (
     Claim(
         "schedules_decay_ends_lower",
         "lr_schedules",
-        "schedules.claims.decay_ends_lower",
+        "lr_schedules.claims.decay_ends_lower",
         _arms(schedules.PAGE, a={"scheduler": "cosine"}, b={"scheduler": "none"}),
         "final_train_loss",
         "a<b",
@@ -465,7 +466,7 @@ SCHEDULES: tuple[Claim, ...] = (
     Claim(
         "schedules_step_ends_lower",
         "lr_schedules",
-        "schedules.claims.step_ends_lower",
+        "lr_schedules.claims.step_ends_lower",
         _arms(schedules.PAGE, a={"scheduler": "step"}, b={"scheduler": "none"}),
         "final_train_loss",
         "a<b",
@@ -475,7 +476,7 @@ SCHEDULES: tuple[Claim, ...] = (
     Claim(
         "schedules_warmup_saves_high_rate",
         "lr_schedules",
-        "schedules.claims.warmup_saves_high_rate",
+        "lr_schedules.claims.warmup_saves_high_rate",
         _arms(_WARMUP, a={"scheduler": "warmup-cosine"}, b={"scheduler": "cosine"}),
         "final_train_loss",
         "a<b",
@@ -488,7 +489,7 @@ SCHEDULES: tuple[Claim, ...] = (
     Claim(
         "schedules_warmup_beats_constant",
         "lr_schedules",
-        "schedules.claims.warmup_beats_constant",
+        "lr_schedules.claims.warmup_beats_constant",
         _arms(_WARMUP, a={"scheduler": "warmup-cosine"}, b={"scheduler": "none"}),
         "final_train_loss",
         "a<b",
@@ -498,7 +499,7 @@ SCHEDULES: tuple[Claim, ...] = (
     Claim(
         "schedules_no_warmup_worse_than_mean",
         "lr_schedules",
-        "schedules.claims.no_warmup_worse_than_mean",
+        "lr_schedules.claims.no_warmup_worse_than_mean",
         _arms(_WARMUP, a={"scheduler": "cosine"}, b={"scheduler": "none"}),
         "final_train_loss",
         "a,b>1",
@@ -511,7 +512,7 @@ SCHEDULES: tuple[Claim, ...] = (
     Claim(
         "schedules_decay_rescues_edge_rate",
         "lr_schedules",
-        "schedules.claims.decay_rescues_edge_rate",
+        "lr_schedules.claims.decay_rescues_edge_rate",
         _arms(_EDGE, a={"scheduler": "none"}, b={"scheduler": "cosine"}),
         "diverged",
         "a_diverged,b_not",
@@ -522,7 +523,7 @@ SCHEDULES: tuple[Claim, ...] = (
     Claim(
         "schedules_warmup_no_rescue",
         "lr_schedules",
-        "schedules.claims.warmup_no_rescue",
+        "lr_schedules.claims.warmup_no_rescue",
         _arms(_FAR_TOO_LARGE, a={"scheduler": "none"}, b={"scheduler": "warmup-cosine"}),
         "final_val_accuracy",
         "a,b<=0.2",
@@ -534,7 +535,7 @@ SCHEDULES: tuple[Claim, ...] = (
     Claim(
         "schedules_decay_not_always",
         "lr_schedules",
-        "schedules.claims.decay_not_always",
+        "lr_schedules.claims.decay_not_always",
         _arms(_MODERATE, a={"scheduler": "none"}, b={"scheduler": "cosine"}),
         "final_train_loss",
         "a<b",
@@ -545,7 +546,7 @@ BATCHES: tuple[Claim, ...] = (
     Claim(
         "batches_online_ahead_per_epoch",
         "batch_and_epochs",
-        "batches.claims.online_ahead_per_epoch",
+        "batch_and_epochs.claims.online_ahead_per_epoch",
         _arms(batches.PAGE, a={"batch_size": 1}, b={"batch_size": 32}),
         "final_train_loss",
         "a<b",
@@ -555,7 +556,7 @@ BATCHES: tuple[Claim, ...] = (
     Claim(
         "batches_sorted_spread",
         "batch_and_epochs",
-        "batches.claims.sorted_spread",
+        "batch_and_epochs.claims.sorted_spread",
         _arms(batches.SORTED, a={"shuffle": False}, b={}),
         "batch_loss_spread",
         "a>2b",
@@ -569,7 +570,7 @@ BATCHES: tuple[Claim, ...] = (
     Claim(
         "batches_sorted_halfway",
         "batch_and_epochs",
-        "batches.claims.sorted_halfway",
+        "batch_and_epochs.claims.sorted_halfway",
         _arms(batches.SORTED, a={"shuffle": False}, b={}),
         "halfway_val_accuracy",
         "a<b-0.2",
@@ -583,7 +584,7 @@ BATCHES: tuple[Claim, ...] = (
     Claim(
         "batches_overfit_val_loss",
         "batch_and_epochs",
-        "batches.claims.overfit_val_loss",
+        "batch_and_epochs.claims.overfit_val_loss",
         _arms(batches.OVERFIT, a={"epochs": batches.OVERFIT_EPOCHS}, b={"epochs": batches.EARLY_EPOCHS}),
         "final_val_loss",
         "a>2b",
@@ -593,7 +594,7 @@ BATCHES: tuple[Claim, ...] = (
     Claim(
         "batches_overfit_same_accuracy",
         "batch_and_epochs",
-        "batches.claims.overfit_same_accuracy",
+        "batch_and_epochs.claims.overfit_same_accuracy",
         _arms(batches.OVERFIT, a={"epochs": batches.OVERFIT_EPOCHS}, b={"epochs": batches.EARLY_EPOCHS}),
         "final_val_accuracy",
         "|a-b|<=0.03",

@@ -35,27 +35,27 @@ KNOBS = ("step_size", "gamma", "warmup_epochs", "patience")
 def settings(lang: str) -> list[RunConfig]:
     """The controls; returns one config per chosen schedule (same network, seed and batch order)."""
     with settings_box(lang):
-        st.markdown(f"**{t('schedules.controls', lang)}**")
+        st.markdown(f"**{t('lr_schedules.controls', lang)}**")
         chosen = knob_widget(
             "scheduler",
-            "sched.schedules",
+            "lr_schedules.schedules",
             lang,
             default=lesson.PAGE_SCHEDULES,
             several=True,
-            label=t("schedules.schedules", lang, most=MOST),
-            help=t("schedules.schedules_help", lang),
+            label=t("lr_schedules.schedules", lang, most=MOST),
+            help=t("lr_schedules.schedules_help", lang),
         )
         if len(chosen) > MOST:
-            st.warning(t("schedules.too_many", lang, most=MOST))
+            st.warning(t("lr_schedules.too_many", lang, most=MOST))
         left, right = st.columns(2)
         with left:
-            lr = knob_widget("lr", "sched.lr", lang, default=lesson.PAGE.lr, label=t("schedules.peak", lang))
-            epochs = knob_widget("epochs", "sched.epochs", lang, default=lesson.PAGE.epochs, high=50)
-            batch = knob_widget("batch_size", "sched.batch_size", lang)
+            lr = knob_widget("lr", "lr_schedules.lr", lang, default=lesson.PAGE.lr, label=t("lr_schedules.peak", lang))
+            epochs = knob_widget("epochs", "lr_schedules.epochs", lang, default=lesson.PAGE.epochs, high=50)
+            batch = knob_widget("batch_size", "lr_schedules.batch_size", lang)
         with right:
-            optimizer = knob_widget("optimizer", "sched.optimizer", lang, default=lesson.PAGE.optimizer)
-            dataset = knob_widget("dataset", "sched.dataset", lang, default=lesson.PAGE.dataset)
-        with st.expander(t("schedules.knobs", lang)):
+            optimizer = knob_widget("optimizer", "lr_schedules.optimizer", lang, default=lesson.PAGE.optimizer)
+            dataset = knob_widget("dataset", "lr_schedules.dataset", lang, default=lesson.PAGE.dataset)
+        with st.expander(t("lr_schedules.knobs", lang)):
             knobs = {name: knob_slider(name, lang) for name in KNOBS}
     base = lesson.PAGE.replace(dataset=dataset, optimizer=optimizer, lr=lr, batch_size=batch, epochs=epochs, **knobs)
     return [base.replace(scheduler=code) for code in chosen[:MOST]]
@@ -63,17 +63,17 @@ def settings(lang: str) -> list[RunConfig]:
 
 def knob_slider(name: str, lang: str) -> float:
     """One schedule knob (step size, γ, warmup, patience), kept in the URL under its RunConfig name."""
-    label = t(f"schedules.{'warmup' if name == 'warmup_epochs' else name}", lang)
-    return knob_widget(name, f"sched.{name}", lang, default=getattr(lesson.PAGE, name), widget=st.slider, label=label)
+    label = t(f"lr_schedules.{'warmup' if name == 'warmup_epochs' else name}", lang)
+    return knob_widget(name, f"lr_schedules.{name}", lang, default=getattr(lesson.PAGE, name), widget=st.slider, label=label)
 
 
 def rules(configs: list[RunConfig], lang: str) -> None:
     """One line per chosen schedule: what it does to the rate, with this page's knobs."""
     first = configs[0]
     lines = [
-        f"- **{t(f'schedules.names.{c.scheduler}', lang)}**: "
+        f"- **{t(f'lr_schedules.names.{c.scheduler}', lang)}**: "
         + t(
-            f"schedules.rules.{c.scheduler}",
+            f"lr_schedules.rules.{c.scheduler}",
             lang,
             step_size=first.step_size,
             patience=first.patience,
@@ -82,7 +82,7 @@ def rules(configs: list[RunConfig], lang: str) -> None:
         for c in configs
     ]
     st.markdown("\n".join(lines))
-    st.caption(t("schedules.setting", lang, hidden="-".join(map(str, lesson.PAGE.hidden))))
+    st.caption(t("lr_schedules.setting", lang, hidden="-".join(map(str, lesson.PAGE.hidden))))
     for config in configs:
         for key, params in schedule_notes(config, steps_per_epoch(config)):
             st.caption(t(key, lang, **params))
@@ -91,20 +91,20 @@ def rules(configs: list[RunConfig], lang: str) -> None:
 def curves(configs: list[RunConfig], lang: str) -> None:
     """The rate preview at once; then, once trained, the rate over the loss and the final validation losses."""
     codes = [config.scheduler for config in configs]
-    names = {code: t(f"schedules.names.{code}", lang) for code in SCHEDULERS}
+    names = {code: t(f"lr_schedules.names.{code}", lang) for code in SCHEDULERS}
     titles = {
-        key: t(f"schedules.charts.{key}", lang) for key in ("step", "epoch", "lr", "loss", "schedule", "val_loss")
+        key: t(f"lr_schedules.charts.{key}", lang) for key in ("step", "epoch", "lr", "loss", "schedule", "val_loss")
     }
     named = {run: names[code] for run, code in enumerate(codes)}
-    st.subheader(t("schedules.chart_title", lang), anchor="schedules-curves")
+    st.subheader(t("lr_schedules.chart_title", lang), anchor="schedules-curves")
     chart = st.empty()
-    smooth = smoothing_choice(lang, "sched.smooth")  # below the chart, which keeps its place on the first screen
+    smooth = smoothing_choice(lang, "lr_schedules.smooth")  # below the chart, which keeps its place on the first screen
     if not trained(tuple(configs)):  # the rates alone while it trains; a trained result draws its chart at once
         preview = lesson.schedule_preview(configs)
         show_chart_in(chart, schedule_chart, preview.assign(name=preview["run"].map(named)), None, codes, names, titles)
-    st.caption(t("schedules.preview_caption", lang))
+    st.caption(t("lr_schedules.preview_caption", lang))
     if "plateau" in codes:
-        st.caption(t("schedules.plateau_preview", lang))
+        st.caption(t("lr_schedules.plateau_preview", lang))
     try:
         result = cached_train(tuple(configs))
     except ConfigError as err:
@@ -113,11 +113,11 @@ def curves(configs: list[RunConfig], lang: str) -> None:
     steps = result.steps.assign(name=result.steps["run"].map(named), lr=result.steps["lr_applied"])
     show_chart_in(chart, schedule_chart, steps, steps, codes, names, titles, smooth=smooth)
     summary = lesson.schedule_summary(result.epochs, result.steps).assign(name=lambda frame: frame["run"].map(named))
-    st.subheader(t("schedules.final_title", lang))
+    st.subheader(t("lr_schedules.final_title", lang))
     show_chart(final_loss_bars, summary, codes, names, titles)
     if summary["val_loss"].notna().any():
         best = summary.loc[summary["val_loss"].idxmin()]
-        st.caption(t("schedules.best_val", lang, name=best["name"], loss=best["val_loss"]))
+        st.caption(t("lr_schedules.best_val", lang, name=best["name"], loss=best["val_loss"]))
     compare(summary, codes, lang)
     talk(configs, result, summary, names, lang)
 
@@ -129,22 +129,22 @@ def show_chart_in(slot: object, builder: Callable[..., object], *args: object, *
 
 def compare(summary: pd.DataFrame, codes: list[str], lang: str) -> None:
     """Each schedule against the constant rate, in numbers from this very run."""
-    st.subheader(t("schedules.compare_title", lang))
+    st.subheader(t("lr_schedules.compare_title", lang))
     if "none" not in codes:
-        st.info(t("schedules.no_constant", lang))
+        st.info(t("lr_schedules.no_constant", lang))
         return
     constant = summary.loc[codes.index("none")]
     if not math.isfinite(constant["train_loss"]):
-        st.markdown(t("schedules.constant_stopped", lang, factor=plain_number(STOP_FACTOR)))
+        st.markdown(t("lr_schedules.constant_stopped", lang, factor=plain_number(STOP_FACTOR)))
     for run, code in enumerate(codes):
         row = summary.loc[run]
         if code == "none" or not math.isfinite(constant["train_loss"]) or not math.isfinite(row["train_loss"]):
             continue
-        name = t(f"schedules.names.{code}", lang)
+        name = t(f"lr_schedules.names.{code}", lang)
         found = lesson.against_constant(row, constant)
-        said = [t(f"schedules.compare.{key}", lang, name=name, **times(numbers)) for key, numbers in found]
+        said = [t(f"lr_schedules.compare.{key}", lang, name=name, **times(numbers)) for key, numbers in found]
         st.markdown(sentences(said, lang))
-    st.caption(t("schedules.where_not", lang))
+    st.caption(t("lr_schedules.where_not", lang))
 
 
 def talk(configs: list[RunConfig], result: Result, summary: pd.DataFrame, names: dict[str, str], lang: str) -> None:
@@ -157,7 +157,7 @@ def talk(configs: list[RunConfig], result: Result, summary: pd.DataFrame, names:
     key, numbers = lesson.talking_point(summary, [config.scheduler for config in configs])
     if "best" in numbers:
         numbers["best"] = names[numbers["best"]]
-    talking_point(t(f"schedules.talking.{key}", lang, **times(numbers)), lang)
+    talking_point(t(f"lr_schedules.talking.{key}", lang, **times(numbers)), lang)
 
 
 def times(numbers: dict[str, object]) -> dict[str, object]:
@@ -166,14 +166,14 @@ def times(numbers: dict[str, object]) -> dict[str, object]:
 
 
 lang = setup_page("lr_schedules")
-st.title(t("schedules.title", lang))
-intro(t("schedules.intro", lang))
+st.title(t("lr_schedules.title", lang))
+intro(t("lr_schedules.intro", lang))
 scenario_cards("lr_schedules", lang)
 configs = settings(lang)
 if not configs:
-    st.info(t("schedules.none_chosen", lang))
+    st.info(t("lr_schedules.none_chosen", lang))
 elif revealed("lr_schedules", lang):
     chart_leads(lambda: rules(configs, lang), lambda: curves(configs, lang))
-with st.expander(t("schedules.facts_title", lang)):
-    st.markdown(t("schedules.facts", lang))
-    st.caption(t("schedules.facts_checked", lang))
+with st.expander(t("lr_schedules.facts_title", lang)):
+    st.markdown(t("lr_schedules.facts", lang))
+    st.caption(t("lr_schedules.facts_checked", lang))

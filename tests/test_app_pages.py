@@ -24,7 +24,7 @@ JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff60]")
 # Proto fields that hold ids, paths, data or styling rather than words a visitor reads.
 NOT_TEXT = {"id", "form_id", "spec", "datasets", "data", "page_script_hash", "page", "query_string", "icon", "key"}
 FOCUS = 0.03  # the learning-rate page's focus rate by default
-OWN_TOPICS = ("common", "sidebar", "nav", "home", "lr", "charts")
+OWN_TOPICS = ("common", "sidebar", "nav", "home", "learning_rate", "charts")
 
 
 def open_app(lang: str | None = None, page: str | None = None, locale: str | None = None, **query: object) -> AppTest:
@@ -153,16 +153,16 @@ def test_language_switch_in_sidebar_changes_language_and_url() -> None:
     at = open_app("en", LR_PAGE)
     at.button_group(key="ui_lang").set_value("ja").run()
     assert not at.exception
-    assert at.title[0].value == t("lr.title", "ja")
+    assert at.title[0].value == t("learning_rate.title", "ja")
     assert at.query_params["lang"] == "ja"
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_lr_page_default_state(lang: str) -> None:
     at = open_app(lang, LR_PAGE)
-    assert at.title[0].value == t("lr.title", lang)
-    assert at.multiselect(key="lr.rates").value == [0.001, 0.03, 0.4, 1.0]
-    assert at.select_slider(key="lr.focus").value == FOCUS
+    assert at.title[0].value == t("learning_rate.title", lang)
+    assert at.multiselect(key="learning_rate.rates").value == [0.001, 0.03, 0.4, 1.0]
+    assert at.select_slider(key="learning_rate.focus").value == FOCUS
     lines, marks = lr_chart_data(at)
     # The four chosen rates; the focus rate is one of them, so the card "Four learning rates" draws four curves.
     assert sorted(lines["lr_label"].unique(), key=float) == ["0.001", "0.03", "0.4", "1"]
@@ -170,7 +170,7 @@ def test_lr_page_default_state(lang: str) -> None:
     # SGD at 1.0 on the blood-pressure data blows up: its curve stops and a divergence mark appears.
     assert list(marks["lr_label"]) == ["1"]
     assert lines.groupby("lr_label")["epoch"].max().to_dict()["0.03"] == 30
-    assert any(t("lr.verdicts.diverging.title", lang, rates="")[:4] in error.value for error in at.error)
+    assert any(t("learning_rate.verdicts.diverging.title", lang, rates="")[:4] in error.value for error in at.error)
     texts = visible_texts(at)
     if lang == "en":
         assert [text for text in texts if JAPANESE.search(text)] == []
@@ -181,11 +181,11 @@ def test_lr_page_default_state(lang: str) -> None:
 def test_lr_page_reads_its_state_from_the_url() -> None:
     query = {"lr": ["0.0001", "10", "0.5"], "batch_size": "full", "epochs": "12", "optimizer": "adam"}
     at = open_app("ja", LR_PAGE, dataset="diabetes", **query)
-    assert at.multiselect(key="lr.rates").value == [0.0001, 10.0, 0.5]
-    assert at.select_slider(key="lr.batch_size").value == "full"
-    assert at.slider(key="lr.epochs").value == 12
-    assert at.selectbox(key="lr.optimizer.ja").value == "adam"
-    assert at.selectbox(key="lr.dataset.ja").value == "diabetes"
+    assert at.multiselect(key="learning_rate.rates").value == [0.0001, 10.0, 0.5]
+    assert at.select_slider(key="learning_rate.batch_size").value == "full"
+    assert at.slider(key="learning_rate.epochs").value == 12
+    assert at.selectbox(key="learning_rate.optimizer.ja").value == "adam"
+    assert at.selectbox(key="learning_rate.dataset.ja").value == "diabetes"
     assert link_notices(at, "ja") == []
     lines, _ = lr_chart_data(at)
     assert set(lines["lr_label"]) <= {"0.0001", "0.5", "10", f"{FOCUS:g}"}
@@ -194,10 +194,10 @@ def test_lr_page_reads_its_state_from_the_url() -> None:
 
 def test_lr_page_writes_translated_choices_to_the_url_as_ids() -> None:
     at = open_app("ja", LR_PAGE)
-    at.selectbox(key="lr.optimizer.ja").set_value("momentum").run()
+    at.selectbox(key="learning_rate.optimizer.ja").set_value("momentum").run()
     assert not at.exception
     assert at.query_params["optimizer"] == "momentum"
-    at.selectbox(key="lr.optimizer.ja").set_value("sgd").run()
+    at.selectbox(key="learning_rate.optimizer.ja").set_value("sgd").run()
     assert "optimizer" not in at.query_params  # the default stays out of the link
 
 
@@ -213,13 +213,13 @@ def test_lr_page_writes_translated_choices_to_the_url_as_ids() -> None:
 )
 def test_lr_page_extreme_settings_run_cleanly(changes: dict) -> None:
     at = open_app("en", LR_PAGE)
-    at.multiselect(key="lr.rates").set_value(changes["lr"])
-    at.select_slider(key="lr.batch_size").set_value(changes["batch_size"])
+    at.multiselect(key="learning_rate.rates").set_value(changes["lr"])
+    at.select_slider(key="learning_rate.batch_size").set_value(changes["batch_size"])
     if "epochs" in changes:
-        at.slider(key="lr.epochs").set_value(changes["epochs"])
+        at.slider(key="learning_rate.epochs").set_value(changes["epochs"])
     for key in ("dataset", "optimizer"):
         if key in changes:
-            at.selectbox(key=f"lr.{key}.en").set_value(changes[key])
+            at.selectbox(key=f"learning_rate.{key}.en").set_value(changes[key])
     at.run()
     assert not at.exception, at.exception
     lines, marks = lr_chart_data(at)
@@ -253,7 +253,7 @@ def test_lr_page_ignores_text_that_is_no_rate_and_survives_an_empty_selection() 
     assert "`abc`" in notice
     lines, _ = lr_chart_data(at)
     assert set(lines["lr_label"]) == {"0.05", f"{FOCUS:g}"}
-    at.multiselect(key="lr.rates").set_value([]).run()
+    at.multiselect(key="learning_rate.rates").set_value([]).run()
     assert not at.exception
     assert sweep_charts(at) == []
     assert at.info[0].value == t("common.widgets.lr.empty", "en")
@@ -266,7 +266,7 @@ def page_toggles(at: AppTest) -> list[object]:
 
 def test_restyling_the_chart_keeps_the_runs() -> None:
     at = open_app("en", LR_PAGE)
-    at.button_group(key="lr.curve.en").set_value("val_loss")
+    at.button_group(key="learning_rate.curve.en").set_value("val_loss")
     (log,) = page_toggles(at)
     log.set_value(True)
     at.run()
@@ -282,7 +282,7 @@ def test_an_untouched_log_toggle_follows_the_data_and_stays_out_of_the_link() ->
     at = open_app("en", LR_PAGE, lr="0.1")
     shown = []
     for dataset in ("blood_pressure", "digits"):  # a regression loss in one decade, cross-entropy over several
-        at.selectbox(key="lr.dataset.en").set_value(dataset).run()
+        at.selectbox(key="learning_rate.dataset.en").set_value(dataset).run()
         lines, _ = lr_chart_data(at)
         (log,) = page_toggles(at)
         assert log.value == needs_log_scale(lines["loss"])
@@ -298,7 +298,7 @@ def test_untouched_rates_stay_out_of_the_link_when_another_setting_changes() -> 
     """The opening rates include one off the list of choices (0.4): it is an option, so the untouched box still holds
     the default and writes nothing (typed text would have written every rate into the link)."""
     at = open_app("en", LR_PAGE)
-    at.selectbox(key="lr.optimizer.en").set_value("adam").run()
+    at.selectbox(key="learning_rate.optimizer.en").set_value("adam").run()
     assert not at.exception
     assert dict(at.query_params) == {"lang": "en", "optimizer": "adam"}
-    assert at.multiselect(key="lr.rates").value == list(presets.DEFAULT_RATES)
+    assert at.multiselect(key="learning_rate.rates").value == list(presets.DEFAULT_RATES)

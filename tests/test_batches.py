@@ -163,7 +163,7 @@ def test_the_shuffling_sentences_follow_the_numbers(spread_a, spread_b, half_a, 
     assert final == ("final" if abs(end_a - end_b) < lesson.CLOSE else "final_apart")
     for lang in ("en", "ja"):
         for key, numbers in lesson.shuffle_findings(facts):
-            t(f"batches.shuffle.{key}", lang, epochs=5, **numbers)
+            t(f"batch_and_epochs.shuffle.{key}", lang, epochs=5, **numbers)
 
 
 @st.composite
@@ -188,7 +188,7 @@ def test_the_per_epoch_sentence_names_the_batch_that_really_ended_lowest(drawn) 
     assert numbers["smallest"] == sizes.index(min(sizes))
     assert (kind == "small_ahead") == (numbers["best"] == numbers["smallest"])
     for lang in ("en", "ja"):
-        t(f"batches.batch.per_epoch.{kind}", lang, epochs=10, **numbers)
+        t(f"batch_and_epochs.batch.per_epoch.{kind}", lang, epochs=10, **numbers)
 
 
 @FEW
@@ -240,7 +240,7 @@ def test_the_over_fitting_sentence_says_the_loss_ratio_and_the_cases_that_change
     assert numbers["cases"] == abs(moved)
     assert kind == ("overconfident" if abs(moved) <= lesson.FEW_CASES else "wrong_more" if moved < 0 else "right_more")
     for lang in ("en", "ja"):
-        t("batches.epochs.overfit", lang, **numbers) + t(f"batches.epochs.{kind}", lang, **numbers)
+        t("batch_and_epochs.epochs.overfit", lang, **numbers) + t(f"batch_and_epochs.epochs.{kind}", lang, **numbers)
 
 
 def test_every_card_of_the_page_has_its_claim_on_the_runs_it_shows() -> None:
@@ -282,8 +282,8 @@ def test_the_over_fitting_talking_point_reads_the_cards_claims_off_the_long_run(
     )
     long = lesson.OVERFIT.replace(epochs=200)
     (loss_key, loss), (accuracy_key, accuracy) = lesson.early_against_late(long, frame, 114, claims)
-    assert loss_key == "batches.claims.overfit_val_loss.holds" and loss["ratio"] == pytest.approx(5)
-    assert accuracy_key == "batches.claims.overfit_same_accuracy.holds"
+    assert loss_key == "batch_and_epochs.claims.overfit_val_loss.holds" and loss["ratio"] == pytest.approx(5)
+    assert accuracy_key == "batch_and_epochs.claims.overfit_same_accuracy.holds"
     assert (accuracy["b_cases"], accuracy["a_cases"], accuracy["n"]) == (110, 109, 114)
     assert lesson.early_against_late(long.replace(epochs=100), frame[frame["epoch"] <= 100], 114, claims) == []
 
@@ -343,4 +343,4 @@ def test_a_worker_imports_the_script_again_with_spawn_but_not_with_fork(tmp_path
     printed = subprocess.run([sys.executable, str(path), method], capture_output=True, text=True, check=True).stdout
     assert printed.count("imported") == imports
     for lang in ("en", "ja"):
-        assert "spawn" in t("batches.loader.workers", lang) and "fork" in t("batches.loader.workers", lang)
+        assert "spawn" in t("batch_and_epochs.loader.workers", lang) and "fork" in t("batch_and_epochs.loader.workers", lang)

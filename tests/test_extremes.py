@@ -159,7 +159,7 @@ def test_lab_at_the_extremes_shows_charts_or_the_guards_message(batch: int | str
 def test_learning_rate_page_at_the_extremes_shows_charts_or_the_guards_message() -> None:
     rates = [str(LOWEST_LR), str(HIGHEST_LR)]
     at = open_app("en", LR_PAGE, lr=rates, batch_size=str(BATCHES[0]), epochs="1")
-    slider = at.slider(key="lr.epochs")
+    slider = at.slider(key="learning_rate.epochs")
     assert slider.max <= most_epochs()
     slider.set_value(slider.max).run()
     assert_charts_or_refused(at)

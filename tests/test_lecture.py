@@ -55,10 +55,10 @@ def card(at, scenario_id):
 
 def test_a_card_sets_its_page_even_after_the_widgets_changed():
     at = open_page(PATHS["lr_schedules"], "en")
-    at.slider(key="sched.epochs").set_value(20).run()
+    at.slider(key="lr_schedules.epochs").set_value(20).run()
     card(at, "warmup_high_lr").click().run()
     assert not at.exception
-    assert at.slider(key="sched.epochs").value == 10  # the card's state: the page's default epochs
+    assert at.slider(key="lr_schedules.epochs").value == 10  # the card's state: the page's default epochs
     assert as_lists(at.query_params)["scheduler"] == ["none", "cosine", "warmup-cosine"]
     assert at.query_params["optimizer"] == "rmsprop" and at.query_params["lr"] == "0.1"
     assert "epochs" not in at.query_params
@@ -131,7 +131,7 @@ def test_a_changed_setting_hides_the_result_and_asks_again():
     scenario = next(s for s in SCENARIOS if s.id == "decay_ends_lower")
     at = open_page(PATHS["lr_schedules"], "en", predict="1", **url_params(scenario))
     assert charts(reveal(at, "lr_schedules")) and not at.exception
-    at.slider(key="sched.epochs").set_value(12).run()
+    at.slider(key="lr_schedules.epochs").set_value(12).run()
     assert not charts(at) and not at.exception
     assert t("lecture.ask", "en") in [block.value for block in at.markdown]  # this setting is no scenario's
     assert charts(reveal(at, "lr_schedules"))
@@ -145,7 +145,7 @@ def test_a_changed_setting_hides_the_result_and_asks_again():
 
 @pytest.mark.parametrize(
     ("page_id", "key", "value"),
-    [("loss_functions", "loss.race_w", 1.0), ("batch_and_epochs", "batch.fit_epochs", 40)],
+    [("loss_functions", "loss_functions.race_w", 1.0), ("batch_and_epochs", "batch_and_epochs.fit_epochs", 40)],
 )
 def test_a_setting_drawn_below_the_question_hides_the_result_at_once(page_id: str, key: str, value: object):
     """A widget drawn only while the result shows: its first change asks again on that same rerun, and the next

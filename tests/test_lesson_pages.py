@@ -12,9 +12,9 @@ from core.ui.widgets import code_span
 from tests.test_app_pages import JAPANESE, chart_frames, charts, open_app, visible_texts
 
 PAGES = {
-    "pages/3_learning_rate.py": ("lr", 5),
-    "pages/4_lr_schedules.py": ("schedules", 2),
-    "pages/5_batch_and_epochs.py": ("batches", 5),
+    "pages/3_learning_rate.py": ("learning_rate", 5),
+    "pages/4_lr_schedules.py": ("lr_schedules", 2),
+    "pages/5_batch_and_epochs.py": ("batch_and_epochs", 5),
 }
 
 
@@ -53,15 +53,15 @@ def test_learning_rate_defaults_show_all_four_regimes() -> None:
         "diverging": [box.value for box in at.error],
     }
     for verdict, boxes in titles.items():
-        heading = t(f"lr.verdicts.{verdict}.title", "en", rates="")
+        heading = t(f"learning_rate.verdicts.{verdict}.title", "en", rates="")
         assert any(box.startswith(f"**{heading}") for box in boxes), verdict
 
 
 def test_a_preset_moves_the_focus_rate_into_the_sweep() -> None:
     at = open_app("en", "pages/3_learning_rate.py")
-    before = at.select_slider(key="lr.focus").value
-    at.button(key="lr.preset.too_large").click().run()
-    after = at.select_slider(key="lr.focus").value
+    before = at.select_slider(key="learning_rate.focus").value
+    at.button(key="learning_rate.preset.too_large").click().run()
+    after = at.select_slider(key="learning_rate.focus").value
     assert after != before and at.query_params["focus_lr"] == f"{after:g}"
     assert not at.exception
 
@@ -70,18 +70,18 @@ def test_schedule_page_previews_without_training_and_compares_with_the_constant_
     at = open_app("ja", "pages/4_lr_schedules.py")
     compared = [text for text in (m.value for m in at.markdown) if text.startswith("**") and "一定の学習率" in text]
     assert len(compared) == 3  # step decay, cosine and warmup + cosine against the constant rate
-    at.button_group(key="sched.schedules.ja").set_value(["plateau"]).run()
+    at.button_group(key="lr_schedules.schedules.ja").set_value(["plateau"]).run()
     assert not at.exception
-    assert any(t("schedules.plateau_preview", "ja") == caption.value for caption in at.caption)
-    assert any(t("schedules.no_constant", "ja") == box.value for box in at.info)
+    assert any(t("lr_schedules.plateau_preview", "ja") == caption.value for caption in at.caption)
+    assert any(t("lr_schedules.no_constant", "ja") == box.value for box in at.info)
 
 
 def test_batch_page_counts_updates_and_switches_the_axis() -> None:
     at = open_app("en", "pages/5_batch_and_epochs.py")
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics[t("batches.batch.counter", "en", batch="1")] == "455"  # 455 training tumours, one at a time
-    assert metrics[t("batches.batch.counter", "en", batch="32")] == "15"  # ⌈455 / 32⌉
-    at.button_group(key="batch.x.en").set_value("updates").run()
+    assert metrics[t("batch_and_epochs.batch.counter", "en", batch="1")] == "455"  # 455 training tumours, one at a time
+    assert metrics[t("batch_and_epochs.batch.counter", "en", batch="32")] == "15"  # ⌈455 / 32⌉
+    at.button_group(key="batch_and_epochs.x.en").set_value("updates").run()
     assert not at.exception and at.query_params["x"] == "updates"
 
 
@@ -103,23 +103,23 @@ def progress_curves(at: object) -> tuple[dict, object]:
 def test_batch_page_draws_the_loss_against_wall_clock_seconds_from_the_link() -> None:
     lang = "en"
     at = open_app(lang, "pages/5_batch_and_epochs.py", x="seconds")
-    assert at.button_group(key=f"batch.x.{lang}").value == "seconds"
+    assert at.button_group(key=f"batch_and_epochs.x.{lang}").value == "seconds"
     spec, curves = progress_curves(at)
     assert spec["layer"][0]["encoding"]["x"]["field"] == "seconds"
-    assert spec["layer"][0]["encoding"]["x"]["title"] == t("batches.batch.axes.seconds", lang)
+    assert spec["layer"][0]["encoding"]["x"]["title"] == t("batch_and_epochs.batch.axes.seconds", lang)
     for _, run in curves.groupby("name"):
         run = run.sort_values("epoch")
         assert run["seconds"].iloc[0] == 0  # the clock starts when training starts
         assert run["seconds"].is_monotonic_increasing and run["seconds"].iloc[-1] > 0
-    assert t("batches.batch.seconds_note", lang) in [caption.value for caption in at.caption]
+    assert t("batch_and_epochs.batch.seconds_note", lang) in [caption.value for caption in at.caption]
     assert link_notices(at, lang) == []
 
 
 def test_batch_page_falls_back_to_epochs_for_an_unknown_axis_and_says_so() -> None:
     at = open_app("ja", "pages/5_batch_and_epochs.py", x="minutes")
-    assert at.button_group(key="batch.x.ja").value == "epoch"
+    assert at.button_group(key="batch_and_epochs.x.ja").value == "epoch"
     spec, _ = progress_curves(at)
     assert spec["layer"][0]["encoding"]["x"]["field"] == "epoch"
     (notice,) = link_notices(at, "ja")
     assert code_span("x") in notice and code_span("minutes") in notice
-    assert t("batches.batch.seconds_note", "ja") not in [caption.value for caption in at.caption]
+    assert t("batch_and_epochs.batch.seconds_note", "ja") not in [caption.value for caption in at.caption]

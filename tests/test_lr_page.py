@@ -19,14 +19,14 @@ def test_predict_mode_hides_the_answer_until_reveal_then_says_what_happened() ->
     before = texts(at)
     assert t("lecture.scenarios.four_regimes.question", "en") in before
     answers = [
-        t("lr.valley.heading", "en"),  # the edge 2/λmax and the network's curvature
-        t("lr.finder.heading", "en"),  # where the range test blows up
-        t("lr.verdicts_title", "en"),
+        t("learning_rate.valley.heading", "en"),  # the edge 2/λmax and the network's curvature
+        t("learning_rate.finder.heading", "en"),  # where the range test blows up
+        t("learning_rate.verdicts_title", "en"),
         t("lecture.talking_point", "en"),
-        t("lr.autopsy.heading", "en"),
+        t("learning_rate.autopsy.heading", "en"),
     ]
     assert [answer for answer in answers if answer in before] == []
-    assert not [button for button in at.button if button.key.startswith("lr.preset.")]
+    assert not [button for button in at.button if button.key.startswith("learning_rate.preset.")]
     assert len(charts(at)) == 1  # only the bumpy valley, which does not depend on the settings
 
     (reveal,) = [button for button in at.button if button.key == "lecture.reveal.learning_rate"]
@@ -34,14 +34,14 @@ def test_predict_mode_hides_the_answer_until_reveal_then_says_what_happened() ->
     assert not at.exception
     after = texts(at)
     assert all(answer in after for answer in answers)
-    assert {button.key for button in at.button} >= {f"lr.preset.{name}" for name in ("too_small", "good", "too_large")}
+    assert {button.key for button in at.button} >= {f"learning_rate.preset.{name}" for name in ("too_small", "good", "too_large")}
     (point,) = [box.value for box in at.info if t("lecture.talking_point", "en") in box.value]
     assert "η = 0.03 ended lowest" in point and "η = 1 diverged and was stopped in epoch 1" in point
     assert "still falling" in after and "it rose to" in after  # 0.001's trend, 0.4's rise above its start
     assert "In the sweep above, the largest rate that did not diverge is 0.4" in after
-    (card,) = [block.value for block in at.markdown if block.value.startswith(f"**{t('lr.card_check', 'en')}**")]
+    (card,) = [block.value for block in at.markdown if block.value.startswith(f"**{t('learning_rate.card_check', 'en')}**")]
     assert card.count("- ✓") >= 6 and "✗" not in card  # the card's claims, measured on the runs shown
     assert "After 30 epochs at η = 0.4, the largest rate above that did not diverge, λmax is" in after
-    (autopsy,) = [box.value for box in at.error if box.value.startswith(t("lr.autopsy.intro", "en", lr="1"))]
+    (autopsy,) = [box.value for box in at.error if box.value.startswith(t("learning_rate.autopsy.intro", "en", lr="1"))]
     assert plain_number(STOP_FACTOR) in autopsy and "×10³⁴" in autopsy and "float32 can hold" not in autopsy
     assert not re.search(r"0\.0000(?!\d)", after)  # no loss reads 0.0000 (0.00001 is the slider's lowest rate)

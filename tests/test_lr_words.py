@@ -43,11 +43,11 @@ def test_the_talking_point_names_the_lowest_rate_and_the_first_to_diverge() -> N
         ]
     )
     words = talking_point_words(table, "en")
-    lowest = t("lr.talk.lowest", "en", lr="0.03", end="0.339")
-    stopped = t("lr.talk.stopped", "en", lr="1", epoch=1)
-    assert words == t("lr.talk.both", "en", lowest=lowest, diverged=stopped)
+    lowest = t("learning_rate.talk.lowest", "en", lr="0.03", end="0.339")
+    stopped = t("learning_rate.talk.stopped", "en", lr="1", epoch=1)
+    assert words == t("learning_rate.talk.both", "en", lowest=lowest, diverged=stopped)
     calm = talking_point_words(table[table["verdict"] != "diverging"], "ja")
-    assert calm == t("lr.talk.lowest_only", "ja", lowest=t("lr.talk.lowest", "ja", lr="0.03", end="0.339"))
+    assert calm == t("learning_rate.talk.lowest_only", "ja", lowest=t("learning_rate.talk.lowest", "ja", lr="0.03", end="0.339"))
 
 
 def test_a_rate_sensitive_to_rounding_says_how_far_a_script_follows_it() -> None:
@@ -65,7 +65,7 @@ def test_the_edge_is_set_against_where_the_sweep_diverged() -> None:
         ]
     )
     numbers = {"trained": "0.4", "trained_ratio": "1.7", "diverged": "1", "diverged_ratio": "4.2"}
-    assert sweep_edge_words(table, 0.24, "en") == t("lr.valley.sweep.both", "en", **numbers)
+    assert sweep_edge_words(table, 0.24, "en") == t("learning_rate.valley.sweep.both", "en", **numbers)
 
 
 def test_the_bowl_calls_a_rate_divergence_only_where_the_network_diverged_too() -> None:
@@ -76,10 +76,10 @@ def test_the_bowl_calls_a_rate_divergence_only_where_the_network_diverged_too() 
         ]
     )
     trains = bowl_words("flies_off", 3.3, 20, sweep, 0.4, "en")
-    assert t("lr.valley.network_trains", "en") in trains and "divergence" not in trains.lower()
-    assert t("lr.valley.network_diverges", "en") in bowl_words("flies_off", 8.3, 20, sweep, 1.0, "en")
-    assert bowl_words("flies_off", 3.3, 20, None, 0.4, "en") == t("lr.valley.regime.flies_off", "en", product="3.3")
-    assert "diverg" not in t("lr.valley.regime.flies_off", "en", product="3.3")
+    assert t("learning_rate.valley.network_trains", "en") in trains and "divergence" not in trains.lower()
+    assert t("learning_rate.valley.network_diverges", "en") in bowl_words("flies_off", 8.3, 20, sweep, 1.0, "en")
+    assert bowl_words("flies_off", 3.3, 20, None, 0.4, "en") == t("learning_rate.valley.regime.flies_off", "en", product="3.3")
+    assert "diverg" not in t("learning_rate.valley.regime.flies_off", "en", product="3.3")
 
 
 def test_a_card_says_of_each_of_its_claims_whether_it_holds_on_the_runs_shown() -> None:
@@ -91,10 +91,10 @@ def test_a_card_says_of_each_of_its_claims_whether_it_holds_on_the_runs_shown() 
         {"lr": 1.0, "verdict": "diverging", "start": 1.2, "end": 1.2, "diverged": True},
     ]
     said = card_words(card, judged(rows), "en")
-    assert (False, t("lr.claims.four_regimes.too_large.fails", "en", a="0.4")) in said
-    assert (True, t("lr.claims.four_regimes.diverging.holds", "en", a="1")) in said
+    assert (False, t("learning_rate.claims.four_regimes.too_large.fails", "en", a="0.4")) in said
+    assert (True, t("learning_rate.claims.four_regimes.diverging.holds", "en", a="1")) in said
     assert [ok for ok, _ in said].count(False) == 1 and len(said) == len({words for _, words in said})
-    shown = t("lr.claims.four_regimes.slower.holds", "en", a="0.001", b="0.03")
+    shown = t("learning_rate.claims.four_regimes.slower.holds", "en", a="0.001", b="0.03")
     assert card_words(card, judged(rows[:2]), "en") == [(True, shown)]  # claims on rates not shown are left out
 
 

@@ -174,7 +174,7 @@ def test_optimizers_landscape_then_learning_rate_does_not_crash() -> None:
     follow_sidebar_link(at, "pages/3_learning_rate.py")
     assert not at.exception, [error.value for error in at.exception]
     assert dict(at.query_params) == {"lang": "en"}
-    assert at.title[0].value == t("lr.title", "en")
+    assert at.title[0].value == t("learning_rate.title", "en")
 
 
 def switch_language(at: AppTest, lang: str) -> AppTest:
@@ -243,13 +243,13 @@ def test_bad_values_from_the_brief_are_named(path: str, query: dict, named: list
 
 def test_repeated_keys_keep_their_good_values() -> None:
     at = open_page("pages/3_learning_rate.py", lr=["0.1", "1", "junk"])
-    assert at.multiselect(key="lr.rates").value == [0.1, 1.0]
+    assert at.multiselect(key="learning_rate.rates").value == [0.1, 1.0]
     assert at.query_params["lr"] == ["0.1", "1"]
 
 
 def test_a_repeated_single_value_key_uses_the_last_and_names_the_others() -> None:
     at = open_page("pages/3_learning_rate.py", epochs=["12", "40"])
-    assert at.slider(key="lr.epochs").value == 40
+    assert at.slider(key="learning_rate.epochs").value == 40
     assert f"{code_span('epochs')} = {code_span('12')}" in notice(at)
     assert f"{code_span('epochs')} = {code_span('40')}" not in notice(at)
 

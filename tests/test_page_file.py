@@ -113,7 +113,7 @@ def test_the_file_holds_every_chart_of_the_page_with_its_data_and_its_texts():
         frames = chart_frames(chart)
         assert [len(rows) for rows in spec["datasets"].values()] == [len(frame) for frame in frames]
         assert spec["datasets"][chart.datasets[0].name][0] == dict(frames[0].iloc[0])  # every number exact
-    assert t("losses.title", "ja") in document and t("losses.mse.header", "ja") in document
+    assert t("loss_functions.title", "ja") in document and t("loss_functions.mse.header", "ja") in document
     assert t("lecture.download", "ja") not in document  # the sidebar stays out
     assert fetches_nothing(document)
     assert io.StringIO(document).read().startswith("<!DOCTYPE html>")

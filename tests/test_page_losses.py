@@ -94,9 +94,9 @@ def page_texts(at: AppTest) -> list[str]:
 
 def english_only_phrases() -> list[str]:
     """Literal pieces of the English texts of this page that the Japanese texts do not share."""
-    japanese = {t(key, "ja") for key in keys("ja") if key.startswith("losses.")}
+    japanese = {t(key, "ja") for key in keys("ja") if key.startswith("loss_functions.")}
     phrases = []
-    for key in sorted(k for k in keys("en") if k.startswith("losses.")):
+    for key in sorted(k for k in keys("en") if k.startswith("loss_functions.")):
         text = t(key, "en")
         if text in japanese:
             continue
@@ -108,8 +108,8 @@ def english_only_phrases() -> list[str]:
 
 
 def test_locales_have_the_same_keys_and_placeholders() -> None:
-    ours = sorted(k for k in keys("en") if k.startswith("losses."))
-    assert ours == sorted(k for k in keys("ja") if k.startswith("losses."))
+    ours = sorted(k for k in keys("en") if k.startswith("loss_functions."))
+    assert ours == sorted(k for k in keys("ja") if k.startswith("loss_functions."))
     for key in ours:
         if t(key, "en") == t(key, "ja"):
             continue  # a formula or a name shared by both languages
@@ -120,14 +120,14 @@ def test_locales_have_the_same_keys_and_placeholders() -> None:
 @pytest.mark.parametrize("lang", ["en", "ja"])
 def test_default_state_shows_the_lessons_numbers(lang: str) -> None:
     at = open_page(lang)
-    assert at.title[0].value == t("losses.title", lang)
+    assert at.title[0].value == t("loss_functions.title", lang)
     shown = metric_values(at)
     mse_epochs, _ = lesson.epochs_until("mse")
     bce_epochs, _ = lesson.epochs_until("bce")
-    assert shown[t("losses.race.epochs_mse", lang)] == str(mse_epochs)
-    assert shown[t("losses.race.epochs_bce", lang)] == str(bce_epochs)
-    assert shown[t("losses.mse.squared", lang)] == f"{(140 - lesson.TRUE_PRESSURE) ** 2:,.0f}"
-    assert shown[t("losses.ce.penalty", lang)] == f"{-math.log(0.6):.2f}"
+    assert shown[t("loss_functions.race.epochs_mse", lang)] == str(mse_epochs)
+    assert shown[t("loss_functions.race.epochs_bce", lang)] == str(bce_epochs)
+    assert shown[t("loss_functions.mse.squared", lang)] == f"{(140 - lesson.TRUE_PRESSURE) ** 2:,.0f}"
+    assert shown[t("loss_functions.ce.penalty", lang)] == f"{-math.log(0.6):.2f}"
     assert len(at.success) == 1  # "cross-entropy gets there ... times faster"
 
     penalty, cross_entropy, gradient, mse_curve, bce_curve = charts(at)
@@ -181,18 +181,18 @@ def test_extreme_slider_values_run_cleanly(lang: str, ends: dict[str, str]) -> N
     at = open_page(lang)
     values = {}
     for key, end in ends.items():
-        slider = at.slider(key=f"loss.{key}")
+        slider = at.slider(key=f"loss_functions.{key}")
         values[key] = slider.min if end == "min" else slider.max
         slider.set_value(values[key])
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     shown = metric_values(at)
-    for loss, label in (("mse", "losses.race.epochs_mse"), ("bce", "losses.race.epochs_bce")):
+    for loss, label in (("mse", "loss_functions.race.epochs_mse"), ("bce", "loss_functions.race.epochs_bce")):
         epochs, _ = lesson.epochs_until(loss, lr=values["race_lr"], w=values["race_w"], b=values["race_b"])
-        expected = t("losses.race.not_reached", lang, max=lesson.MAX_EPOCHS) if epochs is None else str(epochs)
+        expected = t("loss_functions.race.not_reached", lang, max=lesson.MAX_EPOCHS) if epochs is None else str(epochs)
         assert shown[t(label, lang)] == expected
-    assert shown[t("losses.ce.penalty", lang)] == f"{-math.log(values['p_malignant']):.2f}"
-    assert shown[t("losses.mse.squared", lang)] == f"{(values['pressure'] - lesson.TRUE_PRESSURE) ** 2:,.0f}"
+    assert shown[t("loss_functions.ce.penalty", lang)] == f"{-math.log(values['p_malignant']):.2f}"
+    assert shown[t("loss_functions.mse.squared", lang)] == f"{(values['pressure'] - lesson.TRUE_PRESSURE) ** 2:,.0f}"
     for spec, frames in charts(at):
         for frame in frames:
             numbers = frame.select_dtypes("number").to_numpy(dtype=float)
@@ -202,15 +202,15 @@ def test_extreme_slider_values_run_cleanly(lang: str, ends: dict[str, str]) -> N
 def test_saturated_start_warns_that_mse_is_stuck() -> None:
     at = open_page("en", race_w="6.0", race_b="6.0")
     assert lesson.epochs_until("mse", w=6.0, b=6.0)[0] is None
-    assert [w.value for w in at.warning] == [t("losses.race.stuck", "en", max=lesson.MAX_EPOCHS)]
+    assert [w.value for w in at.warning] == [t("loss_functions.race.stuck", "en", max=lesson.MAX_EPOCHS)]
 
 
 def test_shared_link_restores_the_sliders() -> None:
     at = open_page("en", pressure="122", p_malignant="0.01", race_lr="0.5")
-    assert [at.slider(key=f"loss.{key}").value for key in ("pressure", "p_malignant", "race_lr")] == [122, 0.01, 0.5]
+    assert [at.slider(key=f"loss_functions.{key}").value for key in ("pressure", "p_malignant", "race_lr")] == [122, 0.01, 0.5]
     shown = metric_values(at)
-    assert shown[t("losses.mse.squared", "en")] == f"{(122 - 120) ** 2:,.0f}"
-    assert shown[t("losses.race.epochs_bce", "en")] == str(lesson.epochs_until("bce", lr=0.5)[0])
+    assert shown[t("loss_functions.mse.squared", "en")] == f"{(122 - 120) ** 2:,.0f}"
+    assert shown[t("loss_functions.race.epochs_bce", "en")] == str(lesson.epochs_until("bce", lr=0.5)[0])
 
 
 def test_english_page_has_no_japanese() -> None:
@@ -238,18 +238,18 @@ def test_an_already_right_start_says_so_and_draws_no_empty_curves(lang: str) -> 
     assert start < lesson.THRESHOLD
     talking = t("lecture.talking_point", lang)
     assert [i.value for i in at.info if "%" in i.value and talking not in i.value] == [
-        t("losses.race.already_right", lang, start=start, threshold=lesson.THRESHOLD)
+        t("loss_functions.race.already_right", lang, start=start, threshold=lesson.THRESHOLD)
     ]
     assert len(charts(at)) == 3  # penalty, cross-entropy and gradient; no training curves of zero epochs
     text = " ".join(m.value for m in at.markdown)
     assert "203" not in text and "×" not in text
-    assert not any(t(f"losses.race.{key}", lang)[:12] in text for key in ("why_confident", "why_unsure"))
+    assert not any(t(f"loss_functions.race.{key}", lang)[:12] in text for key in ("why_confident", "why_unsure"))
 
 
 def test_an_unsure_start_is_not_called_a_confident_mistake() -> None:
     at = open_page("en", race_w="0.0", race_b="0.0")  # σ(0) = 0.5: wrong, but not confidently
     text = " ".join(m.value for m in at.markdown)
     # BCE over MSE at σ = 0.5: (σ − y) / (2(σ − y)·σ(1 − σ)) = 1 / (2 · 0.25) = 2.
-    assert t("losses.race.why_unsure", "en", slope=0.25, ratio=2.0) in text
+    assert t("loss_functions.race.why_unsure", "en", slope=0.25, ratio=2.0) in text
     assert "confidently wrong and hardly hears" not in text
     assert len(charts(at)) == 5

@@ -73,7 +73,7 @@ def test_each_schedule_is_compared_with_the_constant_rate_the_way_the_numbers_go
         assert spread > flat * lesson.SAME_SPREAD
     for lang in ("en", "ja"):
         for key, numbers in found.items():
-            text = t(f"schedules.compare.{key}", lang, name="X", **numbers)
+            text = t(f"lr_schedules.compare.{key}", lang, name="X", **numbers)
             assert "分の1" not in text and "0.5× less" not in text
 
 
@@ -102,7 +102,7 @@ def test_the_talking_point_names_what_ended_lowest(drawn: tuple[pd.DataFrame, li
     assert key == {None: "lowest", math.inf: "constant_stopped"}.get(constant, "beats_constant")
     if key == "beats_constant":
         assert numbers["factor"] == pytest.approx(constant / numbers["loss"]) and numbers["factor"] > lesson.SAME_LOSS
-    t(f"schedules.talking.{key}", "ja", **numbers)
+    t(f"lr_schedules.talking.{key}", "ja", **numbers)
 
 
 @FEW
@@ -123,7 +123,7 @@ def test_the_plateau_rule_as_the_page_states_it_is_torchs(patience: int, losses:
         stated.append(without == after)
         without = 0 if without == after else without
     assert stated == torchs
-    rule = t("schedules.rules.plateau", "en", patience=patience, after=after)
+    rule = t("lr_schedules.rules.plateau", "en", patience=patience, after=after)
     assert f"{after} epochs in a row" in rule
 
 

@@ -241,7 +241,7 @@ def test_page_steps_through_a_batch_and_shows_the_real_update(lang):
     at = open_page(lang)
     assert not at.exception
     for line in LINES:
-        at = click(at, "walkthrough_next_step")
+        at = click(at, "home.walk_next_step")
         assert not at.exception
         assert highlighted_code(at) == [CODE[line]]
     expected = snapshot_after(len(LINES))
@@ -257,8 +257,8 @@ def test_page_steps_through_a_batch_and_shows_the_real_update(lang):
         assert f"{before:6.3f} - {LEARNING_RATE:g} × ({grad:6.3f}) = {after:6.3f}" in formulas
     assert f"{expected['loss']:.3f}" in [m.value for m in at.metric]
 
-    at = click(at, "walkthrough_next_batch")
-    assert not at.exception and at.session_state["walkthrough_steps"] == 10
+    at = click(at, "home.walk_next_batch")
+    assert not at.exception and at.session_state["home.walk_steps"] == 10
     assert shown_parameters(at)["after"].tolist() == printed(snapshot_after(10)["weights"].values())
     curve = chart_data(at)
     history = snapshot_after(10)["history"]
@@ -267,8 +267,8 @@ def test_page_steps_through_a_batch_and_shows_the_real_update(lang):
     for row in history.itertuples():
         assert batch_losses[row.batch] == pytest.approx(sorted([row.batch_loss, row.train_loss]))
 
-    at = click(at, "walkthrough_reset")
-    assert not at.exception and at.session_state["walkthrough_steps"] == 0
+    at = click(at, "home.walk_reset")
+    assert not at.exception and at.session_state["home.walk_steps"] == 0
     initial = Walkthrough().weights()
     assert shown_parameters(at)["before"].tolist() == printed(initial.values())
     assert set(shown_parameters(at)["after"]) == {"—"}
@@ -280,19 +280,19 @@ def test_page_steps_through_a_batch_and_shows_the_real_update(lang):
 
 
 def test_the_walks_position_is_kept_in_the_link_and_a_link_reopens_it():
-    at = click(click(open_page("en"), "walkthrough_next_step"), "walkthrough_next_batch")
+    at = click(click(open_page("en"), "home.walk_next_step"), "home.walk_next_batch")
     assert at.query_params["walk"] == "10"
     opened = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     opened.query_params.update({"lang": "en", "walk": "10"})
     opened.run()
-    assert not opened.exception and opened.session_state["walkthrough_steps"] == 10
+    assert not opened.exception and opened.session_state["home.walk_steps"] == 10
     assert shown_parameters(opened)["after"].tolist() == shown_parameters(at)["after"].tolist()
-    assert "walk" not in click(opened, "walkthrough_reset").query_params  # the start is the default
+    assert "walk" not in click(opened, "home.walk_reset").query_params  # the start is the default
 
 
 def test_a_walk_position_beyond_the_link_bound_is_named_and_the_walk_starts():
     opened = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     opened.query_params.update({"lang": "en", "walk": "10000001"})
     opened.run()
-    assert not opened.exception and opened.session_state["walkthrough_steps"] == 0
+    assert not opened.exception and opened.session_state["home.walk_steps"] == 0
     assert any("`walk` = `10000001`" in warning.value for warning in opened.warning)

@@ -31,12 +31,12 @@ def run_words(row: pd.Series, parted: Mapping[float, int], lang: str) -> str:
     and the epoch up to which it reproduces (`parted`: rate -> core.sensitivity.parting_epoch, rates that part)."""
     lr = format_lr(row["lr"])
     if row["verdict"] == "diverging":
-        return t("lr.run_diverging", lang, lr=lr, reason=divergence_reason(row, lang))
+        return t("learning_rate.run_diverging", lang, lr=lr, reason=divergence_reason(row, lang))
     notes = [] if row["sign"] in ("", "above_best") else [sign_words(row, lang)]
     if row["lr"] in parted:
         notes.append(t("common.rounding_sensitive", lang, epochs=parted[row["lr"]] - 1))
     numbers = {"lr": lr, "start": plain_number(row["start"]), "end": plain_number(row["end"])}
-    return t("lr.run_with" if notes else "lr.run", lang, notes="; ".join(notes), **numbers)
+    return t("learning_rate.run_with" if notes else "learning_rate.run", lang, notes="; ".join(notes), **numbers)
 
 
 def sign_words(row: pd.Series, lang: str) -> str:
@@ -53,7 +53,7 @@ def sign_words(row: pd.Series, lang: str) -> str:
         "fall": f"{100 * row['fall']:.2g}",
         "epochs": row["trend_epochs"],
     }
-    return t(f"lr.signs.{row['sign']}", lang, **numbers)
+    return t(f"learning_rate.signs.{row['sign']}", lang, **numbers)
 
 
 def talking_point_words(judged: pd.DataFrame, lang: str) -> str:
@@ -62,15 +62,15 @@ def talking_point_words(judged: pd.DataFrame, lang: str) -> str:
     parts = {}
     if not trained.empty:
         best = trained.loc[trained["end"].idxmin()]
-        parts["lowest"] = t("lr.talk.lowest", lang, lr=format_lr(best["lr"]), end=plain_number(best["end"]))
+        parts["lowest"] = t("learning_rate.talk.lowest", lang, lr=format_lr(best["lr"]), end=plain_number(best["end"]))
     if not diverging.empty:
         first = diverging.loc[diverging["lr"].idxmin()]
         lr = format_lr(first["lr"])
         stopped = pd.notna(first["stopped_epoch"])
         epoch = int(first["stopped_epoch"]) if stopped else None
-        parts["diverged"] = t(f"lr.talk.{'stopped' if stopped else 'diverged'}", lang, lr=lr, epoch=epoch)
+        parts["diverged"] = t(f"learning_rate.talk.{'stopped' if stopped else 'diverged'}", lang, lr=lr, epoch=epoch)
     shape = "both" if len(parts) == 2 else f"{next(iter(parts))}_only"
-    return t(f"lr.talk.{shape}", lang, **parts)
+    return t(f"learning_rate.talk.{shape}", lang, **parts)
 
 
 def sweep_edge_words(judged: pd.DataFrame, edge: float, lang: str) -> str:
@@ -83,18 +83,18 @@ def sweep_edge_words(judged: pd.DataFrame, edge: float, lang: str) -> str:
     if not blown.empty:
         numbers |= {"diverged": format_lr(blown.min()), "diverged_ratio": f"{blown.min() / edge:.2g}"}
     shape = "both" if len(numbers) == 4 else ("trained" if not trained.empty else "diverged")
-    return t(f"lr.valley.sweep.{shape}", lang, **numbers)
+    return t(f"learning_rate.valley.sweep.{shape}", lang, **numbers)
 
 
 def bowl_words(regime: str, product: float, steps: int, judged: pd.DataFrame | None, lr: float, lang: str) -> str:
     """What the ball on the bowl does at rate `lr` (core.lessons.valley.parabola_regime), and, where it flies off and
     the sweep trained `lr`, what the network's own run did: "divergence" only where that run diverged too."""
-    words = t(f"lr.valley.regime.{regime}", lang, product=f"{product:.3g}", steps=steps)
+    words = t(f"learning_rate.valley.regime.{regime}", lang, product=f"{product:.3g}", steps=steps)
     own = None if judged is None else judged[judged["lr"] == lr]
     if regime != "flies_off" or own is None or own.empty:
         return words
     network = "diverges" if own["verdict"].iloc[0] == "diverging" else "trains"
-    return f"{words} {t(f'lr.valley.network_{network}', lang)}"
+    return f"{words} {t(f'learning_rate.valley.network_{network}', lang)}"
 
 
 def card_words(claims: Sequence[Claim], judged: pd.DataFrame, lang: str) -> list[tuple[bool, str]]:

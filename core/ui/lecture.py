@@ -41,11 +41,11 @@ SCROLL_SCRIPT = """<script>
 # The widget keys of each page start with its prefix: a scenario card clears them, so the page takes the card's state.
 KEY_PREFIXES = {
     "home": "walkthrough",
-    "loss_functions": "loss.",
+    "loss_functions": "loss_functions.",
     "optimizers": "optimizers.",
-    "learning_rate": "lr.",
-    "lr_schedules": "sched.",
-    "batch_and_epochs": "batch.",
+    "learning_rate": "learning_rate.",
+    "lr_schedules": "lr_schedules.",
+    "batch_and_epochs": "batch_and_epochs.",
     "lab": "lab.",
 }
 # Larger type, no small print, the whole width for the charts: a projector at 1280x720 shows little.

@@ -24,7 +24,7 @@ from core.ui.lecture import intro
 from core.ui.stepper import Button, Stepper
 from core.ui.widgets import Allowed, kept_in_link, write_to_link
 
-STEPPER = Stepper("walkthrough")  # the whole state of the walk: how many lines of the loop have run
+STEPPER = Stepper("home.walk")  # the whole state of the walk: how many lines of the loop have run
 # A link may reopen the walk at any line of its first 20 epochs (10,000 lines, rebuilt from the seed in about 1.5 s).
 MOST_LINES_IN_LINK = 10_000
 VERSION = 1  # part of the cache key: bump when the walk's numbers change

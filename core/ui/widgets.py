@@ -40,7 +40,7 @@ FULL_BATCH_LABEL = "N"  # the article's N: every training example in one batch; 
 # Where a knob's texts live besides its label (lab.knobs.<name>): the names of its choices (else
 # lab.choices.<name>.<choice>), a help it shows wherever it is drawn, and for several typed numbers
 # common.widgets.<name> (label, help, placeholder, invalid, empty).
-CHOICE_NAMES = {"optimizer": "common.optimizers", "dataset": "common.datasets", "scheduler": "schedules.names"}
+CHOICE_NAMES = {"optimizer": "common.optimizers", "dataset": "common.datasets", "scheduler": "lr_schedules.names"}
 KNOB_HELP = {"batch_size": "common.widgets.batch.help", "epochs": "common.widgets.epochs.help"}
 # Each page's own settings in the link, besides RunConfig's knobs and the lecture's flags. A key that is none of
 # these (a typo such as `learning_rate`, a tracker's `utm_source`) is named in the notice and dropped from the link;

@@ -186,7 +186,7 @@ def test_url_state_round_trips(app_url: str, page: object) -> None:
     page.goto(f"{app_url}/learning_rate?{params}")
     wait_until_idle(page)
     no_exception(page)
-    assert page.locator("h1").first.inner_text() == t("lr.title", "ja")
+    assert page.locator("h1").first.inner_text() == t("learning_rate.title", "ja")
     chips = page.locator("[data-testid='stMultiSelectTagsContainer'] [data-tag]").all_inner_texts()
     assert [chip.strip() for chip in chips] == ["0.0001", "3"]
     assert slider_value(page, t("lab.knobs.epochs", "ja")) == "12"
@@ -206,7 +206,7 @@ def test_navigation_keeps_the_language(app_url: str, page: object) -> None:
     page.locator("[data-testid='stSidebar']").locator("a").get_by_text(t("nav.learning_rate", "ja"), exact=True).click()
     page.wait_for_url(re.compile(r"/learning_rate\?.*lang=ja"))
     wait_until_idle(page)
-    page.locator("h1").get_by_text(t("lr.title", "ja")).wait_for()
+    page.locator("h1").get_by_text(t("learning_rate.title", "ja")).wait_for()
     no_exception(page)
 
 
@@ -236,7 +236,7 @@ def test_optimizers_landscape_then_learning_rate_shows_no_exception(app_url: str
     choose(page, t("optimizers.controls.surface", "en"), t("optimizers.surfaces.rosenbrock", "en"))
     no_exception(page)
     open_from_sidebar(page, "learning_rate", "en")
-    page.locator("h1").get_by_text(t("lr.title", "en")).wait_for()
+    page.locator("h1").get_by_text(t("learning_rate.title", "en")).wait_for()
     no_exception(page)
     assert query(page.url) == {"lang": ["en"]}
 
@@ -267,15 +267,15 @@ def test_a_copied_link_with_a_chart_toggle_restores_it_in_a_fresh_browser(app_ur
     page.goto(page_url(app_url, "pages/3_learning_rate.py", "en"))
     wait_until_idle(page)
     choose(page, t("lab.knobs.optimizer", "en"), t("common.optimizers.adam", "en"))
-    page.get_by_text(t("lr.log_axis", "en"), exact=True).click()  # the chart's log toggle is in the link too
+    page.get_by_text(t("learning_rate.log_axis", "en"), exact=True).click()  # the chart's log toggle is in the link too
     page.wait_for_url(re.compile(r"log="))
     wait_until_idle(page)
-    copied, log_on = page.url, page.get_by_role("switch", name=t("lr.log_axis", "en")).is_checked()
+    copied, log_on = page.url, page.get_by_role("switch", name=t("learning_rate.log_axis", "en")).is_checked()
     other = fresh_page()
     other.goto(copied)
     wait_until_idle(other)
     assert combobox_value(other, t("lab.knobs.optimizer", "en")) == t("common.optimizers.adam", "en")
-    assert other.get_by_role("switch", name=t("lr.log_axis", "en")).is_checked() == log_on
+    assert other.get_by_role("switch", name=t("learning_rate.log_axis", "en")).is_checked() == log_on
     assert query(other.url) == query(copied)
     no_exception(other)
 

@@ -43,6 +43,6 @@ def test_the_downloaded_page_draws_every_chart_with_no_network(app_url, browser,
     tab.goto(saved.as_uri())
     tab.locator(".chart svg.marks").nth(shown - 1).wait_for(state="attached", timeout=30_000)
     assert tab.locator(".chart svg.marks").count() == shown == 5
-    assert tab.get_by_text(t("losses.mse.header", "ja")).count() == 1
+    assert tab.get_by_text(t("loss_functions.mse.header", "ja")).count() == 1
     assert asked == [] and errors == []
     offline.close()
