@@ -5,13 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from core.i18n import t
-from core.ui import existing_pages, setup_page
+from core.pages import HOME, PAGES
+from core.ui import setup_page
 from core.ui.lecture import intro, presenting
 from core.ui.walkthrough import render_walkthrough
 
 STEPS = ("predict", "loss", "backward", "step")
 
-lang = setup_page("home")
+lang = setup_page(HOME.id)
 st.title(t("home.title", lang))
 st.markdown(f"#### {t('home.subtitle', lang)}")
 intro(t("home.intro", lang))
@@ -41,13 +42,13 @@ render_walkthrough(lang, chart_first=presenting())
 
 st.subheader(t("home.lessons_title", lang))
 st.markdown(t("home.lessons_intro", lang))
-lessons = [page for page in existing_pages() if page[1] != "home"]
+lessons = [page for page in PAGES if page != HOME]
 for row_start in range(0, len(lessons), 3):
-    for column, (path, nav_key, icon) in zip(st.columns(3), lessons[row_start : row_start + 3], strict=False):
+    for column, lesson in zip(st.columns(3), lessons[row_start : row_start + 3], strict=False):
         with column, st.container(border=True, height="stretch"):
-            st.markdown(f"### {t(f'nav.{nav_key}', lang)}")
-            st.markdown(t(f"home.lessons.{nav_key}", lang))
-            st.page_link(path, label=t("home.open", lang), icon=icon, query_params={"lang": lang})
+            st.markdown(f"### {t(f'nav.{lesson.id}', lang)}")
+            st.markdown(t(f"home.lessons.{lesson.id}", lang))
+            st.page_link(lesson.path, label=t("home.open", lang), icon=lesson.icon, query_params={"lang": lang})
 
 with st.expander(t("home.references_title", lang)):
     st.markdown(t("home.references", lang))

@@ -38,7 +38,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.asyncio.client import connect
 
 from benchmarks.load import counted_app, cpu_seconds, peak_rss_mb, rss_mb, server_pid, trainings
-from core.ui.page import existing_pages
+from core.pages import PAGES
 from tools.screenshot import url_name
 
 CHART = "vega_lite_chart"  # the element every st.altair_chart sends (Element.vega_lite_chart)
@@ -159,11 +159,7 @@ HEADER = f"{'page / wave':28} " + " ".join(f"{name:>9}" for name in COLUMNS)
 
 async def measure(args: argparse.Namespace) -> None:
     """Start the server, run the waves on every chosen page, print the table and the server's memory."""
-    pages = (
-        [url_name(path) for path, _, _ in existing_pages()]
-        if args.all_pages
-        else ["" if args.page == "home" else args.page]
-    )
+    pages = [url_name(page.path) for page in PAGES] if args.all_pages else ["" if args.page == "home" else args.page]
     flags = [part for name, value in args.flag for part in ("--" + name, value)]
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs")
     with counted_server(flags) as (base, pid, log):

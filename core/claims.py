@@ -57,7 +57,7 @@ class Claim:
     """
 
     id: str
-    page: str  # the page's nav key
+    page: str  # the page's id (core.pages)
     text: str  # locale key stem of its two sentences
     arms: Mapping[str, Mapping[str, str]]  # arm name -> RunConfig.to_params form (the seed comes from `seeds`)
     metric: str

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.pages import LECTURE_PARAMS
+
 
 @dataclass(frozen=True)
 class Scenario:
     """A page's state for one teaching moment; texts live under `lecture.scenarios.<id>` (title, question)."""
 
     id: str
-    page: str  # the page's nav key (core.ui.page.PAGES)
+    page: str  # the page's id (core.pages)
     params: dict[str, str | tuple[str, ...]] = field(default_factory=dict)  # a tuple is a repeated parameter
 
     @property
@@ -108,5 +110,3 @@ GLOSSARY = (
     "shuffle",
     "seed",
 )
-
-LECTURE_PARAMS = frozenset({"lang", "present", "predict"})  # settings of the lecture, not of the lesson

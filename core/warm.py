@@ -28,6 +28,7 @@ import pandas as pd
 import pyarrow as pa
 
 from core.lessons.autopsy import AfterTraining
+from core.pages import HOME, PAGES, page
 from core.training import Result
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -217,11 +218,9 @@ def stored(key: tuple, compute: Callable[[], object]) -> object:
 def warm_list(only: tuple[str, ...] = ()) -> list[tuple[str, str, dict]]:
     """(page path, scenario id or "", URL params): every page as it opens, then every scenario; `only` picks ids."""
     from core.lecture import SCENARIOS, url_params
-    from core.ui.page import existing_pages
 
-    paths = {nav_key: path for path, nav_key, _ in existing_pages()}
-    todo = [(path, "", {}) for path in paths.values()] if not only else []
-    todo += [(paths[s.page], s.id, url_params(s)) for s in SCENARIOS if not only or s.id in only]
+    todo = [(shown.path, "", {}) for shown in PAGES] if not only else []
+    todo += [(page(s.page).path, s.id, url_params(s)) for s in SCENARIOS if not only or s.id in only]
     return todo
 
 
@@ -247,11 +246,13 @@ def warm(todo: list[tuple[str, str, dict]]) -> Iterator[Warmed]:
     try:
         for path, scenario, params in todo:
             start = time.perf_counter()
-            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-            at.query_params.update({"lang": "en", **params})
+            at = AppTest.from_file(str(ROOT / HOME.path), default_timeout=300)
+            at.query_params["lang"] = "en"
+            if path != HOME.path:
+                at.run()  # AppTest starts at app.py; the page then opens with its own link, as a browser opens it
+                at.switch_page(path)
+            at.query_params.update(params)
             at.run()
-            if path != "app.py":
-                at.switch_page(path).run()
             errors = [error.value for error in at.exception]
             yield Warmed(path, scenario, time.perf_counter() - start, errors, unwritten())
     finally:

@@ -124,7 +124,9 @@ def cross_entropy_section(lang: str, talk: bool) -> None:
         st.metric(t("loss_functions.ce.penalty", lang), f"{current['penalty'].iloc[0]:.2f}")
         table = lesson.cross_entropy_table()
         (p1, l1), (p2, l2), (p3, l3) = table.itertuples(index=False)
-        st.markdown(t("loss_functions.ce.points", lang, p1=p1, l1=l1, p2=p2, l2=l2, p3=p3, l3=l3, p3_percent=f"{p3:.0%}"))
+        st.markdown(
+            t("loss_functions.ce.points", lang, p1=p1, l1=l1, p2=p2, l2=l2, p3=p3, l3=l3, p3_percent=f"{p3:.0%}")
+        )
     marks = marks_with_current(
         table.assign(label=[f"{p:g}" for p in table["probability"]]),
         current.assign(label=t("loss_functions.ce.mark_now", lang)),
@@ -251,8 +253,12 @@ def tasks_section(lang: str) -> None:
     shown = pd.DataFrame(
         {
             t("loss_functions.tasks.dataset", lang): [t(f"common.datasets.{name}", lang) for name in table["dataset"]],
-            t("loss_functions.tasks.task", lang): [t(f"loss_functions.tasks.task_names.{task}", lang) for task in table["task"]],
-            t("loss_functions.tasks.loss", lang): [t(f"loss_functions.tasks.loss_names.{loss}", lang) for loss in table["loss"]],
+            t("loss_functions.tasks.task", lang): [
+                t(f"loss_functions.tasks.task_names.{task}", lang) for task in table["task"]
+            ],
+            t("loss_functions.tasks.loss", lang): [
+                t(f"loss_functions.tasks.loss_names.{loss}", lang) for loss in table["loss"]
+            ],
             t("loss_functions.tasks.torch", lang): table["torch_loss"],
         }
     )

@@ -104,9 +104,8 @@ def verdicts(table: pd.DataFrame, parted: dict[float, int], lang: str) -> None:
         if rows.empty:
             continue
         rates = join([run_words(row, parted, lang) for _, row in rows.iterrows()], lang)
-        CALLOUTS[verdict](
-            f"**{t(f'learning_rate.verdicts.{verdict}.title', lang, rates=rates)}**\n\n{t(f'learning_rate.verdicts.{verdict}.body', lang)}"
-        )
+        title = t(f"learning_rate.verdicts.{verdict}.title", lang, rates=rates)
+        CALLOUTS[verdict](f"**{title}**\n\n{t(f'learning_rate.verdicts.{verdict}.body', lang)}")
     st.caption(t("learning_rate.relative_note", lang))
 
 
@@ -117,7 +116,10 @@ def focus_presets(base: RunConfig, picks: dict[str, float], lang: str) -> None:
     except ConfigError:  # training every candidate is more than the guard admits: the range test alone
         chosen, how = presets.from_range_test(picks), "range_test"
     with st.container(horizontal=True, vertical_alignment="center"):
-        st.caption(t("learning_rate.focus.presets", lang), help=t(f"learning_rate.focus.presets_help.{how}", lang, epochs=base.epochs))
+        st.caption(
+            t("learning_rate.focus.presets", lang),
+            help=t(f"learning_rate.focus.presets_help.{how}", lang, epochs=base.epochs),
+        )
         for name in presets.PRESETS:
             st.button(
                 f"{t(f'learning_rate.focus.{name}', lang)} ({format_lr(chosen[name])})",
@@ -206,7 +208,9 @@ def autopsy(judged: pd.DataFrame, result: Result, base: RunConfig, curvature: fl
     if pd.notna(row["stopped_step"]):
         where = {"step": int(row["stopped_step"]), "epoch": int(row["stopped_epoch"])}
         numbers = {"loss": plain_number(row["stopped_loss"]), "start": plain_number(row["start"])}
-        lines.append(t(f"learning_rate.autopsy.{row['reason']}", lang, factor=plain_number(STOP_FACTOR), **where, **numbers))
+        lines.append(
+            t(f"learning_rate.autopsy.{row['reason']}", lang, factor=plain_number(STOP_FACTOR), **where, **numbers)
+        )
     else:
         lines.append(t("learning_rate.autopsy.record", lang, reason=divergence_reason(row, lang)))
     if blowup.spike is None:
@@ -284,7 +288,11 @@ if judged is not None:
     card = presets.card_shown(rates, base)
     if card is not None:  # the card's own claims (core/claims.py), measured on the runs shown
         said = card_words([claim for claim in LEARNING_RATE if claim.scenario == card], judged, lang)
-        st.markdown("\n".join([f"**{t('learning_rate.card_check', lang)}**", *(f"- {'✓' if ok else '✗'} {w}" for ok, w in said)]))
+        st.markdown(
+            "\n".join(
+                [f"**{t('learning_rate.card_check', lang)}**", *(f"- {'✓' if ok else '✗'} {w}" for ok, w in said)]
+            )
+        )
 if shown:
     picks = cached_maths(lr_finder.suggested_rates, tests).median().to_dict()
     with preset_row:

@@ -64,7 +64,9 @@ def settings(lang: str) -> list[RunConfig]:
 def knob_slider(name: str, lang: str) -> float:
     """One schedule knob (step size, γ, warmup, patience), kept in the URL under its RunConfig name."""
     label = t(f"lr_schedules.{'warmup' if name == 'warmup_epochs' else name}", lang)
-    return knob_widget(name, f"lr_schedules.{name}", lang, default=getattr(lesson.PAGE, name), widget=st.slider, label=label)
+    return knob_widget(
+        name, f"lr_schedules.{name}", lang, default=getattr(lesson.PAGE, name), widget=st.slider, label=label
+    )
 
 
 def rules(configs: list[RunConfig], lang: str) -> None:

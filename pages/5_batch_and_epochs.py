@@ -46,7 +46,9 @@ def settings(lang: str) -> tuple[list[RunConfig], int]:
         )
         left, right = st.columns(2)
         with left:
-            lr = knob_widget("lr", "batch_and_epochs.lr", lang, default=lesson.PAGE.lr, label=t("batch_and_epochs.batch.lr", lang))
+            lr = knob_widget(
+                "lr", "batch_and_epochs.lr", lang, default=lesson.PAGE.lr, label=t("batch_and_epochs.batch.lr", lang)
+            )
             epochs = knob_widget("epochs", "batch_and_epochs.epochs", lang, default=lesson.PAGE.epochs, high=50)
         with right:
             optimizer = knob_widget("optimizer", "batch_and_epochs.optimizer", lang, default=lesson.PAGE.optimizer)
@@ -93,13 +95,17 @@ def progress(configs: list[RunConfig], n: int, lang: str) -> None:
     def axis() -> str:
         label = t("batch_and_epochs.batch.x_axis", lang)
         names = {"widget": st.segmented_control, "format_func": lambda x: t(f"batch_and_epochs.batch.axes.{x}", lang)}
-        return knob_widget(Knob("x", CHOICE, X_AXES[0], choices=X_AXES), "batch_and_epochs.x", lang, label=label, **names)
+        return knob_widget(
+            Knob("x", CHOICE, X_AXES[0], choices=X_AXES), "batch_and_epochs.x", lang, label=label, **names
+        )
 
     wide = needs_log_scale(curves["loss"])
     x, log = chooser_with_log(axis, "batch_and_epochs.log", wide, t("batch_and_epochs.batch.log_axis", lang))
     titles = {axis: t(f"batch_and_epochs.batch.axes.{axis}", lang) for axis in X_AXES}
     titles |= {"loss": t("charts.train_loss", lang), "batch": t("common.widgets.batch.label", lang)}
-    titled_chart(t("batch_and_epochs.batch.chart_title", lang), progress_chart, curves, x or "epoch", names, titles, log)
+    titled_chart(
+        t("batch_and_epochs.batch.chart_title", lang), progress_chart, curves, x or "epoch", names, titles, log
+    )
     readings(configs, curves, names, n, x, lang)
 
 
@@ -111,9 +117,17 @@ def readings(configs: list[RunConfig], curves: pd.DataFrame, names: list[str], n
         st.caption(t("batch_and_epochs.batch.seconds_note", lang))
         if timing := lesson.seconds_finding(last, sizes):
             small, large = names[timing.pop("small")], names[timing.pop("large")]
-            st.markdown(t("batch_and_epochs.batch.seconds_measured", lang, small_batch=small, large_batch=large, **timing))
+            st.markdown(
+                t("batch_and_epochs.batch.seconds_measured", lang, small_batch=small, large_batch=large, **timing)
+            )
     items = [
-        t("batch_and_epochs.batch.reading_item", lang, batch=names[row.run], updates=f"{row.updates:,}", loss=f"{row.loss:.3g}")
+        t(
+            "batch_and_epochs.batch.reading_item",
+            lang,
+            batch=names[row.run],
+            updates=f"{row.updates:,}",
+            loss=f"{row.loss:.3g}",
+        )
         for row in last.itertuples()
     ]
     st.markdown(t("batch_and_epochs.batch.reading", lang, epochs=configs[0].epochs, items=join(items, lang)))
@@ -154,8 +168,14 @@ def shuffling(lang: str) -> None:
     halfway = by_id("batches_sorted_halfway")  # the card's claim: its arms are this section's runs on the digits
     configs = [config.replace(dataset=dataset) for config in halfway.configs(seed=0).values()]
     result = cached_train(tuple(configs))
-    names = {"sorted": t("batch_and_epochs.shuffle.sorted", lang), "shuffled": t("batch_and_epochs.shuffle.shuffled", lang)}
-    titles = {key: t(f"batch_and_epochs.charts.{key}", lang) for key in ("step", "loss", "order", "label", "count", "accuracy")}
+    names = {
+        "sorted": t("batch_and_epochs.shuffle.sorted", lang),
+        "shuffled": t("batch_and_epochs.shuffle.shuffled", lang),
+    }
+    titles = {
+        key: t(f"batch_and_epochs.charts.{key}", lang)
+        for key in ("step", "loss", "order", "label", "count", "accuracy")
+    }
     orders = dict(enumerate(names))
     steps = result.steps[result.steps["epoch"] <= 2]
     steps = steps.assign(order=steps["run"].map(orders), name=steps["run"].map(orders).map(names))
@@ -173,7 +193,9 @@ def shuffling(lang: str) -> None:
     titled_chart(t("batch_and_epochs.shuffle.accuracy_title", lang), first_epoch_chart, trace, titles)
     facts = cached_maths(lesson.shuffle_facts, result, traces, mix)
     findings = lesson.shuffle_findings(facts)
-    texts = [t(f"batch_and_epochs.shuffle.{name}", lang, epochs=configs[0].epochs, **numbers) for name, numbers in findings]
+    texts = [
+        t(f"batch_and_epochs.shuffle.{name}", lang, epochs=configs[0].epochs, **numbers) for name, numbers in findings
+    ]
     st.info("\n\n".join(texts), icon=":material/style:")
     said = halfway.said_of(configs, [facts["half_sorted"], facts["half_shuffled"]])
     if said is not None:
@@ -212,7 +234,10 @@ def epochs_and_overfitting(lang: str) -> None:
         st.info(t("batch_and_epochs.epochs.no_overfit", lang, epochs=epochs, end=end, low=low))
     else:
         kind, numbers = found
-        said = [t("batch_and_epochs.epochs.overfit", lang, **numbers), t(f"batch_and_epochs.epochs.{kind}", lang, **numbers)]
+        said = [
+            t("batch_and_epochs.epochs.overfit", lang, **numbers),
+            t(f"batch_and_epochs.epochs.{kind}", lang, **numbers),
+        ]
         st.warning(sentences(said, lang))
     said = [t(key, lang, **numbers) for key, numbers in lesson.early_against_late(config, frame, n_val, claims)]
     if said:

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from core.charts import format_lr, needs_log_scale
 from core.i18n import _texts, t
 from core.lessons import presets
-from core.ui.page import existing_pages
+from core.pages import PAGES
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 LR_PAGE = "pages/3_learning_rate.py"
@@ -28,19 +28,20 @@ OWN_TOPICS = ("common", "sidebar", "nav", "home", "learning_rate", "charts")
 
 
 def open_app(lang: str | None = None, page: str | None = None, locale: str | None = None, **query: object) -> AppTest:
-    """Run app.py (and then `page`), with `?lang=` and other URL parameters, as the browser would send them."""
+    """Run app.py (and then `page`), with `?lang=` and the page's other URL parameters, as the browser would send them
+    (AppTest starts at app.py: the page's own link follows its first run)."""
     at = AppTest.from_file(APP, default_timeout=90)
     if lang:
         at.query_params["lang"] = lang
-    for key, value in query.items():
-        at.query_params[key] = value
     if locale:
         at.context["locale"] = locale
+    if page:
+        at.run()
+        assert not at.exception, at.exception
+        at.switch_page(page)
+    at.query_params.update(query)
     at.run()
     assert not at.exception, at.exception
-    if page:
-        at.switch_page(page).run()
-        assert not at.exception, at.exception
     return at
 
 
@@ -129,8 +130,8 @@ def test_home_renders_in_both_languages(lang: str) -> None:
     at = open_app(lang)
     assert at.title[0].value == t("home.title", lang)
     links = [node for node in _nodes(at._tree) if getattr(node, "type", None) == "page_link"]
-    lessons = len(existing_pages()) - 1
-    assert len(links) == len(existing_pages()) + lessons  # sidebar navigation + one card per lesson
+    lessons = len(PAGES) - 1
+    assert len(links) == len(PAGES) + lessons  # sidebar navigation + one card per lesson
     texts = visible_texts(at)
     if lang == "en":
         assert [text for text in texts if JAPANESE.search(text)] == []

@@ -343,4 +343,6 @@ def test_a_worker_imports_the_script_again_with_spawn_but_not_with_fork(tmp_path
     printed = subprocess.run([sys.executable, str(path), method], capture_output=True, text=True, check=True).stdout
     assert printed.count("imported") == imports
     for lang in ("en", "ja"):
-        assert "spawn" in t("batch_and_epochs.loader.workers", lang) and "fork" in t("batch_and_epochs.loader.workers", lang)
+        assert "spawn" in t("batch_and_epochs.loader.workers", lang) and "fork" in t(
+            "batch_and_epochs.loader.workers", lang
+        )

@@ -16,12 +16,12 @@ CHECK = textwrap.dedent(
     import importlib, pkgutil, sys
     import core
     from streamlit.testing.v1 import AppTest
-    from core.ui.page import existing_pages
+    from core.pages import PAGES
 
     for module in pkgutil.walk_packages(core.__path__, "core."):
         if module.name != "core.__main__":
             importlib.import_module(module.name)
-    for path, _, _ in existing_pages():
+    for path in [page.path for page in PAGES]:
         at = AppTest.from_file("app.py", default_timeout=180)
         at.query_params["lang"] = "en"
         at.run()

@@ -9,7 +9,11 @@ from core.lecture import GLOSSARY
 
 # Words a page of this project must not use for a concept the glossary names (one word per concept).
 AVOID = {"ja": {"訓練損失": ("学習損失",), "訓練データ": ("学習データ",)}, "en": {"over-fitting": ("overfitting",)}}
-GLOSSARY_CHECKED = ("optimizers", "loss_functions", "glossary")  # the topics whose words this test holds to the glossary
+GLOSSARY_CHECKED = (
+    "optimizers",
+    "loss_functions",
+    "glossary",
+)  # the topics whose words this test holds to the glossary
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])

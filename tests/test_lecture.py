@@ -8,18 +8,17 @@ from streamlit.testing.v1 import AppTest
 from core.claims import CLAIMS
 from core.i18n import t
 from core.lecture import SCENARIOS, url_params
-from core.ui.page import PAGES, existing_pages
+from core.pages import PAGES
 from tests.test_app_pages import charts
 from tests.test_navigation import APP, change, change_everything, notice, open_page, widgets
 
-PATHS = {nav_key: path for path, nav_key, _ in PAGES}
-LIVE = {nav_key for _, nav_key, _ in existing_pages()}
+PATHS = {shown.id: shown.path for shown in PAGES}
 
 
 def test_every_scenario_names_a_page_and_has_texts_in_both_languages():
     assert len({scenario.id for scenario in SCENARIOS}) == len(SCENARIOS)
     for scenario in SCENARIOS:
-        assert scenario.page in LIVE
+        assert scenario.page in PATHS  # a declared page
         for lang in ("ja", "en"):
             for part in ("title", "question"):
                 assert t(f"lecture.scenarios.{scenario.id}.{part}", lang)
@@ -195,8 +194,9 @@ def test_after_warm_a_scenario_opens_without_training(tmp_path, monkeypatch):
     monkeypatch.setenv(DIR_VARIABLE, str(tmp_path / "cold"))
     monkeypatch.setattr(runs, "train", refuse)
     cold = AppTest.from_file(APP, default_timeout=90)
-    cold.query_params.update({"lang": "en", **url_params(scenario)})
+    cold.query_params["lang"] = "en"
     cold.run()
+    cold.query_params.update(url_params(scenario))
     cold.switch_page(PATHS["lr_schedules"]).run()
     assert cold.exception  # with an empty store the page has to train: the refusal shows (this test can fail)
     monkeypatch.undo()
@@ -216,7 +216,7 @@ START = {"pages/6_lab.py": {"run": ["epochs:3", "lr:0.01;epochs:3"], "model": "l
 NOT_IN_LINK = {"lab.ab_value"}  # the A/B value box: typed for the next pair, not a setting the link keeps
 
 
-@pytest.mark.parametrize("path", [path for path, _, _ in existing_pages()])
+@pytest.mark.parametrize("path", list(PATHS.values()))
 def test_every_widget_of_every_page_round_trips_through_its_link(path):
     """Change every widget (text typed into text boxes), then every widget those changes drew, and open the page's
     link afresh: every widget holds the same value, nothing is named as ignored, and the link reopens to itself."""

@@ -34,12 +34,16 @@ def test_predict_mode_hides_the_answer_until_reveal_then_says_what_happened() ->
     assert not at.exception
     after = texts(at)
     assert all(answer in after for answer in answers)
-    assert {button.key for button in at.button} >= {f"learning_rate.preset.{name}" for name in ("too_small", "good", "too_large")}
+    assert {button.key for button in at.button} >= {
+        f"learning_rate.preset.{name}" for name in ("too_small", "good", "too_large")
+    }
     (point,) = [box.value for box in at.info if t("lecture.talking_point", "en") in box.value]
     assert "η = 0.03 ended lowest" in point and "η = 1 diverged and was stopped in epoch 1" in point
     assert "still falling" in after and "it rose to" in after  # 0.001's trend, 0.4's rise above its start
     assert "In the sweep above, the largest rate that did not diverge is 0.4" in after
-    (card,) = [block.value for block in at.markdown if block.value.startswith(f"**{t('learning_rate.card_check', 'en')}**")]
+    (card,) = [
+        block.value for block in at.markdown if block.value.startswith(f"**{t('learning_rate.card_check', 'en')}**")
+    ]
     assert card.count("- ✓") >= 6 and "✗" not in card  # the card's claims, measured on the runs shown
     assert "After 30 epochs at η = 0.4, the largest rate above that did not diverge, λmax is" in after
     (autopsy,) = [box.value for box in at.error if box.value.startswith(t("learning_rate.autopsy.intro", "en", lr="1"))]

@@ -47,7 +47,9 @@ def test_the_talking_point_names_the_lowest_rate_and_the_first_to_diverge() -> N
     stopped = t("learning_rate.talk.stopped", "en", lr="1", epoch=1)
     assert words == t("learning_rate.talk.both", "en", lowest=lowest, diverged=stopped)
     calm = talking_point_words(table[table["verdict"] != "diverging"], "ja")
-    assert calm == t("learning_rate.talk.lowest_only", "ja", lowest=t("learning_rate.talk.lowest", "ja", lr="0.03", end="0.339"))
+    assert calm == t(
+        "learning_rate.talk.lowest_only", "ja", lowest=t("learning_rate.talk.lowest", "ja", lr="0.03", end="0.339")
+    )
 
 
 def test_a_rate_sensitive_to_rounding_says_how_far_a_script_follows_it() -> None:
@@ -78,7 +80,9 @@ def test_the_bowl_calls_a_rate_divergence_only_where_the_network_diverged_too() 
     trains = bowl_words("flies_off", 3.3, 20, sweep, 0.4, "en")
     assert t("learning_rate.valley.network_trains", "en") in trains and "divergence" not in trains.lower()
     assert t("learning_rate.valley.network_diverges", "en") in bowl_words("flies_off", 8.3, 20, sweep, 1.0, "en")
-    assert bowl_words("flies_off", 3.3, 20, None, 0.4, "en") == t("learning_rate.valley.regime.flies_off", "en", product="3.3")
+    assert bowl_words("flies_off", 3.3, 20, None, 0.4, "en") == t(
+        "learning_rate.valley.regime.flies_off", "en", product="3.3"
+    )
     assert "diverg" not in t("learning_rate.valley.regime.flies_off", "en", product="3.3")
 
 

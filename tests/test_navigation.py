@@ -15,12 +15,13 @@ from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from core.i18n import _texts, t
-from core.ui.page import existing_pages
+from core.pages import HOME
+from core.pages import PAGES as DECLARED
 from core.ui.widgets import code_span
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
-PAGES = [path for path, _, _ in existing_pages()]
-NAV_KEYS = {path: nav_key for path, nav_key, _ in existing_pages()}
+APP = Path(__file__).resolve().parents[1] / HOME.path
+PAGES = [page.path for page in DECLARED]
+BY_PATH = {page.path: page for page in DECLARED}
 SIDEBAR_KEYS = {"ui_lang", "lecture.present", "lecture.predict"}  # the shared sidebar's widgets, on every page
 CHOICE_KINDS = ("selectbox", "select_slider", "button_group", "multiselect")
 VALUE_KINDS = ("slider", "number_input", "toggle", "checkbox")
@@ -39,19 +40,22 @@ KNOWN_IDS = {part for key in _texts("en") for part in key.split(".")}
 
 
 def open_page(path: str, lang: str = "en", **query: object) -> AppTest:
-    """app.py with `?lang=` and `query`, then `path`, as a shared link opens it."""
+    """`path` opened from a shared link with `?lang=` and `query`, as the browser opens a page's address: AppTest
+    starts at app.py, so the page and its link follow app.py's first run."""
     at = AppTest.from_file(APP, default_timeout=90)
-    at.query_params.update({"lang": lang, **query})
+    at.query_params["lang"] = lang
+    if path != HOME.path:
+        at.run()
+        at.switch_page(path)
+    at.query_params.update(query)
     at.run()
-    if path != "app.py":
-        at.switch_page(path).run()
     assert not at.exception, [error.value for error in at.exception]
     return at
 
 
 def follow_sidebar_link(at: AppTest, path: str) -> AppTest:
     """Click the sidebar's link to `path`: the URL becomes the link's own query, as in the browser."""
-    label = t(f"nav.{NAV_KEYS[path]}", at.query_params.get("lang", "en"))
+    label = t(f"nav.{BY_PATH[path].id}", at.query_params.get("lang", "en"))
     (link,) = [link for link in at.sidebar.get("page_link") if link.proto.label == label]
     at.query_params.clear()
     at.query_params.update({key: values[-1] for key, values in parse_qs(link.proto.query_string).items()})
@@ -160,8 +164,8 @@ def test_walk_from_every_page_to_every_other_after_changing_every_widget() -> No
         # Nothing of the page just left reaches this page's link: only lang, and this page's own defaults stay out.
         assert dict(at.query_params) == {"lang": "en"}, (here, there)
         assert notice(at) == ""
-    for one, other in permutations(keys, 2):
-        assert not keys[one] & keys[other], (one, other)  # every widget key is owned by one page
+    for path, owned in keys.items():  # every widget key is owned by one page: it starts with the page's id
+        assert all(key.startswith(BY_PATH[path].key_prefix) for key in owned), (path, owned)
 
 
 def test_optimizers_landscape_then_learning_rate_does_not_crash() -> None:

@@ -207,7 +207,11 @@ def test_saturated_start_warns_that_mse_is_stuck() -> None:
 
 def test_shared_link_restores_the_sliders() -> None:
     at = open_page("en", pressure="122", p_malignant="0.01", race_lr="0.5")
-    assert [at.slider(key=f"loss_functions.{key}").value for key in ("pressure", "p_malignant", "race_lr")] == [122, 0.01, 0.5]
+    assert [at.slider(key=f"loss_functions.{key}").value for key in ("pressure", "p_malignant", "race_lr")] == [
+        122,
+        0.01,
+        0.5,
+    ]
     shown = metric_values(at)
     assert shown[t("loss_functions.mse.squared", "en")] == f"{(122 - 120) ** 2:,.0f}"
     assert shown[t("loss_functions.race.epochs_bce", "en")] == str(lesson.epochs_until("bce", lr=0.5)[0])

@@ -34,9 +34,8 @@ def open_page(lang: str, **params: str | list[str]) -> AppTest:
     st.cache_data.clear()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     at.query_params["lang"] = lang
-    for key, value in params.items():
-        at.query_params[key] = value
     at.run()
+    at.query_params.update(params)  # the page's own link
     at.switch_page(PAGE)
     return at.run()
 

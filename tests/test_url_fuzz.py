@@ -20,21 +20,32 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
-from streamlit.testing.v1 import AppTest
 
 import core.ui.widgets as widgets_module
 from core.config import CHOICES, KNOBS, ConfigError, RunConfig
 from core.i18n import t
 from core.lab import HIDDEN_MARK, KNOB_NAMES, MAX_RUNS, all_params, read_run, run_text
-from core.lecture import LECTURE_PARAMS, SCENARIOS, url_params
+from core.lecture import SCENARIOS, url_params
+from core.pages import LECTURE_PARAMS, page
 from core.ui.lab_history import read_entry
-from core.ui.widgets import PAGE_PARAMS, Allowed, code_span, read_link, url_text
-from tests.test_navigation import APP, PAGES, change_everything, markup, notice, open_page, rendered, widgets
+from core.ui.widgets import Allowed, code_span, read_link, url_text
+from tests.test_navigation import BY_PATH, PAGES, change_everything, markup, notice, open_page, rendered, widgets
 
 READER_EXAMPLES = 200  # per page, through the page's recorded readers
 PAGE_EXAMPLES = 6  # per page, through the whole page (each costs a page run: about a second here)
-KNOWN = KNOBS.keys() | PAGE_PARAMS | LECTURE_PARAMS
 LAB = "pages/6_lab.py"
+# Links that draw the widgets a page shows only for some settings: the optimizers page's seed on the noisy ravine;
+# the lab's momentum and schedule knobs, the history's chart switches (drawn once it has runs) and each view.
+MORE_LINKS = {
+    "pages/2_optimizers.py": ({"surface": "noisy_ravine"},),
+    LAB: (
+        {"optimizer": "momentum", "scheduler": "step"},
+        {"scheduler": "warmup-cosine"},
+        {"scheduler": "plateau"},
+        {"run": "epochs:3"},
+        *({"view": view} for view in ("seeds", "grid", "classes", "code")),
+    ),
+}
 
 
 @contextmanager
@@ -61,20 +72,11 @@ def recording() -> Iterator[tuple[dict[str, tuple], set[str]]]:
 
 @cache
 def page_links(path: str) -> tuple[dict[str, tuple], frozenset[str]]:
-    """The readers a page calls and the parameters it keeps: default state, every widget changed, and for the lab
-    the settings that draw more widgets (momentum, a schedule's knobs, a history with runs, each view)."""
+    """The readers a page calls and the parameters it keeps (writes, or leaves in its link): default state, every
+    widget changed, and the links that draw more widgets (MORE_LINKS)."""
     with recording() as (readers, kept):
-        change_everything(open_page(path))
-        if path == LAB:
-            # momentum, a schedule's knobs, the history's chart switches (drawn once it has runs)
-            for query in (
-                {"optimizer": "momentum", "scheduler": "step"},
-                {"scheduler": "onecycle"},
-                {"run": "epochs:3"},
-            ):
-                open_page(path, **query)
-            for view in ("seeds", "grid", "classes", "code"):
-                open_page(path, view=view)
+        runs = [change_everything(open_page(path)), *(open_page(path, **query) for query in MORE_LINKS.get(path, ()))]
+        kept |= {param for at in runs for param in at.query_params} - LECTURE_PARAMS
     return own(path, readers), frozenset(own(path, dict.fromkeys(kept)))
 
 
@@ -87,16 +89,22 @@ def own(path: str, recorded: dict[str, Any]) -> dict[str, Any]:
     return {param: value for param, value in recorded.items() if param not in home.keys() | kept}
 
 
+def declared(path: str) -> frozenset[str]:
+    """The parameters the page at `path` declares (core.pages), the lecture's aside."""
+    return BY_PATH[path].link_params - LECTURE_PARAMS
+
+
 @pytest.mark.parametrize("path", PAGES)
-def test_every_parameter_a_page_keeps_is_a_known_name(path: str) -> None:
+def test_every_parameter_a_page_keeps_is_one_it_declares(path: str) -> None:
     readers, kept = page_links(path)
     assert set(readers) <= kept  # what is read from the link is written back to it
-    assert kept <= KNOWN, kept - KNOWN  # or a link with it would lose it as "not a setting of this app"
+    assert kept <= declared(path), kept - declared(path)  # or a link with it would lose it as "not a setting here"
+    assert declared(path) <= kept, declared(path) - kept  # and the declaration lists nothing the page does not keep
 
 
-def test_every_scenario_link_holds_known_names_only() -> None:
+def test_every_scenario_link_holds_parameters_its_page_declares() -> None:
     for scenario in SCENARIOS:
-        assert set(url_params(scenario)) <= KNOWN, scenario.id
+        assert set(url_params(scenario)) <= page(scenario.page).link_params, scenario.id
 
 
 # --- drawn link texts -------------------------------------------------------------------------------------------
@@ -225,7 +233,7 @@ def test_a_bad_value_is_never_accepted_by_the_readers() -> None:
 UNKNOWN = st.one_of(
     st.sampled_from(["learning_rate", "utm_source", "LR", "lr ", "<b>x</b>", "[a](http://x)", "$x$"]),
     st.from_regex(r"[a-z_]{1,12}", fullmatch=True),
-).filter(lambda key: key not in KNOWN | {"path"})  # `path`: open_page's own argument
+)
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -245,12 +253,12 @@ def test_drawn_bad_links_render_every_page_with_the_defaults_and_one_notice(path
     )
     @given(
         values=st.fixed_dictionaries({param: bad for param in readers}),
-        unknown=UNKNOWN,
+        unknown=UNKNOWN.filter(lambda key: key not in BY_PATH[path].link_params | {"path"}),  # `path`: open_page's
         lang=st.sampled_from(["ja", "en"]),
     )
     def check(values: dict[str, str], unknown: str, lang: str) -> None:
         query = {param: text for param, text in values.items() if _rejected(readers[param], param, text)}
-        at = open_directly(path, lang, {**query, unknown: "<i>x</i>"})
+        at = open_page(path, lang, **query, **{unknown: "<i>x</i>"})
         assert [widget.value for widget in widgets(at)] == defaults
         text = notice(at)
         for param, value in {**query, unknown: "<i>x</i>"}.items():
@@ -261,20 +269,6 @@ def test_drawn_bad_links_render_every_page_with_the_defaults_and_one_notice(path
             assert fragment not in html, fragment
 
     check()
-
-
-def open_directly(path: str, lang: str, query: dict[str, str]) -> AppTest:
-    """`path` opened from a link with `query`, as the browser opens a page's address (AppTest starts at app.py)."""
-    at = AppTest.from_file(APP, default_timeout=90)
-    at.query_params["lang"] = lang
-    if path == "app.py":
-        at.query_params.update(query)
-    at.run()
-    if path != "app.py":
-        at.query_params.update(query)
-        at.switch_page(path).run()
-    assert not at.exception, [error.value for error in at.exception]
-    return at
 
 
 def _rejected(reader: tuple, param: str, text: str) -> bool:

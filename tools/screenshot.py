@@ -1,4 +1,4 @@
-"""Screenshots of every page in both languages at projector sizes: python -m tools.screenshot [nav_key ...]."""
+"""Screenshots of every page in both languages at projector sizes: python -m tools.screenshot [page id ...]."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from core.ui.page import existing_pages
+from core.pages import PAGES
 from tools.appserver import CHROMIUM, CHROMIUM_ARGS, ROOT, running_app
 
 SIZES = ((1440, 900), (1280, 720))
@@ -42,8 +42,8 @@ def wait_until_idle(page: Page, timeout_ms: int = 90_000) -> None:
 
 
 def main(out_dir: Path, only: Sequence[str] = ()) -> list[Path]:
-    """Save a first-screen and a whole-page PNG per page, language and size; `only` limits the pages (nav keys)."""
-    pages = [page for page in existing_pages() if not only or page[1] in only]
+    """Save a first-screen and a whole-page PNG per page, language and size; `only` limits the pages (their ids)."""
+    pages = [shown for shown in PAGES if not only or shown.id in only]
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     with running_app() as base, sync_playwright() as playwright:
@@ -51,18 +51,18 @@ def main(out_dir: Path, only: Sequence[str] = ()) -> list[Path]:
         for width, height in SIZES:
             context = browser.new_context(viewport={"width": width, "height": height})
             page = context.new_page()
-            for path, nav_key, _ in pages:
+            for shown in pages:
                 for lang in LANGUAGES:
-                    page.goto(page_url(base, path, lang))
+                    page.goto(page_url(base, shown.path, lang))
                     wait_until_idle(page)
                     page.wait_for_timeout(800)
                     # What the projector shows first, then the whole page (Streamlit scrolls inside stMain).
-                    first = out_dir / f"{nav_key}_{lang}_{width}x{height}.png"
+                    first = out_dir / f"{shown.id}_{lang}_{width}x{height}.png"
                     page.screenshot(path=str(first))
                     tall = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
                     page.set_viewport_size({"width": width, "height": max(height, int(tall))})
                     page.wait_for_timeout(800)
-                    whole = out_dir / f"{nav_key}_{lang}_{width}x{height}_full.png"
+                    whole = out_dir / f"{shown.id}_{lang}_{width}x{height}_full.png"
                     page.screenshot(path=str(whole))
                     page.set_viewport_size({"width": width, "height": height})
                     written += [first, whole]

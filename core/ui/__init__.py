@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from core.ui.charts import chart_spec, show_chart
-from core.ui.page import PAGES, current_language, existing_pages, render_sidebar, setup_page
+from core.ui.page import current_language, render_sidebar, setup_page
 from core.ui.runs import cached_train, show_config_error
 from core.ui.widgets import code_span, ignore, knob_widget, language_key
 
 __all__ = [
-    "PAGES",
     "cached_train",
     "chart_spec",
     "code_span",
     "current_language",
-    "existing_pages",
     "ignore",
     "knob_widget",
     "language_key",

@@ -9,7 +9,8 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from core.i18n import t
-from core.lecture import GLOSSARY, LECTURE_PARAMS, Scenario, matching, scenarios_for, url_params
+from core.lecture import GLOSSARY, Scenario, matching, scenarios_for, url_params
+from core.pages import LECTURE_PARAMS, page
 from core.ui.widgets import Allowed, ignore
 
 PRESENT, PREDICT = "present", "predict"  # URL flags: presentation mode, and hiding results until "Reveal"
@@ -38,16 +39,6 @@ SCROLL_SCRIPT = """<script>
   }
 })();
 </script>"""
-# The widget keys of each page start with its prefix: a scenario card clears them, so the page takes the card's state.
-KEY_PREFIXES = {
-    "home": "walkthrough",
-    "loss_functions": "loss_functions.",
-    "optimizers": "optimizers.",
-    "learning_rate": "learning_rate.",
-    "lr_schedules": "lr_schedules.",
-    "batch_and_epochs": "batch_and_epochs.",
-    "lab": "lab.",
-}
 # Larger type, no small print, the whole width for the charts: a projector at 1280x720 shows little.
 PRESENTATION_CSS = """<style>
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
@@ -162,7 +153,7 @@ def scenario_cards(page_id: str, lang: str) -> None:
 
 
 def _open(scenario: Scenario, lang: str) -> None:
-    prefix = KEY_PREFIXES[scenario.page]
+    prefix = page(scenario.page).key_prefix
     for key in [key for key in st.session_state if str(key).startswith(prefix)]:
         del st.session_state[key]  # the page's widgets seed themselves from the new link on this rerun
     _forget(scenario.page)
@@ -214,10 +205,10 @@ def _scroll(page_id: str) -> None:
 
 
 def _settings(page_id: str) -> tuple[dict[str, list[str]], dict[str, object]]:
-    """The page's state as the class sees it: its link (lecture flags aside) and its widgets' values."""
-    prefix = KEY_PREFIXES[page_id]
-    link = {key: st.query_params.get_all(key) for key in st.query_params if key not in LECTURE_PARAMS}
-    widgets = {key: value for key, value in st.session_state.items() if str(key).startswith(prefix)}
+    """The page's state as the class sees it: its link (lecture flags aside) and its widgets' values (its keys)."""
+    shown = page(page_id)
+    link = {key: st.query_params.get_all(key) for key in st.query_params if key in shown.link_params - LECTURE_PARAMS}
+    widgets = {key: value for key, value in st.session_state.items() if str(key).startswith(shown.key_prefix)}
     return link, {key: value for key, value in widgets.items() if isinstance(value, _PLAIN)}
 
 

@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
-from core.lecture import LECTURE_PARAMS
+from core.pages import PAGES, page
 from core.ui.lecture import PRESENT, flag, glossary, lecture_controls
 from core.ui.page_file import PageRecord, download_button, record_page
 from core.ui.widgets import Allowed, drop_unknown, ignore, start_notice
 
-ROOT = Path(__file__).resolve().parents[2]
-
-# (file relative to app.py, nav key, icon). Pages that do not exist yet are skipped, so this list can run ahead.
-PAGES: tuple[tuple[str, str, str], ...] = (
-    ("app.py", "home", ":material/home:"),
-    ("pages/1_loss_functions.py", "loss_functions", ":material/rule:"),
-    ("pages/2_optimizers.py", "optimizers", ":material/explore:"),
-    ("pages/3_learning_rate.py", "learning_rate", ":material/speed:"),
-    ("pages/4_lr_schedules.py", "lr_schedules", ":material/schedule:"),
-    ("pages/5_batch_and_epochs.py", "batch_and_epochs", ":material/stacks:"),
-    ("pages/6_lab.py", "lab", ":material/science:"),
-)
-
 LANG_PARAM = "lang"
 _LANG_WIDGET = "ui_lang"
-
-
-def existing_pages() -> list[tuple[str, str, str]]:
-    """The entries of PAGES whose file exists."""
-    return [page for page in PAGES if (ROOT / page[0]).is_file()]
 
 
 def browser_language(locale: str | None) -> str:
@@ -53,7 +33,8 @@ def _switch_language() -> None:
 
 
 def setup_page(page_id: str) -> str:
-    """Configure the page, draw the shared sidebar and return the language ("ja" or "en")."""
+    """Configure the page declared as `page_id` (core.pages), draw the shared sidebar and return the language ("ja" or
+    "en"). A link parameter the page does not declare is named in its notice and dropped."""
     lang = current_language()
     record = record_page(page_id, lang)  # from the first message on: the title too
     st.set_page_config(
@@ -63,7 +44,7 @@ def setup_page(page_id: str) -> str:
         initial_sidebar_state="collapsed" if flag(PRESENT) else "expanded",  # a projector needs the width
     )
     start_notice(lang)  # before the sidebar: its lecture switches may name a bad link value too
-    drop_unknown(LECTURE_PARAMS)
+    drop_unknown(page(page_id).link_params)
     render_sidebar(lang, record)
     wanted = st.query_params.get(LANG_PARAM)
     if wanted not in (None, lang):
@@ -94,8 +75,8 @@ def render_sidebar(lang: str, record: PageRecord | None = None) -> None:
         if record is not None:
             download_button(record, lang)
         with links:
-            for path, nav_key, icon in existing_pages():
+            for shown in PAGES:
                 query = {LANG_PARAM: lang, **flags}
-                st.page_link(path, label=t(f"nav.{nav_key}", lang), icon=icon, query_params=query)
+                st.page_link(shown.path, label=t(f"nav.{shown.id}", lang), icon=shown.icon, query_params=query)
         glossary(lang)
         st.caption(t("sidebar.footer", lang))

@@ -4,13 +4,15 @@ Pages draw every setting through one entry point, `knob_widget`: a knob declared
 core.config.KNOBS, or a page's own Knob), narrowed by the page; the widget and its link reader follow the knob.
 Underneath, one mechanism for every widget, `linked`:
 
-- The widget key belongs to one page (`lr.rates`, `loss.pressure`): two pages never share a key, so a float on
-  one page can never reach a list on another. The URL parameter is the knob's name (`lr`, `batch_size`) or the
-  page's own short name (`pressure`), so a link reads like the command line.
+- The widget key belongs to one page and starts with its id (`learning_rate.rates`, `loss_functions.pressure`):
+  two pages never share a key, so a float on one page can never reach a list on another. The URL parameter is the
+  knob's name (`lr`, `batch_size`) or the page's own short name (`pressure`), as the page declares it (core.pages),
+  so a link reads like the command line.
 - On the first draw of a key, the value comes from the URL (checked, or the default) into `st.session_state`; the
   widget itself gets no `value=`/`default=`. After every draw, the value goes back to the URL; defaults stay out
   of the link; a multi-value widget uses repeated keys (`lr=0.1&lr=1`).
-- A bad value from the link falls back to the default and is named, escaped, in one notice per page.
+- A bad value from the link falls back to the default and is named, escaped, in one notice per page; so is a
+  parameter the page does not declare.
 - Translated choices (optimizer, data set) keep the language-neutral id in the URL, and their key includes the
   language: after a switch a fresh widget shows the same choice with the new labels at once.
 
@@ -42,20 +44,6 @@ FULL_BATCH_LABEL = "N"  # the article's N: every training example in one batch; 
 # common.widgets.<name> (label, help, placeholder, invalid, empty).
 CHOICE_NAMES = {"optimizer": "common.optimizers", "dataset": "common.datasets", "scheduler": "lr_schedules.names"}
 KNOB_HELP = {"batch_size": "common.widgets.batch.help", "epochs": "common.widgets.epochs.help"}
-# Each page's own settings in the link, besides RunConfig's knobs and the lecture's flags. A key that is none of
-# these (a typo such as `learning_rate`, a tracker's `utm_source`) is named in the notice and dropped from the link;
-# tests/test_url_fuzz.py checks that every parameter a page keeps is listed here.
-PAGE_PARAMS = frozenset(
-    {
-        *("pressure", "p_malignant", "race_w", "race_b", "race_lr"),  # loss functions
-        *("surface", "opts", "steps", "x0", "y0", "scale", "data_lr", "data_epochs"),  # optimizers
-        *("focus_lr", "valley_lr", "curve", "log"),  # learning rate
-        *("batch_sizes", "fit_epochs", "shuffle_dataset", "x"),  # batch and epochs
-        "smooth",  # LR schedules, batch and epochs: the per-batch loss's rolling mean
-        *("run", "view", "csv", "ab_knob", "grid_lr", "grid_batch_size", "grid_optimizer", "metric"),  # lab
-        "walk",  # home: how far the walk through the loop has gone
-    }
-)
 _NOTICE = "link.notice"
 _LONGEST_SHOWN = 60  # characters of a rejected value that the notice repeats
 # Values the notice names one by one; more are counted. Above any page's own parameters (the lab keeps 30), so a link
@@ -205,8 +193,9 @@ def _check_link_length() -> None:
 
 
 def drop_unknown(known: frozenset[str]) -> None:
-    """Name and drop every key of the link that no page of the app reads (its other values are the pages' to check)."""
-    unknown = [key for key in st.query_params if key not in known | KNOBS.keys() | PAGE_PARAMS]
+    """Name and drop every key of the link that is not `known` to this page (a typo such as `learning_rate`, a
+    tracker's `utm_source`, another page's setting); its known values are the page's widgets' to check."""
+    unknown = [key for key in st.query_params if key not in known]
     if not unknown:
         return
     reason = t("link.unknown", notice_language())

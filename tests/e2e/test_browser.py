@@ -12,14 +12,13 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 
 from core.i18n import LANGUAGES, t
-from core.ui.page import existing_pages
+from core.pages import PAGES
 from tools.appserver import ROOT
 from tools.screenshot import page_url, wait_until_idle
 
 pytestmark = pytest.mark.browser
 
-PAGES = existing_pages()
-PATHS = {nav_key: path for path, nav_key, _ in PAGES}
+PATHS = {shown.id: shown.path for shown in PAGES}
 CHART = "[data-testid='stMain'] [data-testid='stVegaLiteChart']"
 SHOTS = ROOT / "docs" / "screenshots"
 SHOT_PAGES = ("home", "learning_rate", "lr_schedules", "lab")  # the README's pictures
@@ -86,7 +85,7 @@ def save_screenshot(page: object, name: str) -> None:
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-@pytest.mark.parametrize(("path", "nav_key"), [page[:2] for page in PAGES], ids=[page[1] for page in PAGES])
+@pytest.mark.parametrize(("path", "nav_key"), [(shown.path, shown.id) for shown in PAGES], ids=list(PATHS))
 def test_every_page_loads_and_draws_its_charts(app_url: str, page: object, path: str, nav_key: str, lang: str):
     page.goto(page_url(app_url, path, lang))
     wait_until_idle(page)
@@ -170,7 +169,7 @@ def change_one_thing(page: object) -> None:
 
 
 def test_a_walk_over_every_page_after_one_change_on_each(app_url: str, page: object) -> None:
-    keys = [nav_key for _, nav_key, _ in PAGES]
+    keys = list(PATHS)
     page.goto(page_url(app_url, PATHS[keys[0]], "en"))
     wait_until_idle(page)
     for nav_key in keys[1:] + keys[-2::-1]:  # to the last page and back again

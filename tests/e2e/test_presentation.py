@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.i18n import t
-from core.ui.page import existing_pages
+from core.pages import PAGES
 from tools.appserver import CHROMIUM
 from tools.screenshot import page_url, wait_until_idle
 
@@ -22,7 +22,7 @@ pytestmark = [
 WIDTH, HEIGHT = 1280, 720
 ROOM = 200  # at least this much of the first screen is left for the chart below its top
 CHART = "[data-testid='stMain'] [data-testid='stVegaLiteChart']"
-LESSONS = [(path, nav_key) for path, nav_key, _ in existing_pages() if nav_key != "lab"]
+LESSONS = [(shown.path, shown.id) for shown in PAGES if shown.id != "lab"]
 
 
 @pytest.fixture(scope="module")
