@@ -13,6 +13,7 @@ from core.charts.surfaces import epoch_loss_chart, landscape_chart, loss_by_step
 from core.claims import by_id, measure
 from core.config import CHOICE, NUMBER, WHOLE, ConfigError, Knob, RunConfig
 from core.i18n import join, t
+from core.lessons.optimizer_words import Said, comparisons, scale_comparisons, talking
 from core.lessons.surfaces import (
     BOTTOM,
     MAX_STEPS,
@@ -23,16 +24,12 @@ from core.lessons.surfaces import (
     SURFACE_OPTIMIZERS,
     SURFACES,
     EdgeWalk,
-    Said,
     WalkConfig,
-    comparisons,
     curvature_at_minimum,
     edge_rates,
     final_epochs,
     grid,
-    scale_comparisons,
     sgd_at_the_limit,
-    talking,
     walk_facts,
     walks,
 )

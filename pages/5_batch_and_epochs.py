@@ -12,6 +12,7 @@ from core.config import CHOICE, SWITCH, ConfigError, Knob, RunConfig
 from core.data import load_split
 from core.i18n import join, sentences, t
 from core.lessons import batches as lesson
+from core.lessons.batch_words import early_against_late
 from core.ui import (
     cached_train,
     knob_widget,
@@ -239,7 +240,7 @@ def epochs_and_overfitting(lang: str) -> None:
             t(f"batch_and_epochs.epochs.{kind}", lang, **numbers),
         ]
         st.warning(sentences(said, lang))
-    said = [t(key, lang, **numbers) for key, numbers in lesson.early_against_late(config, frame, n_val, claims)]
+    said = [t(key, lang, **numbers) for key, numbers in early_against_late(config, frame, n_val, claims)]
     if said:
         talking_point(sentences(said, lang), lang)
 

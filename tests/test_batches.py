@@ -22,6 +22,7 @@ from core.data import load_split
 from core.i18n import t
 from core.lecture import scenarios_for
 from core.lessons import batches as lesson
+from core.lessons.batch_words import early_against_late
 from core.lessons.batches import (
     class_mix,
     first_epoch,
@@ -281,11 +282,11 @@ def test_the_over_fitting_talking_point_reads_the_cards_claims_off_the_long_run(
         {"epoch": range(1, 201), "val_loss": [0.1] * 199 + [0.5], "val_accuracy": [110 / 114] * 199 + [109 / 114]}
     )
     long = lesson.OVERFIT.replace(epochs=200)
-    (loss_key, loss), (accuracy_key, accuracy) = lesson.early_against_late(long, frame, 114, claims)
+    (loss_key, loss), (accuracy_key, accuracy) = early_against_late(long, frame, 114, claims)
     assert loss_key == "batch_and_epochs.claims.overfit_val_loss.holds" and loss["ratio"] == pytest.approx(5)
     assert accuracy_key == "batch_and_epochs.claims.overfit_same_accuracy.holds"
     assert (accuracy["b_cases"], accuracy["a_cases"], accuracy["n"]) == (110, 109, 114)
-    assert lesson.early_against_late(long.replace(epochs=100), frame[frame["epoch"] <= 100], 114, claims) == []
+    assert early_against_late(long.replace(epochs=100), frame[frame["epoch"] <= 100], 114, claims) == []
 
 
 def test_the_sorted_spread_claim_holds_on_one_seed_with_the_fast_engine() -> None:

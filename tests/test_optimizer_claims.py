@@ -15,7 +15,8 @@ from core.claims import CLAIMS, LOSSES, OPTIMIZERS, by_id, measure
 from core.i18n import t
 from core.lecture import SCENARIOS
 from core.lessons import losses
-from core.lessons.surfaces import SURFACES, WalkConfig, comparisons, talking, walk_facts, walks
+from core.lessons.optimizer_words import comparisons, talking
+from core.lessons.surfaces import SURFACES, WalkConfig, walk_facts, walks
 
 BOTTOM, ON_FLOOR = 1e-3, 0.01  # the page's "bottom" (loss above the minimum) and "on the floor" (|p₂|)
 START = (-2.0, 0.8)

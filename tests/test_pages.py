@@ -1,4 +1,5 @@
-"""The page declarations (core/pages.py): one per page file, each with its texts; what names a page names a declared one.
+"""The page declarations (core/pages.py): one per page file, each with its texts, and every page named elsewhere is
+declared.
 
 A new page is one declaration plus its file and texts: these tests fail until all three are there."""
 

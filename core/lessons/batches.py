@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,9 +24,6 @@ from core.engine import shuffle_orders
 from core.reference import set_up
 from core.runlog import examples_per_batch
 from core.training import Result as Training
-
-if TYPE_CHECKING:
-    from core.claims import Claim
 
 # The page's default batch comparison; the shuffling section's runs (digits stored sorted by label, a linear model and
 # plain SGD: nothing smooths the pull of the last class seen); the over-fitting section's run and where it ends.
@@ -321,26 +317,3 @@ def talking_point(last: pd.DataFrame, sizes: list[int]) -> tuple[str, dict[str, 
     }
     lower = numbers["small_loss"] < numbers["large_loss"]
     return ("fewer_lower" if not lower else "more_lower"), numbers
-
-
-def early_against_late(
-    config: RunConfig, epochs: pd.DataFrame, n_val: int, claims: list[Claim]
-) -> list[tuple[str, dict[str, float]]]:
-    """What the over-fitting card's `claims` (validation loss, then accuracy, of the long run against its first
-    EARLY_EPOCHS) say of this run (`config`, its per-epoch frame), as (sentence key, its numbers); nothing unless
-    this run is the claims' long arm. Without a schedule the first epochs of a long run are exactly the shorter run,
-    so the short arm is read from this frame."""
-    runs = [config, config.replace(epochs=EARLY_EPOCHS)]
-    by_epoch = epochs.set_index("epoch")
-    said = []
-    for claim in claims:
-        column = claim.metric.removeprefix("final_")
-        verdict = claim.said_of(runs, [by_epoch[column].get(run.epochs, math.nan) for run in runs])
-        if verdict is not None:
-            key, values = verdict
-            numbers = values | {"ratio": values["a"] / values["b"], "early": EARLY_EPOCHS, "last": config.epochs}
-            cases = (
-                {f"{arm}_cases": round(value * n_val) for arm, value in values.items()} if column != "val_loss" else {}
-            )
-            said.append((key, numbers | cases | {"n": n_val}))
-    return said
