@@ -129,6 +129,11 @@ def measure(claim: Claim, seed: int, engine: str = "reference") -> dict[str, flo
     return dict(zip(configs, final_values(result, claim.metric), strict=True))
 
 
+def measured(claim_id: str, seed: int, engine: str = "reference") -> dict[str, float]:
+    """`measure` of the claim named `claim_id`."""
+    return measure(by_id(claim_id), seed, engine)
+
+
 # --- measures of the 2-D walks and the closed forms: an arm is the page's link (names and values as in the URL) ----
 
 

@@ -31,7 +31,7 @@ def parting_epoch(
     larger), or where only one of the two was stopped. In the rare case that both engines round exactly alike, the
     reference run is compared with itself started from initial weights one float32 ulp away instead. An integer N
     means that an exported script (or another machine) reproduces the page's curve for the first N − 1 epochs only.
-    Costs one fast and one reference run (two reference runs in the fallback); cache it (core.ui.lessons.cached_lesson).
+    Costs one fast and one reference run (two reference runs in the fallback); cache it (core.ui.cache.cached_lesson).
     `script`: the reference run's log, where the caller has trained it already.
     """
     config = config.validated()

@@ -12,20 +12,14 @@ from core.config import NUMBER, WHOLE, Knob
 from core.i18n import t
 from core.lessons import losses as lesson
 from core.ui import knob_widget, setup_page, show_chart
+from core.ui.cache import cached_maths
 from core.ui.lecture import current_scenario, intro, revealed, scenario_cards, talking_point
-from core.ui.lessons import cached_maths
 
 PRESSURE_RANGE = 40.0  # mmHg either side of the truth: the article's 20 mmHg miss sits half-way out
 # The race's own settings: its learning rate and where the neuron starts.
 RACE_LR = Knob("race_lr", NUMBER, lesson.LEARNING_RATE, low=0.01, high=2.0, step=0.01)
 RACE_W = Knob("race_w", NUMBER, lesson.START_W, low=-3.0, high=6.0, step=0.5)
 RACE_B = Knob("race_b", NUMBER, lesson.START_B, low=-3.0, high=6.0, step=0.5)
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def cached_race(lr: float, w: float, b: float, version: str) -> tuple[dict, pd.DataFrame]:
-    """The MSE-vs-cross-entropy race, trained once per setting for every student in the room."""
-    return lesson.race(lr=lr, w=w, b=b)
 
 
 def names(lang: str, prefix: str, codes: tuple[str, ...]) -> dict[str, str]:
@@ -179,7 +173,7 @@ def race_section(lang: str, talk: bool) -> None:
         )
     )
 
-    epochs, paths = cached_race(lr, w, b, lesson.LESSON_VERSION)
+    epochs, paths = cached_maths(lesson.race, lr=lr, w=w, b=b)
     mse_col, bce_col = st.columns(2)
     mse_col.metric(t("loss_functions.race.epochs_mse", lang), epochs_text(lang, epochs["mse"]))
     bce_col.metric(t("loss_functions.race.epochs_bce", lang), epochs_text(lang, epochs["bce"]))

@@ -10,7 +10,7 @@ import streamlit as st
 
 from core.charts import format_lr
 from core.charts.surfaces import epoch_loss_chart, landscape_chart, loss_by_step_chart, swing_chart
-from core.claims import by_id, measure
+from core.claims import measured
 from core.config import CHOICE, NUMBER, WHOLE, ConfigError, Knob, RunConfig
 from core.i18n import join, t
 from core.lessons.optimizer_words import Said, comparisons, scale_comparisons, talking
@@ -42,6 +42,7 @@ from core.ui import (
     show_chart,
     show_config_error,
 )
+from core.ui.cache import cached_maths
 from core.ui.layout import Card, card_row
 from core.ui.lecture import intro, presenting, revealed, scenario_cards, settings_box, talking_point
 from core.ui.stepper import Button, Stepper
@@ -56,17 +57,12 @@ PLAY_FRAMES = 30  # Play reaches the last step in about this many frames, whatev
 DATA_SEED = 0
 DATA_DEFAULTS = {"lr": 0.01, "epochs": 30}
 
-cached_walks = st.cache_data(max_entries=128, show_spinner=False)(walks)
-landscape = st.cache_data(max_entries=16, show_spinner=False)(grid)
-curvature = st.cache_data(max_entries=16, show_spinner=False)(curvature_at_minimum)
-limit_walks = st.cache_data(max_entries=64, show_spinner=False)(sgd_at_the_limit)
 WALK_SECTION = "optimizers-walk"  # the anchor the scenario cards scroll to (core/lecture.py SECTIONS)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
 def card_numbers(claim_id: str) -> dict[str, float]:
     """What a card's claim measures on its own setting (the walks are deterministic: seed 0 stands for all)."""
-    return measure(by_id(claim_id), 0)
+    return cached_maths(measured, claim_id, 0)
 
 
 def settings(lang: str) -> WalkConfig:
@@ -164,11 +160,11 @@ def walk(config: WalkConfig, lang: str) -> None:
         ),
     )
     st.fragment(show_walk, run_every=TICK_SECONDS if stepper.playing else None)(stepper, config, lang)
-    paths = cached_walks(config)
+    paths = cached_maths(walks, config)
     facts = walk_facts(config.surface, paths)
     paragraphs, shift = [], None
     if config.scale != 1:  # the scale first: it is what changed
-        scaled, shift = scale_comparisons(paths, cached_walks(config.replace(scale=1.0)), config)
+        scaled, shift = scale_comparisons(paths, cached_maths(walks, config.replace(scale=1.0)), config)
         paragraphs.append(scaled)
     paragraphs += comparisons(facts, config, card_numbers)
     gap = "" if lang == "ja" else " "  # Japanese sentences follow one another without a space
@@ -180,14 +176,14 @@ def walk(config: WalkConfig, lang: str) -> None:
 def show_walk(stepper: Stepper, config: WalkConfig, lang: str) -> None:
     """The landscape with the paths up to the shown step, and the loss per step below it."""
     stepper.tick(PLAY_FRAMES)
-    paths = cached_walks(config)
+    paths = cached_maths(walks, config)
     surface = SURFACES[config.surface]
     names = {name: t(f"common.optimizers.{name}", lang) for name in SURFACE_OPTIMIZERS}
     titles = {key: t(f"optimizers.chart.{key}", lang) for key in ("x", "y", "loss", "optimizer", "step", "start")}
     titles["minimum"] = t("optimizers.chart.minimum", lang)
     visible = paths[paths["step"] <= stepper.position]
     st.markdown(f"**{t('optimizers.controls.progress', lang, shown=stepper.position, steps=config.steps)}**")
-    cells = landscape(config.surface, GRID_RESOLUTION)
+    cells = cached_maths(grid, config.surface, GRID_RESOLUTION)
     show_chart(
         landscape_chart,
         cells,
@@ -223,7 +219,7 @@ def curvature_facts(config: WalkConfig, lang: str) -> None:
     """λmax at the minimum, the stability limits it sets, and what SGD does at the limit on this landscape."""
     st.subheader(t("optimizers.facts.heading", lang))
     # The limits of the loss the optimizers see: multiplying the loss multiplies every curvature.
-    lam = config.scale * curvature(config.surface)
+    lam = config.scale * cached_maths(curvature_at_minimum, config.surface)
     scaled = "_scaled" if config.scale != 1 else ""
     cards = [
         Card(
@@ -237,7 +233,7 @@ def curvature_facts(config: WalkConfig, lang: str) -> None:
         cards.append(Card(t(f"optimizers.facts.{name}", lang, momentum=MOMENTUM), f"{bound(lam, MOMENTUM):.4g}"))
     card_row(cards, border=False)
     st.markdown(t("optimizers.facts.explain", lang))
-    edges = limit_walks(config.surface, config.seed, MAX_STEPS, config.scale)
+    edges = cached_maths(sgd_at_the_limit, config.surface, config.seed, MAX_STEPS, config.scale)
     outcomes = "\n".join(f"- {_outcome(edge, lang)}" for edge in edges)
     st.markdown(f"{t('optimizers.facts.edge_title', lang, steps=MAX_STEPS)}\n\n{outcomes}")
     st.markdown(t(f"optimizers.facts.edge_note.{config.surface}", lang, steps=MAX_STEPS))

@@ -27,9 +27,9 @@ from core.ui import (
     show_chart,
     show_config_error,
 )
+from core.ui.cache import cached_lesson, cached_maths
 from core.ui.layout import chooser_with_log
 from core.ui.lecture import controls_beside_chart, intro, revealed, scenario_cards, talking_point
-from core.ui.lessons import cached_lesson, cached_maths
 
 PAGE = presets.PAGE_BASE  # the settings as the page opens (core.lessons.presets says why)
 MAX_EPOCHS = 100

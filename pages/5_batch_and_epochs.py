@@ -19,9 +19,9 @@ from core.ui import (
     setup_page,
     show_config_error,
 )
+from core.ui.cache import cached_lesson, cached_maths
 from core.ui.layout import Card, card_row, chooser_with_log, smoothing_choice, titled_chart
 from core.ui.lecture import chart_leads, intro, revealed, scenario_cards, settings_box, talking_point
-from core.ui.lessons import cached_lesson, cached_maths
 
 BATCHES = ("1", "8", "32", "128", "full")
 REFERENCE_BATCH = 32  # the linear scaling rule scales the rate relative to this batch size

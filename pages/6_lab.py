@@ -7,9 +7,9 @@ import streamlit as st
 from core.config import CHOICE, Knob
 from core.i18n import t
 from core.ui import knob_widget, setup_page
-from core.ui.lab_history import history, history_controls, history_section
-from core.ui.lab_settings import settings
-from core.ui.lab_views import band_section, classes_section, code_section, grid_section
+from core.ui.lab.history import history, history_controls, history_section
+from core.ui.lab.settings import settings
+from core.ui.lab.views import band_section, classes_section, code_section, grid_section
 
 # Each view needs valid settings.
 SECTIONS = {"seeds": band_section, "grid": grid_section, "classes": classes_section, "code": code_section}

@@ -18,8 +18,8 @@ from core.charts.batches import batch_loss_chart
 from core.config import RunConfig
 from core.lessons import lr_finder
 from core.lessons import schedules as schedule_lesson
+from core.ui.cache import cached_maths, frame_key
 from core.ui.charts import chart_spec
-from core.ui.lessons import cached_maths, frame_key
 from core.ui.runs import cached_train, trained
 from tests.test_app_pages import charts, open_app
 
@@ -217,10 +217,10 @@ def test_a_warm_view_builds_no_chart(page, monkeypatch):
 
 def test_a_chart_of_an_upload_never_enters_the_shared_cache(monkeypatch):
     import core.ui.charts
-    from core.ui.lab_charts import show_lab_chart
+    from core.ui.lab.charts import show_lab_chart
 
     shared = []
-    monkeypatch.setattr(core.ui.charts, "_spec", lambda *args: shared.append(args) or {"mark": "point"})
+    monkeypatch.setattr(core.ui.charts.SPECS, "get", lambda *args: shared.append(args) or {"mark": "point"})
     BUILT.clear()
     chart = functools.partial(counted_chart, pd.DataFrame({"a": [1], "b": [2]}), "uploaded")
     show_lab_chart(chart, uploaded=True)

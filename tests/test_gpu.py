@@ -39,7 +39,7 @@ def test_cuda_without_a_gpu_is_a_clear_message(monkeypatch):
 
 def test_cpu_and_gpu_results_never_share_a_cache_entry(monkeypatch):
     """The resolved device is part of the cache key: the same config on another device trains again."""
-    runs._train.clear()
+    runs.RESULTS.clear()
     trained = []
 
     def counting_train(configs, engine="fast", progress=None):
@@ -54,7 +54,7 @@ def test_cpu_and_gpu_results_never_share_a_cache_entry(monkeypatch):
     monkeypatch.setattr(runs, "resolve_device", lambda name: "cuda")
     runs.cached_train(config)
     assert len(trained) == 2  # the same config on the GPU: not the CPU's entry
-    runs._train.clear()
+    runs.RESULTS.clear()
 
 
 @needs_cuda

@@ -16,7 +16,7 @@ from core.charts.lab import GRID_SELECTION
 from core.config import ConfigError, RunConfig
 from core.i18n import LANGUAGES, t
 from core.lab import SWEEP_MAX_CELL, SWEEP_MAX_RUNS, SweepTableError, read_sweep, sweep_cells
-from core.ui.lab_views import PREVIEW_RUNS, add_cell, labelled_cells
+from core.ui.lab.views import PREVIEW_RUNS, add_cell, labelled_cells
 from tests.test_app_pages import chart_frames, charts
 from tests.test_lab_page import open_lab
 

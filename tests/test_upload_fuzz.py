@@ -43,7 +43,7 @@ from core.lab import (
 )
 from core.optim import OPTIMIZERS
 from core.runlog import reason_in_words
-from core.ui.lab_views import labelled_cells
+from core.ui.lab.views import labelled_cells
 from core.ui.runs import show_config_error
 from core.upload import MAX_BYTES, MAX_ROWS, TASKS, UploadError, prepare, read_table, text_features
 from tests.test_lab_page import open_lab

@@ -27,7 +27,7 @@ from core.i18n import t
 from core.lab import HIDDEN_MARK, KNOB_NAMES, MAX_RUNS, all_params, read_run, run_text
 from core.lecture import SCENARIOS, url_params
 from core.pages import LECTURE_PARAMS, page
-from core.ui.lab_history import read_entry
+from core.ui.lab.history import read_entry
 from core.ui.widgets import Allowed, code_span, read_link, url_text
 from tests.test_navigation import BY_PATH, PAGES, change_everything, markup, notice, open_page, rendered, widgets
 

@@ -18,8 +18,6 @@ from torch import nn
 
 from core.data import TASKS
 
-LESSON_VERSION = "1"  # part of the page's cache key: bump it when a number here changes
-
 TRUE_PRESSURE = 120.0  # mmHg, the article's patient
 ARTICLE_PREDICTIONS = (122.0, 140.0)  # a near miss and a big miss
 ARTICLE_PROBABILITIES = (0.9, 0.6, 0.01)  # probability given to "malignant" for a malignant case

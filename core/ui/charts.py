@@ -1,9 +1,9 @@
 """Charts as cached specs: a builder's finished Vega-Lite spec, made once per distinct input and mode for every session.
 
 Building an Altair chart and turning it into a spec (its schema validated, its data sets written as Arrow) was two
-thirds of a warm page view's server CPU. Here it happens once: the spec is kept in Streamlit's shared cache, keyed by
-the builder and its inputs (frames by their content, as `cached_lesson` keys its arguments) and the display mode, and
-every later view only draws it. Specs live in the server's memory, so a restart (any deploy) empties the cache.
+thirds of a warm page view's server CPU. Here it happens once: the spec is kept in the shared cache (core/ui/cache.py),
+keyed by the builder, its inputs (frames by their content) and the display mode, and every later view only draws it.
+Specs live in the server's memory, so a restart (any deploy) empties the cache.
 """
 
 from __future__ import annotations
@@ -19,18 +19,17 @@ import streamlit as st
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
 from core.charts import for_projector, style
+from core.ui.cache import Store
 from core.ui.lecture import presenting
-from core.ui.lessons import HASH_FUNCS
 
 # A spec is 10-250 kB (its data as Arrow). A hall exploring the pages fills a few hundred; the bound keeps the cache
-# well under the results' own (core/ui/runs.py).
-SPEC_ENTRIES = 1024
-SPEC_SIZE = "96MB"  # pickled bytes, as Streamlit counts them
+# well under the results' own (core/ui/runs.py). The spec is Streamlit's conversion: its version is the specs'.
+SPECS = Store("specs", st.__version__, entries=1024, size="96MB")
 
 
 def chart_spec(builder: Callable[..., alt.TopLevelMixin], *args: Any, **kwargs: Any) -> dict:
     """The finished spec of `builder(*args, **kwargs)` in the shared style, for a projector in presentation mode."""
-    return _spec(builder, args, kwargs, presenting())
+    return SPECS.get(_made, builder, args, kwargs, presenting())
 
 
 def own_chart_spec(builder: Callable[..., alt.TopLevelMixin], *args: Any, **kwargs: Any) -> dict:
@@ -41,9 +40,6 @@ def own_chart_spec(builder: Callable[..., alt.TopLevelMixin], *args: Any, **kwar
 def _made(builder: Callable[..., alt.TopLevelMixin], args: tuple, kwargs: Mapping[str, Any], projector: bool) -> dict:
     spec = _convert_altair_to_vega_lite_spec(style(builder(*args, **kwargs), projector))
     return for_projector(spec) if projector else spec
-
-
-_spec = st.cache_data(max_entries=SPEC_ENTRIES, max_size=SPEC_SIZE, show_spinner=False, hash_funcs=HASH_FUNCS)(_made)
 
 
 def show_chart(builder: Callable[..., alt.TopLevelMixin], *args: Any, **kwargs: Any) -> None:

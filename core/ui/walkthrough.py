@@ -19,6 +19,7 @@ from core.lessons.walkthrough import (
     snapshot_after,
     steps_after_next_batch,
 )
+from core.ui.cache import cached_maths
 from core.ui.charts import show_chart
 from core.ui.lecture import intro
 from core.ui.stepper import Button, Stepper
@@ -27,7 +28,6 @@ from core.ui.widgets import Allowed, kept_in_link, write_to_link
 STEPPER = Stepper("home.walk")  # the whole state of the walk: how many lines of the loop have run
 # A link may reopen the walk at any line of its first 20 epochs (10,000 lines, rebuilt from the seed in about 1.5 s).
 MOST_LINES_IN_LINK = 10_000
-VERSION = 1  # part of the cache key: bump when the walk's numbers change
 FRESH = "background-color: rgba(255, 176, 32, 0.28)"  # marks what the current line just changed
 ACTIVE_LINE = "background: rgba(255, 176, 32, 0.30); border-left: 4px solid #f0a020; font-weight: 700"
 
@@ -40,12 +40,6 @@ FRESH_BATCH_COLUMNS = {
 FRESH_PARAMETER_COLUMNS = {"zero_grad": ["gradient"], "backward": ["gradient", "change"], "step": ["after"]}
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def cached_snapshot(steps: int, seed: int, lr: float, version: int) -> dict:
-    """The walk after `steps` lines; shared by every session (all students start from the same seed)."""
-    return snapshot_after(steps, seed, lr)
-
-
 def render_walkthrough(lang: str, seed: int = 0, chart_first: bool = False) -> None:
     """Draw the walk through the training loop for the current session (the loss chart first for a projector).
 
@@ -53,7 +47,7 @@ def render_walkthrough(lang: str, seed: int = 0, chart_first: bool = False) -> N
     """
     kept_in_link(STEPPER.position_key, "walk", 0, Allowed(low=0, high=MOST_LINES_IN_LINK, whole=True))
     write_to_link("walk", STEPPER.position, 0)  # the buttons moved it before this run
-    snapshot = cached_snapshot(STEPPER.position, seed, LEARNING_RATE, VERSION)
+    snapshot = cached_maths(snapshot_after, STEPPER.position, seed, LEARNING_RATE)
     patients = snapshot["patients"]
 
     st.subheader(t("loop.title", lang))

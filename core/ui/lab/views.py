@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Callable
 
@@ -30,9 +29,10 @@ from core.lab import (
     sweep_cells,
 )
 from core.runlog import divergence_reason, reason_in_words
+from core.ui.cache import cached_lesson
 from core.ui.charts import chart_spec, own_chart_spec
-from core.ui.lab_charts import chart_titles, current_curve, downloads, show_lab_chart, train_runs
-from core.ui.lab_history import add_run
+from core.ui.lab.charts import chart_titles, current_curve, downloads, show_lab_chart, train_runs
+from core.ui.lab.history import add_run
 from core.ui.runs import show_config_error
 from core.ui.widgets import FULL_BATCH_LABEL, knob_widget
 
@@ -192,7 +192,7 @@ def classes_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
         st.info(t("lab.regression", lang))
         return
     try:  # an upload stays out of the shared cache: its matrix is counted again on each run of the page
-        counts = cached_confusion(dataclasses.astuple(config), config) if data is None else confusion(config, data)
+        counts = cached_lesson(confusion, config) if data is None else confusion(config, data)
     except ConfigError as err:
         show_config_error(err, lang)
         return
@@ -202,12 +202,6 @@ def classes_section(lang: str, config: RunConfig, data: Dataset | None) -> None:
     right = counts.loc[counts["true"] == counts["predicted"], "count"].sum()
     st.caption(t("lab.confusion_caption", lang, right=right, total=counts["count"].sum()))
     downloads(lang, counts, counts, chart, "lab_confusion")
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def cached_confusion(key: tuple, _config: RunConfig) -> pd.DataFrame:
-    """The confusion matrix of one run, once for all sessions (the key holds every field of the config)."""
-    return confusion(_config)
 
 
 def code_section(lang: str, config: RunConfig, data: Dataset | None) -> None:

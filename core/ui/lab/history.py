@@ -26,7 +26,7 @@ from core.lab import (
     run_text,
     with_x_axes,
 )
-from core.ui.lab_charts import METRICS, chart_titles, current_curve, downloads, show_lab_chart, train_runs
+from core.ui.lab.charts import METRICS, chart_titles, current_curve, downloads, show_lab_chart, train_runs
 from core.ui.layout import LOG
 from core.ui.runs import show_config_error
 from core.ui.widgets import error_message, ignore, knob_widget, notice_language
