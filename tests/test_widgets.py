@@ -35,7 +35,7 @@ def demo() -> None:
 
     lang = st.query_params.get("lang", "en")
     start_notice(lang)
-    drop_unknown(frozenset({"lang"}))
+    drop_unknown(frozenset({"lang", "epochs", "lr", "dataset", "batch_size"}))  # the settings this page keeps
     linked(
         st.slider,
         "demo.epochs",
