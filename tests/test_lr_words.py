@@ -13,9 +13,21 @@ from core.charts import format_lr
 from core.claims import LEARNING_RATE
 from core.config import RunConfig
 from core.i18n import t
-from core.lessons.lr_words import bowl_words, card_words, run_words, sweep_edge_words, talking_point_words
-from core.lessons.verdicts import SPIKE, judged_runs
-from core.runlog import plain_number
+from core.lessons.autopsy import Blowup
+from core.lessons.lr_words import (
+    autopsy_words,
+    bowl_words,
+    card_check_words,
+    card_words,
+    finder_labels,
+    finder_reading,
+    moved_edge_words,
+    run_words,
+    sweep_edge_words,
+    talking_point_words,
+)
+from core.lessons.verdicts import SPIKE, judged_runs, largest_trained
+from core.runlog import STOP_FACTOR, plain_number
 from core.training import train
 
 
@@ -100,6 +112,60 @@ def test_a_card_says_of_each_of_its_claims_whether_it_holds_on_the_runs_shown() 
     assert [ok for ok, _ in said].count(False) == 1 and len(said) == len({words for _, words in said})
     shown = t("learning_rate.claims.four_regimes.slower.holds", "en", a="0.001", b="0.03")
     assert card_words(card, judged(rows[:2]), "en") == [(True, shown)]  # claims on rates not shown are left out
+
+
+def test_the_largest_trained_rate_skips_the_diverging_ones() -> None:
+    rows = [{"lr": 0.03, "verdict": "good"}, {"lr": 0.4, "verdict": "too_large"}, {"lr": 1.0, "verdict": "diverging"}]
+    assert largest_trained(judged(rows)) == 0.4
+    assert largest_trained(judged(rows[2:])) is None
+
+
+def test_the_moved_edge_is_two_over_the_curvature_at_the_end_unless_the_run_was_stopped() -> None:
+    numbers = {"epochs": 30, "lr": "0.4", "end": "8", "end_edge": "0.25"}
+    assert moved_edge_words(8.0, 0.4, "sweep", 30, "en") == t("learning_rate.valley.edge_end.sweep", "en", **numbers)
+    assert moved_edge_words(8.0, 0.4, "focus", 30, "ja") == t("learning_rate.valley.edge_end.focus", "ja", **numbers)
+    stopped = t("learning_rate.valley.edge_end_stopped", "en", lr="0.4")
+    assert moved_edge_words(math.nan, 0.4, "focus", 30, "en") == stopped
+
+
+def test_the_autopsy_says_where_the_run_stopped_its_first_spike_and_the_ratio_against_two() -> None:
+    row = {"lr": 3.0, "verdict": "diverging", "start": 1.2, "end": 1.2, "reason": "stopped_bound"}
+    row |= {"stopped_step": 12, "stopped_epoch": 1, "stopped_loss": 3.5e6}
+    words = autopsy_words(Blowup(judged([row]).iloc[0], (12, 0.5, 40.0), 4.5), 1.5, "en")
+    where = {"step": 12, "epoch": 1, "loss": "3.5×10⁶", "start": "1.2", "factor": plain_number(STOP_FACTOR)}
+    above = t("learning_rate.autopsy.above", "en")
+    assert words.split("\n\n") == [
+        t("learning_rate.autopsy.intro", "en", lr="3"),
+        t("learning_rate.autopsy.stopped_bound", "en", **where),
+        t("learning_rate.autopsy.spike", "en", step=12, before="0.5", after="40"),
+        t("learning_rate.autopsy.ratio", "en", lr="3", curvature="1.5", product="4.5", relation=above),
+    ]
+    row |= {"reason": "ended_above", "stopped_step": pd.NA, "stopped_epoch": pd.NA, "stopped_loss": math.nan}
+    unstopped = judged([{**row, "end_ratio": 30.0, "growth": 1.0, "rise_epochs": 0}]).iloc[0]
+    paragraphs = autopsy_words(Blowup(unstopped, None, 1.5), 1.5, "en").split("\n\n")
+    reason = t("divergence.ended_above", "en", ratio="30")
+    assert paragraphs[1:3] == [
+        t("learning_rate.autopsy.record", "en", reason=reason),
+        t("learning_rate.autopsy.no_spike", "en"),
+    ]
+    assert f" {t('learning_rate.autopsy.below', 'en')} 2" in paragraphs[3]
+
+
+def test_a_cards_check_is_a_titled_list_of_ticks_and_crosses() -> None:
+    lines = card_check_words([(True, "holds"), (False, "fails")], "en").split("\n")
+    assert lines == [f"**{t('learning_rate.card_check', 'en')}**", "- ✓ holds", "- ✗ fails"]
+
+
+def test_the_range_tests_suggestions_are_labelled_and_read_with_their_rates() -> None:
+    picks = {"steepest": 0.0123, "minimum_over_10": 0.05, "minimum": 0.5, "blowup": 2.0}
+    labels = finder_labels(picks, "en")
+    assert labels == {
+        t("learning_rate.finder.steepest", "en", lr="0.0123"): 0.0123,
+        t("learning_rate.finder.minimum_over_10", "en", lr="0.05"): 0.05,
+        t("learning_rate.finder.minimum", "en", lr="0.5"): 0.5,
+    }
+    reading = finder_reading(picks, "ja")
+    assert reading == t("learning_rate.finder.reading", "ja", steepest="0.0123", over10="0.05", minimum="0.5")
 
 
 settings_of_the_page = st.fixed_dictionaries(

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from core import warm
 from core.config import RunConfig
+from core.lab import confusion
 from core.lessons import batches, lr_finder
 from core.lessons.autopsy import AfterTraining, after_training, final_sharpness, initial_sharpness
 from core.sensitivity import parting_epoch
@@ -29,7 +30,8 @@ from core.ui.runs import compact
 from tests.test_cli import assert_one_line_error, run_main
 
 ROOT = Path(__file__).resolve().parents[1]
-# Every function a page hands to cached_lesson; a new one fails test_every_lesson_value_is_a_kind_the_store_holds.
+# Every function a page or its sections in core/ui hand to cached_lesson; a new one fails
+# test_every_lesson_value_is_a_kind_the_store_holds.
 LESSONS = (
     lr_finder.range_tests,
     initial_sharpness,
@@ -38,6 +40,7 @@ LESSONS = (
     parting_epoch,
     batches.class_mix,
     batches.first_epoch,
+    confusion,
 )
 KEY = ("lesson", "tests.value", (1, 2.5, "x", None, (3,)), (), "1")
 
@@ -88,8 +91,8 @@ def same(a: object, b: object) -> bool:
 def test_every_lesson_value_is_a_kind_the_store_holds():
     """The pages store what cached_train and cached_lesson compute: Result, and the lessons' frames and floats."""
     called = set()
-    for page in (ROOT / "pages").glob("*.py"):
-        called |= {name.split(".")[-1] for name in re.findall(r"cached_lesson\(([\w.]+)", page.read_text())}
+    for page in [*(ROOT / "pages").glob("*.py"), *(ROOT / "core" / "ui").rglob("*.py")]:
+        called |= {name.split(".")[-1] for name in re.findall(r"(?<!def )cached_lesson\(([\w.]+)", page.read_text())}
     assert called == {function.__name__ for function in LESSONS}
     for function in LESSONS:
         assert typing.get_type_hints(function)["return"] in (pd.DataFrame, float, int | None, AfterTraining)

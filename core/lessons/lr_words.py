@@ -6,6 +6,7 @@ carries the numbers it rests on, so the text follows the setting instead of asse
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
@@ -13,8 +14,10 @@ import pandas as pd
 from core.charts import format_lr
 from core.claims import Claim
 from core.i18n import t
+from core.lessons.autopsy import Blowup
+from core.lessons.valley import edge_of_stability
 from core.lessons.verdicts import VERDICTS
-from core.runlog import divergence_reason, plain_number
+from core.runlog import STOP_FACTOR, divergence_reason, plain_number
 
 # A learning-rate claim's metric, read off a rate's row of the page's judged sweep (core.lessons.verdicts.judged_runs)
 # as core.claims measures it on trained runs.
@@ -111,3 +114,53 @@ def card_words(claims: Sequence[Claim], judged: pd.DataFrame, lang: str) -> list
         if (claim.holds(values), words) not in said:  # two claims of one outcome (a verdict, its metric) say it once
             said.append((claim.holds(values), words))
     return said
+
+
+def moved_edge_words(end: float, lr: float, where: str, epochs: int, lang: str) -> str:
+    """Where training moved the edge: λmax `end` after `epochs` epochs at rate `lr` (NaN: the run was stopped), for
+    the largest rate of the sweep that did not diverge (`where` "sweep") or the focus rate ("focus")."""
+    if not math.isfinite(end):
+        return t("learning_rate.valley.edge_end_stopped", lang, lr=format_lr(lr))
+    numbers = {"end": f"{end:.3g}", "end_edge": f"{edge_of_stability(end):.3g}"}
+    return t(f"learning_rate.valley.edge_end.{where}", lang, epochs=epochs, lr=format_lr(lr), **numbers)
+
+
+def autopsy_words(blowup: Blowup, curvature: float, lang: str) -> str:
+    """The largest diverging run examined (core.lessons.autopsy.largest_blowup), one paragraph each: where and why it
+    was stopped (or what its record showed), its first gradient spike, and η × λmax (`curvature`) against 2."""
+    row, lr = blowup.run, format_lr(blowup.run["lr"])
+    lines = [t("learning_rate.autopsy.intro", lang, lr=lr)]
+    if pd.notna(row["stopped_step"]):
+        where = {"step": int(row["stopped_step"]), "epoch": int(row["stopped_epoch"])}
+        numbers = {"loss": plain_number(row["stopped_loss"]), "start": plain_number(row["start"])}
+        lines.append(
+            t(f"learning_rate.autopsy.{row['reason']}", lang, factor=plain_number(STOP_FACTOR), **where, **numbers)
+        )
+    else:
+        lines.append(t("learning_rate.autopsy.record", lang, reason=divergence_reason(row, lang)))
+    if blowup.spike is None:
+        lines.append(t("learning_rate.autopsy.no_spike", lang))
+    else:
+        step, before, after = blowup.spike
+        lines.append(t("learning_rate.autopsy.spike", lang, step=step, before=f"{before:.3g}", after=f"{after:.3g}"))
+    relation = t(f"learning_rate.autopsy.{'above' if blowup.product > 2 else 'below'}", lang)
+    numbers = {"lr": lr, "curvature": f"{curvature:.3g}", "product": f"{blowup.product:.3g}"}
+    lines.append(t("learning_rate.autopsy.ratio", lang, relation=relation, **numbers))
+    return "\n\n".join(lines)
+
+
+def card_check_words(said: Sequence[tuple[bool, str]], lang: str) -> str:
+    """A card's claims as measured (`card_words`): a bold title over one ✓ or ✗ line each."""
+    return "\n".join([f"**{t('learning_rate.card_check', lang)}**", *(f"- {'✓' if ok else '✗'} {w}" for ok, w in said)])
+
+
+def finder_labels(picks: Mapping[str, float], lang: str) -> dict[str, float]:
+    """The range test's suggested rates (medians of core.lessons.lr_finder.suggested_rates) by their chart label."""
+    names = ("steepest", "minimum_over_10", "minimum")
+    return {t(f"learning_rate.finder.{name}", lang, lr=f"{picks[name]:.3g}"): picks[name] for name in names}
+
+
+def finder_reading(picks: Mapping[str, float], lang: str) -> str:
+    """How to read the range test's suggestions, with their rates, and why its lowest point is no rate to train at."""
+    shown = {"steepest": picks["steepest"], "over10": picks["minimum_over_10"], "minimum": picks["minimum"]}
+    return t("learning_rate.finder.reading", lang, **{name: f"{rate:.3g}" for name, rate in shown.items()})

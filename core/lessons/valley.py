@@ -19,6 +19,9 @@ from core.lessons.theory import gd_stability_bound
 REGIMES = ("crawls", "glides", "bounces", "flies_off")
 
 PARABOLA_CURVATURE = 1.0  # the edge of stability is then at η = 2
+# Optimizers that step along the gradient itself, for which the edge 2/λmax holds; an adaptive one (Adam ...) rescales
+# each step, so the page says the edge is only a rough guide there.
+GRADIENT_STEPS = ("sgd", "momentum", "nesterov")
 PARABOLA_START = -3.0
 # The ball "crawls" when after the shown steps it has covered less than this share of the way to the bottom.
 CRAWL_SHARE = 0.5

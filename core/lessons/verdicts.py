@@ -146,3 +146,9 @@ def lr_verdicts(epochs: pd.DataFrame, runs: pd.DataFrame, metric: str = "train_l
 def judged_runs(epochs: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     """`lr_verdicts` of the training loss with each run's own row of the runs frame (its reason, where it stopped)."""
     return lr_verdicts(epochs, runs).merge(runs.drop(columns=["lr"]), on="run")
+
+
+def largest_trained(judged: pd.DataFrame) -> float | None:
+    """The largest rate of a judged sweep (`lr_verdicts`) whose run did not diverge; None if every run diverged."""
+    trained = judged.loc[judged["verdict"] != "diverging", "lr"]
+    return None if trained.empty else float(trained.max())
