@@ -21,6 +21,7 @@ from core.config import RunConfig
 from core.data import load_split
 from core.i18n import t
 from core.lecture import scenarios_for
+from core.lessons import batch_words as words
 from core.lessons import batches as lesson
 from core.lessons.batch_words import early_against_late
 from core.lessons.batches import (
@@ -242,6 +243,49 @@ def test_the_over_fitting_sentence_says_the_loss_ratio_and_the_cases_that_change
     assert kind == ("overconfident" if abs(moved) <= lesson.FEW_CASES else "wrong_more" if moved < 0 else "right_more")
     for lang in ("en", "ja"):
         t("batch_and_epochs.epochs.overfit", lang, **numbers) + t(f"batch_and_epochs.epochs.{kind}", lang, **numbers)
+
+
+def test_the_counters_count_the_updates_of_each_batch_size() -> None:
+    """⌈455 / 32⌉ = 15 updates per epoch, 150 in 10 epochs; the full batch is named N and makes one update per epoch."""
+    configs = lesson.batch_configs(lesson.PAGE, [32, "full"], 455)
+    (label, value, help_text), (full_label, full_value, _) = words.counter_texts(configs, 455, "en")
+    assert (label, value) == ("Batch 32: updates per epoch", "15")
+    assert "⌈455 / 32⌉ = 15" in help_text and "= 150 updates in all" in help_text
+    assert (full_label, full_value) == ("Batch N: updates per epoch", "1")
+
+
+def test_the_progress_readings_follow_the_axis_the_rates_and_the_numbers() -> None:
+    """Against seconds the note and the measured time come first; the rates are listed only when they differ; the
+    per-epoch sentence names the batch that ended lowest; the lecturer's point comes last."""
+    configs = lesson.batch_configs(lesson.PAGE.replace(dataset="diabetes"), [8, 128], 353, reference=32)
+    last = pd.DataFrame({"run": [0, 1], "loss": [0.5, 0.2], "updates": [450, 30], "seconds": [0.9, 0.3]})
+    said = words.progress_readings(configs, last, 353, "seconds", "en")
+    assert [element for element, _ in said] == [
+        "caption",
+        "markdown",
+        "markdown",
+        "caption",
+        "markdown",
+        "markdown",
+        "talking",
+    ]
+    assert said[0][1] == t("batch_and_epochs.batch.seconds_note", "en")
+    assert "batch 128 took 10 ms, 5.0× as long as one of batch 8 (2 ms)" in said[1][1]
+    assert said[3][1].startswith("Rates used: batch 8 at rate")
+    assert "batch 128 ended lowest (0.2)" in said[4][1]
+    assert said[6][1].startswith("Same 10 epochs, same patients: batch 128 made only 30 corrections")
+    plain = words.progress_readings(configs[:1], last[:1], 353, "epoch", "en")
+    assert [element for element, _ in plain] == ["markdown", "markdown"]
+
+
+def test_the_over_fitting_words_warn_only_when_the_validation_loss_turned_up() -> None:
+    frame = pd.DataFrame(
+        {"epoch": [1, 2, 3], "val_loss": [0.4, 0.2, 0.3], "train_loss": [0.5, 0.3, 0.1], "val_accuracy": [0.9] * 3}
+    )
+    overfits, said = words.overfit_words(frame, 3, 100, "en")
+    assert overfits and said.startswith("The validation loss was lowest at **epoch 2** (0.2)")
+    assert not words.overfit_words(frame.iloc[:2], 40, 100, "en")[0]
+    assert words.overfit_words(frame.iloc[:2], 40, 100, "en")[1].startswith("Within 40 epochs")
 
 
 def test_every_card_of_the_page_has_its_claim_on_the_runs_it_shows() -> None:
