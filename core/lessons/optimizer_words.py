@@ -1,4 +1,5 @@
-"""What the optimizers page says about its walks, picked from their facts and the claims of its cards.
+"""What the optimizers page says about its walks and its real-data run, picked from their facts and the claims of its
+cards, and the labels of its charts and table.
 
 Above both the walks (core.lessons.surfaces) and the claims registry, which measures its walks with them: the page's
 sentences follow the registry's claims, never the other way round.
@@ -11,8 +12,25 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from core.charts import format_lr
 from core.claims import by_id
-from core.lessons.surfaces import RAVINES, PathFacts, WalkConfig, largest_shift, path_length, shrink_factors
+from core.i18n import t
+from core.lessons.surfaces import (
+    BOTTOM,
+    MOMENTUM,
+    ON_FLOOR,
+    RAVINES,
+    SURFACES,
+    EdgeWalk,
+    PathFacts,
+    WalkConfig,
+    largest_shift,
+    path_length,
+    shrink_factors,
+    walk_facts,
+)
+from core.lessons.theory import gd_stability_bound, momentum_stability_bound, nesterov_stability_bound
+from core.runlog import plain_number
 
 
 def adam_finding(sgd: PathFacts, adam: PathFacts) -> str:
@@ -132,3 +150,82 @@ def scale_comparisons(paths: pd.DataFrame, plain: pd.DataFrame, config: WalkConf
         numbers = {"lr": f"{config.lr:g}", "step": int(sgd["step"].iloc[-1]), "rate": f"{config.lr * config.scale:g}"}
         said.append((by_id("loss_times_1000.sgd").sentence({"a": float(sgd["diverged"].iloc[-1])}), numbers))
     return said, shift
+
+
+def walk_words(
+    config: WalkConfig, walk_of: Callable[[WalkConfig], pd.DataFrame], card: Callable[[str], dict[str, float]]
+) -> tuple[list[list[Said]], Said]:
+    """The paragraphs under a walk (the loss scale first, as it is what changed; then Adam and momentum beside SGD)
+    and the lecturer's talking point; `walk_of(setting)` gives a setting's paths, `card(claim_id)` measures a claim."""
+    paths = walk_of(config)
+    facts = walk_facts(config.surface, paths)
+    paragraphs, shift = [], None
+    if config.scale != 1:
+        scaled, shift = scale_comparisons(paths, walk_of(config.replace(scale=1.0)), config)
+        paragraphs.append(scaled)
+    paragraphs += comparisons(facts, config, card)
+    return paragraphs, talking(facts, config, shift)
+
+
+def say(said: Said, lang: str) -> str:
+    """A text of the lesson in `lang`; a number that is itself a text is said first."""
+    key, numbers = said
+    return t(key, lang, **{name: say(n, lang) if isinstance(n, tuple) else n for name, n in numbers.items()})
+
+
+def stability_limits(lam: float, momentum: float = MOMENTUM) -> dict[str, float]:
+    """The largest stable learning rate of SGD, momentum and Nesterov where the largest curvature is `lam`."""
+    return {
+        "sgd": gd_stability_bound(lam),
+        "momentum": momentum_stability_bound(lam, momentum),
+        "nesterov": nesterov_stability_bound(lam, momentum),
+    }
+
+
+def edge_outcome(edge: EdgeWalk) -> Said:
+    """What SGD did at a learning rate near its limit: settled, swung on or flew off, with its numbers."""
+    return f"optimizers.facts.edge.{edge.outcome}", {
+        "lr": format_lr(edge.lr),
+        "step": edge.step,
+        "gap": f"{edge.gap:.2g}",
+    }
+
+
+def optimizer_names(optimizers: tuple[str, ...], lang: str) -> dict[str, str]:
+    """Each optimizer id with its name in `lang` (the charts' legends)."""
+    return {name: t(f"common.optimizers.{name}", lang) for name in optimizers}
+
+
+def walk_titles(surface: str, lang: str) -> dict[str, dict[str, str]]:
+    """The axis and legend titles of the walk's three charts (landscape, loss per step, swing across a ravine)."""
+    landscape = {key: t(f"optimizers.chart.{key}", lang) for key in ("x", "y", "loss", "optimizer", "step", "start")}
+    landscape["minimum"] = t("optimizers.chart.minimum", lang)
+    loss = t(f"optimizers.chart.{'loss_gap' if SURFACES[surface].min_loss else 'loss_log'}", lang)
+    by_step = {**landscape, "loss": loss, "level": t("optimizers.chart.bottom", lang, level=f"{BOTTOM:g}")}
+    swing = {**by_step, "swing": t("optimizers.chart.swing", lang)}
+    swing["level"] = t("optimizers.chart.floor", lang, level=f"{ON_FLOOR:g}")
+    return {"landscape": landscape, "loss": by_step, "swing": swing}
+
+
+def results_table(last: pd.DataFrame, names: dict[str, str], lang: str) -> pd.DataFrame:
+    """The last epoch of each optimizer on real data (core.lessons.surfaces.final_epochs) as the page's table."""
+    return pd.DataFrame(
+        {
+            t("optimizers.real.optimizer", lang): last["optimizer"].map(names),
+            t("optimizers.real.table_train", lang): last["train_loss"].map(plain_number),
+            t("optimizers.real.table_val", lang): last["val_loss"].map(plain_number),
+            t("optimizers.real.table_accuracy", lang): (100 * last["val_accuracy"]).round(1).astype(str) + " %",
+            t("optimizers.real.table_diverged", lang): last["diverged"],
+        }
+    )
+
+
+def lowest(last: pd.DataFrame) -> Said | None:
+    """Which optimizer ends with the lowest training loss on real data, said from the table's own numbers (this run's
+    result, not a rule); None when none ended with a finite loss."""
+    ended = last[last["train_loss"].map(math.isfinite)]
+    if ended.empty:
+        return None
+    best = ended.loc[ended["train_loss"].idxmin()]
+    name = (f"common.optimizers.{best['optimizer']}", {})
+    return "optimizers.real.lowest", {"name": name, "loss": f"{best['train_loss']:.3g}"}
