@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from core.charts.schedules import final_loss_bars, schedule_chart
-from core.claims import SCHEDULES, final_values
 from core.config import ConfigError, RunConfig
-from core.i18n import sentences, t
+from core.i18n import t
+from core.lessons import schedule_words as words
 from core.lessons import schedules as lesson
-from core.optim import SCHEDULERS, schedule_notes
-from core.runlog import STOP_FACTOR, plain_number, steps_per_epoch
-from core.training import Result
-from core.ui import (
-    cached_train,
-    knob_widget,
-    setup_page,
-    show_chart,
-    show_config_error,
-)
+from core.ui import cached_train, knob_widget, setup_page, show_chart, show_config_error
 from core.ui.layout import smoothing_choice
 from core.ui.lecture import chart_leads, intro, revealed, scenario_cards, settings_box, talking_point
 from core.ui.runs import trained
@@ -70,33 +61,16 @@ def knob_slider(name: str, lang: str) -> float:
 
 
 def rules(configs: list[RunConfig], lang: str) -> None:
-    """One line per chosen schedule: what it does to the rate, with this page's knobs."""
-    first = configs[0]
-    lines = [
-        f"- **{t(f'lr_schedules.names.{c.scheduler}', lang)}**: "
-        + t(
-            f"lr_schedules.rules.{c.scheduler}",
-            lang,
-            step_size=first.step_size,
-            patience=first.patience,
-            after=lesson.plateau_cut_after(first.patience),
-        )
-        for c in configs
-    ]
-    st.markdown("\n".join(lines))
-    st.caption(t("lr_schedules.setting", lang, hidden="-".join(map(str, lesson.PAGE.hidden))))
-    for config in configs:
-        for key, params in schedule_notes(config, steps_per_epoch(config)):
-            st.caption(t(key, lang, **params))
+    """One line per chosen schedule: what it does to the rate, with this page's knobs; then the setting's notes."""
+    st.markdown(words.rule_lines(configs, lang))
+    for note in words.notes(configs, lang):
+        st.caption(note)
 
 
 def curves(configs: list[RunConfig], lang: str) -> None:
     """The rate preview at once; then, once trained, the rate over the loss and the final validation losses."""
     codes = [config.scheduler for config in configs]
-    names = {code: t(f"lr_schedules.names.{code}", lang) for code in SCHEDULERS}
-    titles = {
-        key: t(f"lr_schedules.charts.{key}", lang) for key in ("step", "epoch", "lr", "loss", "schedule", "val_loss")
-    }
+    names, titles = words.names(lang), words.chart_titles(lang)
     named = {run: names[code] for run, code in enumerate(codes)}
     st.subheader(t("lr_schedules.chart_title", lang), anchor="schedules-curves")
     chart = st.empty()
@@ -117,14 +91,14 @@ def curves(configs: list[RunConfig], lang: str) -> None:
     summary = lesson.schedule_summary(result.epochs, result.steps).assign(name=lambda frame: frame["run"].map(named))
     st.subheader(t("lr_schedules.final_title", lang))
     show_chart(final_loss_bars, summary, codes, names, titles)
-    if summary["val_loss"].notna().any():
-        best = summary.loc[summary["val_loss"].idxmin()]
-        st.caption(t("lr_schedules.best_val", lang, name=best["name"], loss=best["val_loss"]))
+    if best := words.best_val_words(summary, lang):
+        st.caption(best)
     compare(summary, codes, lang)
-    talk(configs, result, summary, names, lang)
+    talking_point(words.talk_words(configs, result, summary, lang), lang)
 
 
-def show_chart_in(slot: object, builder: Callable[..., object], *args: object, **kwargs: object) -> None:
+def show_chart_in(slot: DeltaGenerator, builder: Callable[..., object], *args: object, **kwargs: object) -> None:
+    """Draw the chart in `slot`, replacing what it held (the preview by the trained chart, in place)."""
     with slot.container():
         show_chart(builder, *args, **kwargs)
 
@@ -135,36 +109,9 @@ def compare(summary: pd.DataFrame, codes: list[str], lang: str) -> None:
     if "none" not in codes:
         st.info(t("lr_schedules.no_constant", lang))
         return
-    constant = summary.loc[codes.index("none")]
-    if not math.isfinite(constant["train_loss"]):
-        st.markdown(t("lr_schedules.constant_stopped", lang, factor=plain_number(STOP_FACTOR)))
-    for run, code in enumerate(codes):
-        row = summary.loc[run]
-        if code == "none" or not math.isfinite(constant["train_loss"]) or not math.isfinite(row["train_loss"]):
-            continue
-        name = t(f"lr_schedules.names.{code}", lang)
-        found = lesson.against_constant(row, constant)
-        said = [t(f"lr_schedules.compare.{key}", lang, name=name, **times(numbers)) for key, numbers in found]
-        st.markdown(sentences(said, lang))
+    for paragraph in words.compare_words(summary, codes, lang):
+        st.markdown(paragraph)
     st.caption(t("lr_schedules.where_not", lang))
-
-
-def talk(configs: list[RunConfig], result: Result, summary: pd.DataFrame, names: dict[str, str], lang: str) -> None:
-    """The lecturer's sentence: a card's claim measured on these runs when they are its runs, else the general one."""
-    for claim in SCHEDULES:
-        said = claim.said_of(configs, final_values(result, claim.metric))
-        if said is not None:
-            talking_point(t(said[0], lang, **said[1]), lang)
-            return
-    key, numbers = lesson.talking_point(summary, [config.scheduler for config in configs])
-    if "best" in numbers:
-        numbers["best"] = names[numbers["best"]]
-    talking_point(t(f"lr_schedules.talking.{key}", lang, **times(numbers)), lang)
-
-
-def times(numbers: dict[str, object]) -> dict[str, object]:
-    """`numbers` with their factor written as people write it (1.45, 32.4, 1,380), however large it is."""
-    return numbers | ({"factor": plain_number(numbers["factor"])} if "factor" in numbers else {})
 
 
 lang = setup_page("lr_schedules")

@@ -1,4 +1,5 @@
-"""The loss lesson's numbers, checked against PyTorch's losses, autograd, math.log and a plain-float SGD loop."""
+"""The loss lesson's numbers, checked against PyTorch's losses, autograd, math.log and a plain-float SGD loop; the
+page's words and marks picked from them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from torch import nn
 
 from core.config import RunConfig
 from core.data import TASKS, load_split
+from core.i18n import t
+from core.lessons import loss_words as words
 from core.lessons import losses as lesson
 from core.models import resolve_loss
 
@@ -162,3 +165,57 @@ def test_race_start_matches_the_epochs_plain_sgd_needs(w: float, b: float) -> No
     logit = torch.tensor(w * lesson.INPUT_X + b, dtype=torch.float64)
     assert (kind == "right") == (torch.sigmoid(logit).item() < lesson.THRESHOLD)
     assert (kind == "right") == (lesson.epochs_until("bce", w=w, b=b, max_epochs=50)[0] == 0)
+
+
+@pytest.mark.parametrize(
+    ("start", "mse", "bce", "outcome"),
+    [
+        (0.05, None, None, "already_right"),
+        (0.98, None, 12, "stuck"),
+        (0.98, 40, 12, "faster"),
+        (0.6, 12, 12, "not_faster"),
+        (0.6, 10, 12, "not_faster"),
+    ],
+)
+def test_race_outcome_follows_the_start_and_the_epochs(
+    start: float, mse: int | None, bce: int | None, outcome: str
+) -> None:
+    assert words.race_outcome(start, {"mse": mse, "bce": bce}) == outcome
+
+
+def test_race_words_carry_the_ratio_only_when_cross_entropy_wins() -> None:
+    outcome, said, talk = words.race_words("en", 0.98, {"mse": 40, "bce": 10})
+    assert outcome == "faster" and said != talk
+    assert said == t(
+        "loss_functions.race.faster",
+        "en",
+        ratio=4.0,
+        start=0.98,
+        threshold=lesson.THRESHOLD,
+        max=lesson.MAX_EPOCHS,
+        mse="40",
+        bce="10",
+    )
+    outcome, said, _ = words.race_words("en", 0.98, {"mse": None, "bce": 10})
+    assert outcome == "stuck" and str(lesson.MAX_EPOCHS) in said
+
+
+def test_the_current_mark_replaces_the_example_it_sits_on() -> None:
+    marks = words.mse_marks("en", lesson.ARTICLE_PREDICTIONS[1])
+    assert marks["prediction"].tolist() == [lesson.ARTICLE_PREDICTIONS[0], lesson.ARTICLE_PREDICTIONS[1]]
+    assert marks["now"].tolist() == [False, True]
+    assert len(words.cross_entropy_marks("en", 0.5)) == len(lesson.ARTICLE_PROBABILITIES) + 1
+
+
+def test_tasks_table_names_every_dataset_with_its_torch_loss() -> None:
+    table = words.tasks_table("ja")
+    assert table.index.tolist() == [t(f"common.datasets.{name}", "ja") for name in TASKS]
+    assert table[t("loss_functions.tasks.torch", "ja")].tolist() == [
+        lesson.TORCH_LOSS[lesson.LOSS_FOR_TASK[task]] for task in TASKS.values()
+    ]
+
+
+def test_chart_titles_and_curve_titles() -> None:
+    assert words.chart_titles("en", "ce", "mark") == {"mark_title": t("loss_functions.ce.chart_mark", "en")}
+    unreached = words.curve_title("en", "MSE", None)
+    assert t("loss_functions.race.not_reached", "en", max=lesson.MAX_EPOCHS) in unreached

@@ -20,8 +20,10 @@ from core.codegen import script
 from core.config import RunConfig
 from core.i18n import t
 from core.lecture import scenarios_for, url_params
+from core.lessons import schedule_words as words
 from core.lessons import schedules as lesson
 from core.optim import SCHEDULERS
+from core.runlog import STOP_FACTOR, plain_number
 from core.training import train
 from tests.plain_torch import train_plain
 from tests.test_codegen import EPOCH_LINE, run_in_process
@@ -218,3 +220,38 @@ def test_rmsprops_first_step_is_about_ten_times_the_rate() -> None:
     weights.grad = torch.tensor([0.5, -3.0, 40.0])
     optimizer.step()
     assert weights.detach().abs().tolist() == pytest.approx([1.0, 1.0, 1.0], rel=1e-4)
+
+
+def page_summary(codes: list[str], losses: list[float], val: list[float]) -> pd.DataFrame:
+    """A trained page's summary (core.lessons.schedules.schedule_summary) with its display names."""
+    names = words.names("en")
+    frame = pd.DataFrame({"run": range(len(codes)), "train_loss": losses, "val_loss": val, "spread": 0.0})
+    return frame.assign(name=[names[code] for code in codes])
+
+
+def test_each_finite_schedule_gets_its_paragraph_against_the_constant_rate() -> None:
+    codes = ["step", "none", "cosine", "plateau"]
+    said = words.compare_words(page_summary(codes, [0.1, 0.3, math.inf, 0.3], [0.2] * 4), codes, "en")
+    names = words.names("en")
+    assert [paragraph.split("**")[1] for paragraph in said] == [names["step"], names["plateau"]]
+    assert "3×" in said[0]  # the factor as people write it, not 3.0000000000000004
+
+
+def test_a_stopped_constant_rate_leaves_only_its_note() -> None:
+    codes = ["none", "step"]
+    said = words.compare_words(page_summary(codes, [math.inf, 0.1], [math.nan, 0.2]), codes, "ja")
+    assert said == [t("lr_schedules.constant_stopped", "ja", factor=plain_number(STOP_FACTOR))]
+
+
+def test_best_validation_loss_is_named_only_when_measured() -> None:
+    codes = ["none", "cosine"]
+    assert words.best_val_words(page_summary(codes, [0.3, 0.2], [math.nan, math.nan]), "en") is None
+    best = words.best_val_words(page_summary(codes, [0.3, 0.2], [0.5, 0.4]), "en")
+    assert best == t("lr_schedules.best_val", "en", name=words.names("en")["cosine"], loss=0.4)
+
+
+def test_rule_lines_list_each_schedule_with_the_page_knobs() -> None:
+    configs = [lesson.PAGE.replace(scheduler=code, patience=4) for code in ("none", "plateau")]
+    lines = words.rule_lines(configs, "en").split("\n")
+    assert len(lines) == 2 and lines[0].startswith(f"- **{words.names('en')['none']}**: ")
+    assert t("lr_schedules.rules.plateau", "en", step_size=lesson.PAGE.step_size, patience=4, after=5) in lines[1]
