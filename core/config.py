@@ -139,7 +139,9 @@ class Knob:
 
     def out_of_range(self, value: object) -> ConfigError:
         """The error for `value` outside the knob's range, with every number its message may name."""
-        return ConfigError(self.error, name=self.name, value=value, least=self.low, max=self.high, layers=self.most)
+        bounds = {"least": self.low, "max": self.high, "layers": self.most}
+        known = {name: bound for name, bound in bounds.items() if bound is not None}
+        return ConfigError(self.error, name=self.name, value=value, **known)
 
     @property
     def slider(self) -> tuple[float, float]:
