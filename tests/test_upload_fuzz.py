@@ -286,6 +286,18 @@ def test_drawn_sweep_files_never_end_in_a_traceback(file: tuple[bytes, str]) -> 
     try_sweep(*file)
 
 
+def test_a_batch_size_of_zero_in_every_run_is_refused_in_words() -> None:
+    """Found by the fuzz above: the batch-size message was handed the bounds the knob does not have (None)."""
+    table = {name: [value] for name, value in DEFAULTS.items()}
+    table.update(run=[0], batch_size=["0"], last_epoch=[1], diverged=[False], reason=[""])
+    table.update({name: [0.5] for name in ("train_loss", "val_loss", "val_accuracy", "final_loss")})
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows([list(table), *zip(*table.values(), strict=True)])
+    with pytest.raises(ConfigError) as refused:
+        sweep_base(read_sweep(text.getvalue().encode(), "t.csv"))
+    check_message(refused.value)
+
+
 def test_every_bomb_is_refused_with_its_own_reason() -> None:
     keys = []
     for data, name in sweep_bombs():
