@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from core.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
@@ -12,6 +14,9 @@ from core.ui.widgets import Allowed, drop_unknown, ignore, start_notice
 
 LANG_PARAM = "lang"
 _LANG_WIDGET = "ui_lang"
+# The tab's icon, served by the app itself: a Material icon would be fetched from Google's servers, which a lecture
+# hall without internet cannot reach.
+ICON = Path(__file__).with_name("icon.png")
 
 
 def browser_language(locale: str | None) -> str:
@@ -39,7 +44,7 @@ def setup_page(page_id: str) -> str:
     record = record_page(page_id, lang)  # from the first message on: the title too
     st.set_page_config(
         page_title=f"{t('nav.' + page_id, lang)} · {t('common.app_name', lang)}",
-        page_icon=":material/monitor_heart:",
+        page_icon=str(ICON),
         layout="wide",
         initial_sidebar_state="collapsed" if flag(PRESENT) else "expanded",  # a projector needs the width
     )

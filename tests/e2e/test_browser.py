@@ -63,6 +63,11 @@ def slider_value(page: object, label: str) -> str:
     return slider.first.locator("[data-testid='stSliderThumbValue']").inner_text()
 
 
+def is_outside(url: str, app_url: str) -> bool:
+    """A request to a server other than the app's (data: and blob: addresses stay in the browser)."""
+    return urlparse(url).scheme in ("http", "https", "ws", "wss") and urlparse(url).netloc != urlparse(app_url).netloc
+
+
 def no_exception(page: object) -> None:
     assert page.locator("[data-testid='stException']").count() == 0
 
@@ -87,9 +92,14 @@ def save_screenshot(page: object, name: str) -> None:
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize(("path", "nav_key"), [(shown.path, shown.id) for shown in PAGES], ids=list(PATHS))
 def test_every_page_loads_and_draws_its_charts(app_url: str, page: object, path: str, nav_key: str, lang: str):
+    """...and asks nothing of any other server: a lecture hall may have no internet (the tab's icon was fetched from
+    Google's icon servers)."""
+    outside = []
+    page.on("request", lambda request: outside.append(request.url) if is_outside(request.url, app_url) else None)
     page.goto(page_url(app_url, path, lang))
     wait_until_idle(page)
     no_exception(page)
+    assert outside == []
     sidebar = page.locator("[data-testid='stSidebar']")
     assert sidebar.locator("a").get_by_text(t(f"nav.{nav_key}", lang), exact=True).count()
     charts = page.locator(CHART).all()
